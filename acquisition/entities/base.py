@@ -1,0 +1,82 @@
+"""Shared machinery for entity types: attribute mapping, unit scaling and range checks.
+
+Each entity-type module declares an :class:`EntityType` (its Smart Data Model
+name, schema file, default attribute mapping and derived properties); the
+pipeline runs decode -> normalise -> validate through it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from acquisition.records import ValueType
+from support import PayloadError
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSpec:
+    """How one short wire attribute (``object_id``) maps onto an NGSI-LD property."""
+
+    object_id: str
+    name: str
+    value_type: ValueType = ValueType.NUMBER
+    unit_code: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    scale: float = 1.0
+    allowed: frozenset[str] = frozenset()
+
+    def convert(self, raw: object) -> float | str:
+        """Checks and converts a wire value; raises PayloadError on anything implausible."""
+        if self.value_type is ValueType.NUMBER:
+            return self._number(raw)
+        if not isinstance(raw, str) or not raw:
+            raise PayloadError("bad_value", f"{self.object_id} must be a non-empty string")
+        if self.allowed and raw not in self.allowed:
+            allowed = ", ".join(sorted(self.allowed))
+            raise PayloadError("bad_value", f"{self.object_id}={raw!r:.40} not one of {allowed}")
+        return raw
+
+    def _number(self, raw: object) -> float:
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise PayloadError("bad_value", f"{self.object_id} must be a number, got {raw!r:.40}")
+        if not math.isfinite(raw):
+            raise PayloadError("bad_value", f"{self.object_id} is not finite")
+        if (self.minimum is not None and raw < self.minimum) or (
+            self.maximum is not None and raw > self.maximum
+        ):
+            raise PayloadError(
+                "out_of_range",
+                f"{self.object_id}={raw} outside [{self.minimum}, {self.maximum}]",
+            )
+        return float(raw) * self.scale
+
+
+DerivedValues = list[tuple[str, float | str, ValueType]]
+Deriver = Callable[[datetime, float], DerivedValues]
+
+
+def _no_derived(observed_at: datetime, period_s: float) -> DerivedValues:
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class EntityType:
+    """One Smart Data Models entity type as the gateway produces it."""
+
+    type_name: str
+    schema_file: str
+    attributes: tuple[AttributeSpec, ...]
+    derive: Deriver = _no_derived
+    default_period_s: float = 60.0
+    by_object_id: Mapping[str, AttributeSpec] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_object_id", {a.object_id: a for a in self.attributes})
+
+
+def iso(stamp: datetime) -> str:
+    return stamp.isoformat().replace("+00:00", "Z")

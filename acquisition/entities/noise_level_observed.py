@@ -1,0 +1,31 @@
+"""NoiseLevelObserved: sound levels in dB(A) over an observation period."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from acquisition.entities.base import AttributeSpec, DerivedValues, EntityType, iso
+from acquisition.records import ValueType
+
+DECIBEL = "2N"  # UN/CEFACT common code for dB
+
+
+def _period(observed_at: datetime, period_s: float) -> DerivedValues:
+    start = observed_at - timedelta(seconds=period_s)
+    return [
+        ("dateObservedFrom", iso(start), ValueType.DATETIME),
+        ("dateObservedTo", iso(observed_at), ValueType.DATETIME),
+    ]
+
+
+# 0-140 dB(A): below is no real environment, above is instant hearing damage / mic clipping.
+ENTITY = EntityType(
+    type_name="NoiseLevelObserved",
+    schema_file="NoiseLevelObserved.schema.json",
+    attributes=(
+        AttributeSpec("laeq", "LAeq", unit_code=DECIBEL, minimum=0, maximum=140),
+        AttributeSpec("lamax", "LAmax", unit_code=DECIBEL, minimum=0, maximum=140),
+        AttributeSpec("las", "LAS", unit_code=DECIBEL, minimum=0, maximum=140),
+    ),
+    derive=_period,
+)

@@ -1,0 +1,134 @@
+"""decode -> normalise -> validate for one MQTT message; pure (time comes in as an argument)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from acquisition.decoding import decode_json_measures, parse_measure_topic, parse_observation_time
+from acquisition.provisioning import Device, Provisioning
+from acquisition.records import DeadLetter, EntityRecord, Reading, ValueType
+from acquisition.validation import EntityValidator
+from capture import TIME_KEY
+from support import PayloadError
+
+DEAD_LETTER_PAYLOAD_CHARS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class TimePolicy:
+    """Which observation times are plausible relative to the time of reception."""
+
+    max_future: timedelta
+    max_past: timedelta
+
+    def check(self, observed_at: datetime, received_at: datetime) -> None:
+        if observed_at - received_at > self.max_future:
+            raise PayloadError("time_in_future", f"{observed_at.isoformat()} is ahead of now")
+        if received_at - observed_at > self.max_past:
+            raise PayloadError("time_too_old", f"{observed_at.isoformat()} is too old")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOutcome:
+    """What became of one message: accepted readings and/or dead letters."""
+
+    readings: tuple[Reading, ...]
+    entity: EntityRecord | None
+    dead_letters: tuple[DeadLetter, ...]
+
+
+class MeasurePipeline:
+    """Turns raw device messages into validated NGSI-LD readings or dead letters."""
+
+    def __init__(
+        self, provisioning: Provisioning, validator: EntityValidator, policy: TimePolicy
+    ) -> None:
+        self._provisioning = provisioning
+        self._validator = validator
+        self._policy = policy
+
+    def process(self, topic: str, payload: bytes, received_at: datetime) -> MessageOutcome:
+        try:
+            address = parse_measure_topic(topic)
+            device = self._provisioning.lookup(address.apikey, address.device_id)
+            measures = decode_json_measures(payload)
+        except PayloadError as exc:
+            text = payload[:DEAD_LETTER_PAYLOAD_CHARS].decode("utf-8", "replace")
+            return MessageOutcome((), None, (self._dead(received_at, topic, text, exc),))
+        readings: list[Reading] = []
+        dead: list[DeadLetter] = []
+        for measure in measures:
+            try:
+                readings.extend(self.normalise(device, measure, received_at))
+            except PayloadError as exc:
+                text = json.dumps(measure, default=str)[:DEAD_LETTER_PAYLOAD_CHARS]
+                dead.append(self._dead(received_at, topic, text, exc, device))
+        entity = (
+            EntityRecord(
+                device.tenant, device.entity_id, device.entity_type.type_name, device.static
+            )
+            if readings
+            else None
+        )
+        return MessageOutcome(tuple(readings), entity, tuple(dead))
+
+    def normalise(
+        self, device: Device, measure: Mapping[str, object], received_at: datetime
+    ) -> list[Reading]:
+        """One measure -> readings of the device's entity, validated against its schema."""
+        if TIME_KEY not in measure:
+            raise PayloadError("missing_time", f"measure has no {TIME_KEY!r} observation time")
+        observed_at = parse_observation_time(measure[TIME_KEY])
+        self._policy.check(observed_at, received_at)
+        values: list[tuple[str, float | str, ValueType, str | None]] = []
+        for object_id, raw in measure.items():
+            if object_id == TIME_KEY:
+                continue
+            spec = device.attributes.get(object_id)
+            if spec is None:
+                raise PayloadError("unknown_attribute", f"{object_id!r:.40} is not mapped")
+            values.append((spec.name, spec.convert(raw), spec.value_type, spec.unit_code))
+        if not values:
+            raise PayloadError("no_values", "measure carries a time but no attribute")
+        for name, value, value_type in device.entity_type.derive(observed_at, device.period_s):
+            values.append((name, value, value_type, None))
+        self._validate(device, {name: value for name, value, _, _ in values})
+        return [
+            Reading(
+                device.tenant,
+                device.entity_id,
+                device.entity_type.type_name,
+                name,
+                observed_at,
+                value,
+                value_type,
+                unit,
+            )
+            for name, value, value_type, unit in values
+        ]
+
+    def _validate(self, device: Device, values: Mapping[str, float | str]) -> None:
+        self._validator.validate_update(
+            device.entity_id, device.entity_type.type_name, device.static_key_values, values
+        )
+
+    @staticmethod
+    def _dead(
+        received_at: datetime,
+        topic: str,
+        payload: str,
+        exc: PayloadError,
+        device: Device | None = None,
+    ) -> DeadLetter:
+        return DeadLetter(
+            received_at=received_at,
+            topic=topic,
+            payload=payload,
+            reason=exc.reason,
+            detail=exc.detail,
+            tenant=device.tenant if device else None,
+            device_id=device.device_id if device else None,
+        )

@@ -1,0 +1,70 @@
+"""Records the acquisition layer hands upward: frozen, slotted and typed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ValueType(StrEnum):
+    """How an attribute value is typed in NGSI-LD."""
+
+    NUMBER = "Number"
+    TEXT = "Text"
+    DATETIME = "DateTime"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One attribute value of one entity at one observation time."""
+
+    tenant: str
+    entity_id: str
+    entity_type: str
+    attr: str
+    observed_at: datetime
+    value: float | str
+    value_type: ValueType
+    unit_code: str | None = None
+
+    @property
+    def in_history(self) -> bool:
+        """Numbers and texts form the time series; DateTime attributes are state only."""
+        return self.value_type is not ValueType.DATETIME
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """The static part of an entity (location, relationships...) in NGSI-LD normalized form."""
+
+    tenant: str
+    entity_id: str
+    entity_type: str
+    static: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """Input that was refused, kept with the reason so nothing disappears silently."""
+
+    received_at: datetime
+    topic: str
+    payload: str
+    reason: str
+    detail: str
+    tenant: str | None = None
+    device_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one gateway flush writes: accepted readings, their entities and the dead letters."""
+
+    readings: tuple[Reading, ...] = ()
+    entities: tuple[EntityRecord, ...] = ()
+    dead_letters: tuple[DeadLetter, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.readings) + len(self.dead_letters)

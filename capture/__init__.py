@@ -1,0 +1,33 @@
+"""Capture layer (captación): device-facing sources and the device wire protocol."""
+
+from capture.fleet import DEFAULT_COUNTS, DeviceSpec, NodeKind, build_fleet, offset_point
+from capture.protocol import (
+    MEASURE_TOPIC_FILTERS,
+    TIME_KEY,
+    command_topic,
+    encode_measures,
+    format_time,
+    measure_topic,
+)
+from capture.readings import ReadingGenerator, activity
+from capture.simulator import SimulationPlan, Simulator, connect_publisher, drain_and_close
+
+__all__ = [
+    "DEFAULT_COUNTS",
+    "MEASURE_TOPIC_FILTERS",
+    "TIME_KEY",
+    "DeviceSpec",
+    "NodeKind",
+    "ReadingGenerator",
+    "SimulationPlan",
+    "Simulator",
+    "activity",
+    "build_fleet",
+    "command_topic",
+    "connect_publisher",
+    "drain_and_close",
+    "encode_measures",
+    "format_time",
+    "measure_topic",
+    "offset_point",
+]

@@ -1,0 +1,1 @@
+"""Composition root: the ``ciudad`` command wires the six layers into processes."""

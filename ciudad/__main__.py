@@ -1,0 +1,5 @@
+import sys
+
+from ciudad.cli import main
+
+sys.exit(main())

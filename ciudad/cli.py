@@ -1,0 +1,103 @@
+"""The ``ciudad`` command: one subcommand per process of the platform."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ciudad.demo import DemoOptions, run_demo
+from ciudad.runners import run_api, run_gateway, run_simulator, write_fleet_provisioning
+from support import CiudadError, Settings, configure_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ciudad",
+        description="Smart-city IoT data platform. Settings come from CIUDAD_* environment "
+        "variables (docs/configuration.md).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run broker, database, gateway, API and simulator")
+    demo.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
+    demo.add_argument(
+        "--backfill",
+        type=float,
+        default=3600.0,
+        help="seconds of history each simulated device sends first (default 3600)",
+    )
+    sub.add_parser("gateway", help="run the acquisition gateway (MQTT -> store)")
+    sub.add_parser("api", help="serve the NGSI-LD HTTP API")
+    simulate = sub.add_parser("simulate", help="publish the simulated fleet's readings")
+    simulate.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
+    simulate.add_argument(
+        "--backfill",
+        type=float,
+        default=0.0,
+        help="seconds of history to send first, as one array per device",
+    )
+    provision = sub.add_parser("provisioning", help="write the simulated fleet's provisioning")
+    provision.add_argument("--output", type=Path, required=True)
+    return parser
+
+
+def _gateway(settings: Settings) -> int:
+    async def main() -> None:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if task is not None:
+                loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await run_gateway(settings)
+
+    asyncio.run(main())
+    return 0
+
+
+def _simulate(settings: Settings, duration: float | None, backfill: float) -> int:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    run_simulator(settings, duration, backfill, stop)
+    return 0
+
+
+def _api(settings: Settings) -> int:
+    run_api(settings)
+    return 0
+
+
+def _provisioning(settings: Settings, output: Path) -> int:
+    count = write_fleet_provisioning(settings, output)
+    print(f"wrote {count} devices to {output}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"ciudad: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    commands: dict[str, Callable[[], int]] = {
+        "demo": lambda: run_demo(settings, DemoOptions(args.duration, args.backfill)),
+        "gateway": lambda: _gateway(settings),
+        "api": lambda: _api(settings),
+        "simulate": lambda: _simulate(settings, args.duration, args.backfill),
+        "provisioning": lambda: _provisioning(settings, args.output),
+    }
+    try:
+        return commands[args.command]()
+    except CiudadError as exc:
+        print(f"ciudad: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,168 @@
+"""``ciudad demo``: the whole platform on one machine, with the embedded defaults.
+
+Starts a private mosquitto on a free loopback port, the embedded PostgreSQL,
+then the gateway, the API and the simulator as child processes; prints the
+URLs to open and a progress line every few seconds; stops everything on
+Ctrl-C, SIGTERM or after ``--duration``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from ciudad.runners import write_fleet_provisioning
+from knowledge import start_embedded_postgres
+from support import CiudadError, Settings
+from support.mosquitto import MosquittoBroker
+from support.net import LOOPBACK, free_port, port_is_free, wait_for_port
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    duration_s: float | None
+    backfill_s: float
+    progress_every_s: float = 5.0
+
+
+class Child:
+    """A ``python -m ciudad <command>`` child process logging to a file."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log: IO[bytes] = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ciudad", *args],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def _child_env(
+    settings: Settings, dsn: str, mqtt_port: int, api_port: int, provisioning: Path
+) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "CIUDAD_DATA_DIR": str(settings.data_dir),
+            "CIUDAD_DATABASE_URL": dsn,
+            "CIUDAD_MQTT_HOST": LOOPBACK,
+            "CIUDAD_MQTT_PORT": str(mqtt_port),
+            "CIUDAD_API_PORT": str(api_port),
+            "CIUDAD_PROVISIONING_FILE": str(provisioning),
+            "CIUDAD_DEFAULT_TENANT": settings.sim_tenant,
+        }
+    )
+    return env
+
+
+def _entity_count(api: str) -> str:
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - fixed http URL
+            f"{api}/ngsi-ld/v1/entities?limit=0&count=true", timeout=2
+        ) as r:
+            return str(r.headers.get("NGSILD-Results-Count", "?"))
+    except OSError:
+        return "?"
+
+
+def run_demo(settings: Settings, options: DemoOptions) -> int:
+    """Runs the demo; returns the process exit code."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    demo_dir = settings.data_dir.resolve()
+    log_dir = demo_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    api_port = settings.api_port if port_is_free(settings.api_port) else free_port()
+    api = f"http://{LOOPBACK}:{api_port}"
+    with ExitStack() as cleanup:
+        broker = MosquittoBroker(free_port(), demo_dir / "mosquitto")
+        broker.start()
+        cleanup.callback(broker.stop)
+        print(f"mosquitto      mqtt://{LOOPBACK}:{broker.port}", flush=True)
+        if settings.database_url is not None:
+            dsn = settings.database_url.get_secret_value()
+            print("PostgreSQL     CIUDAD_DATABASE_URL", flush=True)
+        else:
+            dsn = start_embedded_postgres(settings.embedded_db_dir.resolve())
+            print(f"PostgreSQL     embedded, {settings.embedded_db_dir.resolve()}", flush=True)
+        provisioning = demo_dir / "provisioning.json"
+        devices = write_fleet_provisioning(settings, provisioning)
+        print(f"provisioning   {devices} devices -> {provisioning}", flush=True)
+        env = _child_env(settings, dsn, broker.port, api_port, provisioning)
+        children = [
+            Child("gateway", ["gateway"], env, log_dir),
+            Child("api", ["api"], env, log_dir),
+        ]
+        for child in children:
+            cleanup.callback(child.stop)
+        if not wait_for_port(api_port, timeout_s=30):
+            raise CiudadError(f"the API did not start; see {log_dir / 'api.log'}")
+        simulate_args = ["simulate", "--backfill", str(options.backfill_s)]
+        simulator = Child("simulator", simulate_args, env, log_dir)
+        cleanup.callback(simulator.stop)
+        children.append(simulator)
+        _print_urls(api, log_dir)
+        return _supervise(children, api, options, stop)
+
+
+def _print_urls(api: str, log_dir: Path) -> None:
+    print(f"API            {api}/docs  (OpenAPI UI)", flush=True)
+    print(f"entities       {api}/ngsi-ld/v1/entities?type=NoiseLevelObserved", flush=True)
+    print(f"history        {api}/ngsi-ld/v1/temporal/entities/<id>?lastN=10", flush=True)
+    print(f"noise Leq      {api}/ciudad/v1/services/noise/leq?timeAt=...&endTimeAt=...", flush=True)
+    print(f"dead letters   {api}/ciudad/v1/dead-letters", flush=True)
+    print(f"logs           {log_dir}/", flush=True)
+    print("Ctrl-C stops the demo.", flush=True)
+
+
+def _supervise(children: list[Child], api: str, options: DemoOptions, stop: threading.Event) -> int:
+    started = time.monotonic()
+    next_report = started + options.progress_every_s
+    try:
+        while not stop.is_set():
+            elapsed = time.monotonic() - started
+            if options.duration_s is not None and elapsed >= options.duration_s:
+                break
+            for child in children:
+                if child.name != "simulator" and child.process.poll() is not None:
+                    print(
+                        f"{child.name} exited ({child.process.returncode}); see {child.log_path}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    return 1
+            if time.monotonic() >= next_report:
+                print(f"[{elapsed:5.0f} s] entities: {_entity_count(api)}", flush=True)
+                next_report += options.progress_every_s
+            stop.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    print("stopping...", flush=True)
+    return 0

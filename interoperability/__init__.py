@@ -1,0 +1,26 @@
+"""Interoperability layer: the NGSI-LD style HTTP API over the knowledge layer."""
+
+from interoperability.app import create_app
+from interoperability.deps import (
+    BadRequestError,
+    LdJsonDep,
+    SettingsDep,
+    StoreDep,
+    TenantDep,
+)
+from interoperability.ngsild import CORE_CONTEXT, render_entity, render_temporal
+from interoperability.temporal_routes import TimeRel, time_range
+
+__all__ = [
+    "CORE_CONTEXT",
+    "BadRequestError",
+    "LdJsonDep",
+    "SettingsDep",
+    "StoreDep",
+    "TenantDep",
+    "TimeRel",
+    "create_app",
+    "render_entity",
+    "render_temporal",
+    "time_range",
+]

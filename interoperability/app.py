@@ -1,0 +1,76 @@
+"""The FastAPI application: built by create_app(settings), store opened in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from interoperability import admin_routes, entities_routes, temporal_routes
+from interoperability.deps import BadRequestError
+from interoperability.ngsild import problem
+from knowledge import KnowledgeStore, PostgresStore, open_store
+from support import NotFoundError, Settings, StoreUnavailableError
+
+StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
+
+
+async def _open_postgres(settings: Settings) -> PostgresStore:
+    return await open_store(settings)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    def respond(status: int, error_type: str, title: str, detail: str) -> JSONResponse:
+        return JSONResponse(dict(problem(error_type, title, detail)), status_code=status)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return respond(404, "ResourceNotFound", "Resource not found", str(exc))
+
+    @app.exception_handler(BadRequestError)
+    async def bad_request(request: Request, exc: BadRequestError) -> JSONResponse:
+        return respond(400, "BadRequestData", "Bad request", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return respond(400, "BadRequestData", "Bad request", detail)
+
+    @app.exception_handler(StoreUnavailableError)
+    async def unavailable(request: Request, exc: StoreUnavailableError) -> JSONResponse:
+        return respond(503, "InternalError", "Store unavailable", "the store is unreachable")
+
+
+def create_app(
+    settings: Settings,
+    routers: Sequence[APIRouter] = (),
+    open_store_fn: StoreOpener | None = None,
+) -> FastAPI:
+    """The API over the knowledge layer; ``routers`` adds the smart services' endpoints."""
+    opener = open_store_fn or _open_postgres
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await opener(settings)
+        app.state.store = store
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(
+        title="ciudad interoperability API",
+        version="0.1.0",
+        description="NGSI-LD style access to a city's sensor entities and their history.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    _install_error_handlers(app)
+    for router in (entities_routes.router, temporal_routes.router, admin_routes.router, *routers):
+        app.include_router(router)
+    return app

@@ -1,0 +1,69 @@
+"""Rendering of knowledge-layer records as NGSI-LD (normalized and temporal) documents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from knowledge import AttributeHistory, AttributeState, EntityState
+
+CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
+LINK_HEADER = (
+    f'<{CORE_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+)
+ERROR_TYPE_BASE = "https://uri.etsi.org/ngsi-ld/errors/"
+
+
+def iso_utc(stamp: datetime) -> str:
+    return stamp.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _property(
+    value: Any, value_type: str, observed_at: datetime, unit: str | None
+) -> dict[str, Any]:
+    prop: dict[str, Any] = {
+        "type": "Property",
+        "value": {"@type": "DateTime", "@value": value} if value_type == "DateTime" else value,
+        "observedAt": iso_utc(observed_at),
+    }
+    if unit:
+        prop["unitCode"] = unit
+    return prop
+
+
+def render_attribute(attr: AttributeState) -> dict[str, Any]:
+    return _property(attr.value, attr.value_type, attr.observed_at, attr.unit_code)
+
+
+def render_entity(state: EntityState, with_context: bool) -> dict[str, Any]:
+    """Normalized NGSI-LD entity: static attributes plus the latest value of each attribute."""
+    doc: dict[str, Any] = {"id": state.entity_id, "type": state.entity_type}
+    doc.update(state.static)
+    for attr in state.attributes:
+        doc[attr.name] = render_attribute(attr)
+    if with_context:
+        doc["@context"] = CORE_CONTEXT
+    return doc
+
+
+def render_temporal(
+    state: EntityState, histories: list[AttributeHistory], with_context: bool
+) -> dict[str, Any]:
+    """Temporal representation: each attribute is the list of its instances, oldest first."""
+    doc: dict[str, Any] = {"id": state.entity_id, "type": state.entity_type}
+    for history in histories:
+        doc[history.name] = [
+            _property(
+                value, "Number" if isinstance(value, float) else "Text", at, history.unit_code
+            )
+            for at, value in zip(history.times, history.values, strict=True)
+        ]
+    if with_context:
+        doc["@context"] = CORE_CONTEXT
+    return doc
+
+
+def problem(error_type: str, title: str, detail: str) -> Mapping[str, str]:
+    """An NGSI-LD ProblemDetails body (RFC 7807)."""
+    return {"type": ERROR_TYPE_BASE + error_type, "title": title, "detail": detail}

@@ -1,0 +1,219 @@
+"""The PostgreSQL knowledge store (embedded pgserver by default, any server by DSN)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from acquisition import Batch, DeadLetter, EntityRecord, Reading
+from knowledge import queries
+from knowledge.schema import Partitioning, create_schema, days_covering, ensure_day_partitions
+from knowledge.views import AttributeHistory, EntityState, NumericSeries, TimeRange
+from support import StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+_STAGING_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS ciudad_staging (
+    tenant text, entity_id text, attr text, observed_at timestamptz,
+    num double precision, txt text, value_type text, unit_code text
+) ON COMMIT DELETE ROWS
+"""
+_MERGE_OBSERVATIONS = """
+INSERT INTO ciudad_observations (tenant, entity_id, attr, observed_at, num, txt)
+SELECT tenant, entity_id, attr, observed_at, num, txt FROM ciudad_staging
+WHERE value_type <> 'DateTime'
+ON CONFLICT DO NOTHING
+"""
+_MERGE_STATE = """
+INSERT INTO ciudad_attr_state AS s
+    (tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code)
+SELECT DISTINCT ON (tenant, entity_id, attr)
+    tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code
+FROM ciudad_staging ORDER BY tenant, entity_id, attr, observed_at DESC
+ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET
+    observed_at = excluded.observed_at, num = excluded.num, txt = excluded.txt,
+    value_type = excluded.value_type, unit_code = excluded.unit_code
+WHERE excluded.observed_at >= s.observed_at
+"""
+_UPSERT_ENTITY = """
+INSERT INTO ciudad_entities AS e (tenant, entity_id, entity_type, static)
+VALUES (%s, %s, %s, %s::jsonb)
+ON CONFLICT (tenant, entity_id) DO UPDATE SET
+    entity_type = excluded.entity_type, static = excluded.static, modified_at = now()
+"""
+_DEAD_LETTER_COLUMNS = "received_at, topic, payload, reason, detail, tenant, device_id"
+
+
+def _staging_row(r: Reading) -> tuple[Any, ...]:
+    number = r.value if isinstance(r.value, float) else None
+    text = r.value if isinstance(r.value, str) else None
+    return (
+        r.tenant,
+        r.entity_id,
+        r.attr,
+        r.observed_at,
+        number,
+        text,
+        r.value_type.value,
+        r.unit_code,
+    )
+
+
+class PostgresStore:
+    """Writes batches idempotently with COPY and answers the read queries of the API."""
+
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+        self._pool = pool
+        self._partitioning = Partitioning.NATIVE
+        self._known_days: set[date] = set()
+
+    @classmethod
+    async def open(cls, dsn: str, max_size: int = 4, timeout_s: float = 30.0) -> PostgresStore:
+        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=max_size,
+            open=False,
+            timeout=timeout_s,
+            kwargs={"autocommit": True, "options": "-c timezone=UTC"},
+        )
+        try:
+            await pool.open(wait=True, timeout=timeout_s)
+        except PoolTimeout as exc:
+            await pool.close()
+            raise StoreUnavailableError(f"PostgreSQL not reachable: {exc}") from exc
+        store = cls(pool)
+        async with pool.connection() as conn:
+            store._partitioning = await create_schema(conn)
+        return store
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection[Any]]:
+        """A pooled connection; connection-level failures become StoreUnavailableError."""
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StoreUnavailableError(f"PostgreSQL unavailable: {exc}") from exc
+
+    async def ping(self) -> None:
+        async with self._connection() as conn:
+            await conn.execute("SELECT 1")
+
+    # ---- writes -------------------------------------------------------------------------
+    async def write_batch(self, batch: Batch) -> None:
+        """Stores a batch in one transaction; replaying the same batch changes nothing."""
+        async with self._connection() as conn:
+            await self._ensure_partitions(conn, batch.readings)
+            async with conn.transaction():
+                if batch.entities:
+                    await self._upsert_entities(conn, batch.entities)
+                if batch.readings:
+                    await self._merge_readings(conn, batch.readings)
+                if batch.dead_letters:
+                    await self._insert_dead_letters(conn, batch.dead_letters)
+
+    async def _ensure_partitions(
+        self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
+    ) -> None:
+        if self._partitioning is not Partitioning.NATIVE or not readings:
+            return
+        missing = days_covering([r.observed_at for r in readings]) - self._known_days
+        if missing:
+            await ensure_day_partitions(conn, missing)
+            self._known_days |= missing
+
+    async def _upsert_entities(
+        self, conn: AsyncConnection[Any], entities: tuple[EntityRecord, ...]
+    ) -> None:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                _UPSERT_ENTITY,
+                [
+                    (e.tenant, e.entity_id, e.entity_type, json.dumps(dict(e.static)))
+                    for e in entities
+                ],
+            )
+
+    async def _merge_readings(
+        self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
+    ) -> None:
+        await conn.execute(_STAGING_DDL)
+        async with conn.cursor() as cur:
+            copy_sql = (
+                "COPY ciudad_staging (tenant, entity_id, attr, observed_at, num, txt, "
+                "value_type, unit_code) FROM STDIN"
+            )
+            async with cur.copy(copy_sql) as copy:
+                for reading in readings:
+                    await copy.write_row(_staging_row(reading))
+            await cur.execute(_MERGE_OBSERVATIONS)
+            await cur.execute(_MERGE_STATE)
+
+    async def _insert_dead_letters(
+        self, conn: AsyncConnection[Any], letters: tuple[DeadLetter, ...]
+    ) -> None:
+        async with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY ciudad_dead_letters ({_DEAD_LETTER_COLUMNS}) FROM STDIN") as copy,
+        ):
+            for d in letters:
+                await copy.write_row(
+                    (
+                        d.received_at,
+                        d.topic,
+                        d.payload.replace("\x00", "\ufffd"),
+                        d.reason,
+                        d.detail,
+                        d.tenant,
+                        d.device_id,
+                    )
+                )
+
+    # ---- reads --------------------------------------------------------------------------
+    async def list_entities(
+        self, tenant: str, entity_type: str | None, limit: int, offset: int
+    ) -> list[EntityState]:
+        async with self._connection() as conn:
+            return await queries.list_entities(conn, tenant, entity_type, limit, offset)
+
+    async def count_entities(self, tenant: str, entity_type: str | None) -> int:
+        async with self._connection() as conn:
+            return await queries.count_entities(conn, tenant, entity_type)
+
+    async def get_entity(self, tenant: str, entity_id: str) -> EntityState:
+        async with self._connection() as conn:
+            return await queries.get_entity(conn, tenant, entity_id)
+
+    async def history(
+        self,
+        tenant: str,
+        entity_id: str,
+        attrs: list[str] | None,
+        window: TimeRange,
+        last_n: int | None = None,
+    ) -> list[AttributeHistory]:
+        async with self._connection() as conn:
+            return await queries.history(conn, tenant, entity_id, attrs, window, last_n)
+
+    async def numeric_series(
+        self, tenant: str, entity_type: str, attr: str, window: TimeRange
+    ) -> list[NumericSeries]:
+        async with self._connection() as conn:
+            return await queries.numeric_series(conn, tenant, entity_type, attr, window)
+
+    async def dead_letters(self, tenant: str | None, limit: int) -> list[DeadLetter]:
+        async with self._connection() as conn:
+            return await queries.dead_letters(conn, tenant, limit)

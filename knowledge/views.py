@@ -1,0 +1,95 @@
+"""Read-side records the knowledge layer returns to the layers above."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from acquisition import Batch, DeadLetter
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeState:
+    """The latest value of one attribute."""
+
+    name: str
+    value: float | str
+    value_type: str
+    observed_at: datetime
+    unit_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityState:
+    """Current state of an entity: static attributes plus the latest dynamic ones."""
+
+    entity_id: str
+    entity_type: str
+    static: Mapping[str, Any]
+    attributes: tuple[AttributeState, ...]
+    modified_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """A half-open interval [start, end); either side may be open-ended."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeHistory:
+    """One attribute's values over time, oldest first."""
+
+    name: str
+    unit_code: str | None
+    times: tuple[datetime, ...]
+    values: tuple[float | str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NumericSeries:
+    """Numeric values of one attribute of one entity, as arrays for vectorised work."""
+
+    entity_id: str
+    times: npt.NDArray[np.datetime64]
+    values: npt.NDArray[np.float64]
+
+
+class KnowledgeStore(Protocol):
+    """What the upper layers may ask of a store; every backend implements it."""
+
+    async def write_batch(self, batch: Batch) -> None: ...
+
+    async def list_entities(
+        self, tenant: str, entity_type: str | None, limit: int, offset: int
+    ) -> list[EntityState]: ...
+
+    async def count_entities(self, tenant: str, entity_type: str | None) -> int: ...
+
+    async def get_entity(self, tenant: str, entity_id: str) -> EntityState: ...
+
+    async def history(
+        self,
+        tenant: str,
+        entity_id: str,
+        attrs: list[str] | None,
+        window: TimeRange,
+        last_n: int | None = None,
+    ) -> list[AttributeHistory]: ...
+
+    async def numeric_series(
+        self, tenant: str, entity_type: str, attr: str, window: TimeRange
+    ) -> list[NumericSeries]: ...
+
+    async def dead_letters(self, tenant: str | None, limit: int) -> list[DeadLetter]: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...

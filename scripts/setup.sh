@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Idempotent setup: Debian packages the platform runs with, a virtual environment in .venv
+# and the Python packages pinned in constraints.txt. Re-running it is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+need_debs=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_debs+=(mosquitto)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_debs+=(python3-venv)
+command -v pgrep >/dev/null 2>&1 || need_debs+=(procps)
+
+if [ ${#need_debs[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    say "installing Debian packages: ${need_debs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_debs[@]}" >/dev/null
+  else
+    say "missing Debian packages: ${need_debs[*]}"
+    say "run this script as root, or: sudo apt-get install -y ${need_debs[*]}"
+    exit 1
+  fi
+fi
+
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  say "Python >= 3.11 is required; found $(python3 --version 2>&1)"
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  python3 -m venv .venv
+fi
+
+stamp=.venv/.ciudad-installed
+wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+  say "installing Python packages (first run takes a minute or two)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    -c constraints.txt -e '.[dev]'
+  echo "$wanted" > "$stamp"
+fi
+say "ready"

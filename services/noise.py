@@ -1,0 +1,66 @@
+"""Environment vertical, noise: per-sensor energetic Leq over a requested period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from interoperability import BadRequestError, StoreDep, TenantDep
+from knowledge import NumericSeries, TimeRange, energetic_mean_db
+
+NOISE_TYPE = "NoiseLevelObserved"
+LEQ_ATTRIBUTE = "LAeq"
+
+
+@dataclass(frozen=True, slots=True)
+class SensorLeq:
+    """Energetic average of one sensor's LAeq readings over a period."""
+
+    entity_id: str
+    leq_db: float
+    readings: int
+
+
+def leq_per_sensor(series: list[NumericSeries]) -> list[SensorLeq]:
+    """One energetic mean per sensor; sensors without readings are left out."""
+    return [
+        SensorLeq(s.entity_id, round(energetic_mean_db(s.values), 2), int(s.values.size))
+        for s in series
+        if s.values.size
+    ]
+
+
+router = APIRouter(prefix="/ciudad/v1/services/noise", tags=["services: environment"])
+
+
+@router.get("/leq", summary="Energetic mean LAeq per noise sensor over a period")
+async def noise_leq(
+    store: StoreDep,
+    tenant: TenantDep,
+    time_at: Annotated[datetime, Query(alias="timeAt", description="Period start (inclusive)")],
+    end_time_at: Annotated[datetime, Query(alias="endTimeAt", description="Period end")],
+    entity_id: Annotated[str | None, Query(alias="id")] = None,
+) -> list[dict[str, Any]]:
+    if time_at.tzinfo is None or end_time_at.tzinfo is None:
+        raise BadRequestError("timeAt/endTimeAt must carry a timezone (e.g. Z)")
+    if end_time_at <= time_at:
+        raise BadRequestError("endTimeAt must be after timeAt")
+    series = await store.numeric_series(
+        tenant, NOISE_TYPE, LEQ_ATTRIBUTE, TimeRange(time_at, end_time_at)
+    )
+    if entity_id is not None:
+        series = [s for s in series if s.entity_id == entity_id]
+    return [
+        {
+            "id": r.entity_id,
+            "LAeq": r.leq_db,
+            "unitCode": "2N",
+            "readings": r.readings,
+            "timeAt": time_at.isoformat(),
+            "endTimeAt": end_time_at.isoformat(),
+        }
+        for r in leq_per_sensor(series)
+    ]

@@ -1,0 +1,81 @@
+"""One settings model per process, validated at start and passed down.
+
+Every field can be set from the environment with the ``CIUDAD_`` prefix
+(``CIUDAD_MQTT_PORT=1884``) or from a ``.env`` file; docs/configuration.md
+lists them all.  Secrets are ``SecretStr`` so they never appear in logs or
+reprs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LEON_LATITUDE = 42.5987
+LEON_LONGITUDE = -5.5671
+
+
+class Settings(BaseSettings):
+    """Settings shared by every ciudad process (gateway, api, simulator, demo)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CIUDAD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(Path(".ciudad"), description="Where embedded data live.")
+    database_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL DSN; empty starts the embedded PostgreSQL under data_dir/pg.",
+    )
+    db_pool_max: int = Field(4, ge=1, le=64, description="Largest PostgreSQL pool per process.")
+
+    mqtt_host: str = Field("127.0.0.1", description="MQTT broker host.")
+    mqtt_port: int = Field(1883, ge=1, le=65535, description="MQTT broker port.")
+    mqtt_username: str | None = Field(None, description="MQTT user name, if the broker asks.")
+    mqtt_password: SecretStr | None = Field(None, description="MQTT password.")
+    mqtt_keepalive_s: int = Field(30, ge=5, description="MQTT keepalive interval.")
+
+    gateway_client_id: str = Field("ciudad-gateway", description="MQTT client id (persistent).")
+    gateway_share_group: str | None = Field(
+        None, description="Share subscriptions in this group so several gateways split the load."
+    )
+    mqtt_receive_maximum: int = Field(
+        1000, ge=1, le=65535, description="Unacknowledged messages the broker may send us."
+    )
+    batch_max_messages: int = Field(1000, ge=1, description="Flush a batch at this many messages.")
+    batch_max_wait_ms: int = Field(200, ge=1, description="Flush a batch after this long.")
+    max_future_skew_s: float = Field(
+        300.0, ge=0, description="Reject measures stamped further than this in the future."
+    )
+    max_past_age_s: float = Field(
+        30 * 86400.0, gt=0, description="Reject measures older than this."
+    )
+    provisioning_file: Path | None = Field(
+        None, description="Devices and service groups (JSON); default data_dir/provisioning.json."
+    )
+
+    api_host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")
+    api_port: int = Field(1026, ge=0, le=65535, description="Port of the HTTP API.")
+    default_tenant: str = Field(
+        "default", description="Tenant used when a request has no NGSILD-Tenant header."
+    )
+
+    sim_latitude: float = Field(LEON_LATITUDE, ge=-90, le=90, description="Simulated city centre.")
+    sim_longitude: float = Field(LEON_LONGITUDE, ge=-180, le=180)
+    sim_tenant: str = Field("leon", pattern=r"^[a-z0-9_]+$", description="Tenant of the fleet.")
+    sim_apikey: str = Field("leon-sensors", description="Service-group apikey of the fleet.")
+    sim_interval_s: float = Field(5.0, gt=0, description="Seconds between a device's readings.")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
+    log_format: Literal["json", "text"] = Field("text", description="Log line format.")
+
+    @property
+    def provisioning_path(self) -> Path:
+        return self.provisioning_file or self.data_dir / "provisioning.json"
+
+    @property
+    def embedded_db_dir(self) -> Path:
+        return self.data_dir / "pg"

@@ -1,0 +1,88 @@
+"""Shared fixtures: real services (mosquitto, PostgreSQL) isolated per test run.
+
+Unit tests use none of these and open no sockets.  Integration tests get a
+mosquitto on a free loopback port (one per session) and a fresh PostgreSQL
+database per test on a private pgserver instance (one per session).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from acquisition import (
+    ENTITY_TYPES,
+    EntityValidator,
+    MeasurePipeline,
+    Provisioning,
+    TimePolicy,
+    parse_provisioning,
+    provisioning_document,
+)
+from capture import DeviceSpec, build_fleet
+from knowledge import PostgresStore, start_embedded_postgres
+from support import LEON_LATITUDE, LEON_LONGITUDE
+from support.mosquitto import MosquittoBroker
+from support.net import free_port
+
+TENANT = "leon"
+APIKEY = "test-key"
+
+
+@pytest.fixture(scope="session")
+def fleet() -> tuple[DeviceSpec, ...]:
+    return build_fleet(LEON_LATITUDE, LEON_LONGITUDE, APIKEY)
+
+
+@pytest.fixture(scope="session")
+def provisioning(fleet: tuple[DeviceSpec, ...]) -> Provisioning:
+    return parse_provisioning(provisioning_document(fleet, TENANT, period_s=60))
+
+
+@pytest.fixture(scope="session")
+def validator() -> EntityValidator:
+    return EntityValidator({name: t.schema_file for name, t in ENTITY_TYPES.items()})
+
+
+@pytest.fixture(scope="session")
+def pipeline(provisioning: Provisioning, validator: EntityValidator) -> MeasurePipeline:
+    policy = TimePolicy(max_future=timedelta(minutes=5), max_past=timedelta(days=30))
+    return MeasurePipeline(provisioning, validator, policy)
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoBroker]:
+    broker = MosquittoBroker(free_port(), tmp_path_factory.mktemp("mosquitto"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URI of a private PostgreSQL (pgserver, unix socket in a temp dir) for this session."""
+    return start_embedded_postgres(Path(tmp_path_factory.mktemp("pg")))
+
+
+@pytest.fixture
+def database_url(postgres_uri: str) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_uri, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_conninfo(postgres_uri, dbname=name)
+    with psycopg.connect(postgres_uri, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[PostgresStore]:
+    opened = await PostgresStore.open(database_url, max_size=2)
+    yield opened
+    await opened.close()

@@ -1,0 +1,211 @@
+"""The HTTP API over a real PostgreSQL store: NGSI-LD shapes, queries, errors, tenants."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from acquisition import Batch, EntityRecord, Reading, ValueType
+from interoperability import CORE_CONTEXT, create_app
+from knowledge import PostgresStore
+from services import service_routers
+from support import Settings
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+LOCATION = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-5.56, 42.6]}}
+
+
+def _noise_batch(tenant: str, sensor: str, levels: list[float]) -> Batch:
+    entity_id = f"urn:ngsi-ld:NoiseLevelObserved:{tenant}:{sensor}"
+    readings = tuple(
+        Reading(
+            tenant,
+            entity_id,
+            "NoiseLevelObserved",
+            "LAeq",
+            T0 + timedelta(minutes=m),
+            level,
+            ValueType.NUMBER,
+            "2N",
+        )
+        for m, level in enumerate(levels)
+    )
+    end = Reading(
+        tenant,
+        entity_id,
+        "NoiseLevelObserved",
+        "dateObservedTo",
+        T0 + timedelta(minutes=len(levels) - 1),
+        "2026-11-21T10:04:00Z",
+        ValueType.DATETIME,
+    )
+    entity = EntityRecord(tenant, entity_id, "NoiseLevelObserved", {"location": LOCATION})
+    return Batch((*readings, end), (entity,), ())
+
+
+@pytest.fixture
+async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(database_url=database_url, default_tenant="leon")  # type: ignore[arg-type]
+
+    async def open_and_fill(s: Settings) -> PostgresStore:
+        store = await PostgresStore.open(database_url, max_size=2)
+        await store.write_batch(_noise_batch("leon", "n1", [60.0, 70.0, 60.0, 70.0, 60.0]))
+        await store.write_batch(_noise_batch("leon", "n2", [50.0, 50.0]))
+        await store.write_batch(_noise_batch("ponferrada", "p1", [80.0]))
+        return store
+
+    app = create_app(settings, routers=service_routers(), open_store_fn=open_and_fill)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield http
+
+
+async def test_entities_by_type_are_normalized_ngsi_ld(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ngsi-ld/v1/entities", params={"type": "NoiseLevelObserved"})
+    assert response.status_code == 200
+    assert CORE_CONTEXT in response.headers["link"]
+    entities = response.json()
+    assert [e["id"] for e in entities] == [
+        "urn:ngsi-ld:NoiseLevelObserved:leon:n1",
+        "urn:ngsi-ld:NoiseLevelObserved:leon:n2",
+    ]
+    first = entities[0]
+    assert first["LAeq"] == {
+        "type": "Property",
+        "value": 60.0,
+        "unitCode": "2N",
+        "observedAt": "2026-11-21T10:04:00Z",
+    }
+    assert first["dateObservedTo"]["value"] == {
+        "@type": "DateTime",
+        "@value": "2026-11-21T10:04:00Z",
+    }
+    assert first["location"] == LOCATION
+
+
+async def test_pagination_and_count(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/ngsi-ld/v1/entities", params={"limit": 1, "offset": 1, "count": "true"}
+    )
+    assert [e["id"] for e in response.json()] == ["urn:ngsi-ld:NoiseLevelObserved:leon:n2"]
+    assert response.headers["NGSILD-Results-Count"] == "2"
+
+
+async def test_ld_json_puts_the_context_in_the_body(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/ngsi-ld/v1/entities/urn:ngsi-ld:NoiseLevelObserved:leon:n2",
+        headers={"Accept": "application/ld+json"},
+    )
+    assert response.headers["content-type"].startswith("application/ld+json")
+    assert response.json()["@context"] == CORE_CONTEXT
+
+
+async def test_tenant_header_selects_the_tenant(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ngsi-ld/v1/entities", headers={"NGSILD-Tenant": "ponferrada"})
+    assert [e["id"] for e in response.json()] == ["urn:ngsi-ld:NoiseLevelObserved:ponferrada:p1"]
+    other = await client.get(
+        "/ngsi-ld/v1/entities/urn:ngsi-ld:NoiseLevelObserved:leon:n1",
+        headers={"NGSILD-Tenant": "ponferrada"},
+    )
+    assert other.status_code == 404
+
+
+async def test_unknown_entity_is_a_problem_details_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Nothing:1")
+    assert response.status_code == 404
+    assert response.json()["type"] == "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound"
+
+
+async def test_temporal_between_is_start_inclusive_end_exclusive(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:NoiseLevelObserved:leon:n1",
+        params={
+            "timerel": "between",
+            "timeAt": "2026-11-21T10:01:00Z",
+            "endTimeAt": "2026-11-21T10:03:00Z",
+            "attrs": "LAeq",
+        },
+    )
+    assert response.status_code == 200
+    instances = response.json()["LAeq"]
+    assert [(i["value"], i["observedAt"]) for i in instances] == [
+        (70.0, "2026-11-21T10:01:00Z"),
+        (60.0, "2026-11-21T10:02:00Z"),
+    ]
+    assert instances[0]["unitCode"] == "2N"
+
+
+async def test_temporal_last_n(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:NoiseLevelObserved:leon:n1",
+        params={"lastN": 2},
+    )
+    assert [i["value"] for i in response.json()["LAeq"]] == [70.0, 60.0]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"timerel": "between", "timeAt": "2026-11-21T10:00:00Z"},
+        {"timerel": "after"},
+        {"timerel": "sometime", "timeAt": "2026-11-21T10:00:00Z"},
+        {"timerel": "before", "timeAt": "not a time"},
+        {"timerel": "before", "timeAt": "2026-11-21T10:00:00"},
+        {"timeAt": "2026-11-21T10:00:00Z"},
+        {"lastN": 0},
+        {
+            "timerel": "between",
+            "timeAt": "2026-11-21T11:00:00Z",
+            "endTimeAt": "2026-11-21T10:00:00Z",
+        },
+    ],
+)
+async def test_bad_temporal_parameters_are_400_bad_request_data(
+    client: httpx.AsyncClient, params: dict[str, str]
+) -> None:
+    response = await client.get(
+        "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:NoiseLevelObserved:leon:n1", params=params
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["type"].endswith("/BadRequestData")
+
+
+async def test_noise_leq_is_energetic_per_sensor(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/ciudad/v1/services/noise/leq",
+        params={"timeAt": "2026-11-21T10:00:00Z", "endTimeAt": "2026-11-21T11:00:00Z"},
+    )
+    assert response.status_code == 200
+    by_id = {r["id"]: r for r in response.json()}
+    # 3 x 60 dB and 2 x 70 dB: 10*log10((3*10^6 + 2*10^7)/5) = 66.63 dB (arithmetic: 64).
+    assert by_id["urn:ngsi-ld:NoiseLevelObserved:leon:n1"]["LAeq"] == 66.63
+    assert by_id["urn:ngsi-ld:NoiseLevelObserved:leon:n1"]["readings"] == 5
+    assert by_id["urn:ngsi-ld:NoiseLevelObserved:leon:n2"]["LAeq"] == 50.0
+
+
+async def test_noise_leq_of_one_sensor_and_period_bounds(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/ciudad/v1/services/noise/leq",
+        params={
+            "timeAt": "2026-11-21T10:01:00Z",
+            "endTimeAt": "2026-11-21T10:02:00Z",
+            "id": "urn:ngsi-ld:NoiseLevelObserved:leon:n1",
+        },
+    )
+    assert [(r["LAeq"], r["readings"]) for r in response.json()] == [(70.0, 1)]
+    bad = await client.get("/ciudad/v1/services/noise/leq", params={"timeAt": "x"})
+    assert bad.status_code == 400
+
+
+async def test_health_and_openapi(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health")).json() == {"status": "ok", "store": "ok"}
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert "/ngsi-ld/v1/temporal/entities/{entity_id}" in paths
+    assert "/ciudad/v1/services/noise/leq" in paths

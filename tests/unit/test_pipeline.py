@@ -1,0 +1,110 @@
+"""decode -> normalise -> validate: accepted readings, and a named reason for all else."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from acquisition import MeasurePipeline, ValueType
+from capture import encode_measures, format_time, measure_topic
+from tests.conftest import APIKEY, TENANT
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+STAMP = format_time(NOW.timestamp() - 30)
+NOISE_TOPIC = measure_topic(APIKEY, "noise-001")
+
+
+def _process(pipeline: MeasurePipeline, topic: str, body: object) -> tuple[list, list]:
+    outcome = pipeline.process(topic, json.dumps(body).encode(), NOW)
+    return list(outcome.readings), list(outcome.dead_letters)
+
+
+def test_a_noise_measure_becomes_readings_of_its_entity(pipeline: MeasurePipeline) -> None:
+    readings, dead = _process(pipeline, NOISE_TOPIC, {"t": STAMP, "laeq": 61.5, "lamax": 72})
+    assert dead == []
+    by_attr = {r.attr: r for r in readings}
+    assert set(by_attr) == {"LAeq", "LAmax", "dateObservedFrom", "dateObservedTo"}
+    laeq = by_attr["LAeq"]
+    assert laeq.entity_id == f"urn:ngsi-ld:NoiseLevelObserved:{TENANT}:noise-001"
+    assert laeq.tenant == TENANT
+    assert (laeq.value, laeq.unit_code) == (61.5, "2N")
+    assert laeq.observed_at == NOW - timedelta(seconds=30)
+    # The observation period ends at the observation time and lasts the device's period.
+    assert by_attr["dateObservedTo"].value == "2026-11-22T09:59:30Z"
+    assert by_attr["dateObservedFrom"].value == "2026-11-22T09:58:30Z"
+    assert not by_attr["dateObservedTo"].in_history
+    assert by_attr["LAeq"].value_type is ValueType.NUMBER
+
+
+def test_each_node_kind_is_accepted(pipeline: MeasurePipeline) -> None:
+    measures = {
+        "air-001": {
+            "t": STAMP,
+            "pm25": 12.0,
+            "pm10": 20.0,
+            "no2": 40.0,
+            "o3": 60.0,
+            "tmp": 8.5,
+            "rh": 70,
+        },
+        "parking-001": {"t": STAMP, "st": "free"},
+        "streetlight-001": {"t": STAMP, "on": "on", "dim": 50, "w": 35.2},
+    }
+    for device_id, body in measures.items():
+        readings, dead = _process(pipeline, measure_topic(APIKEY, device_id), body)
+        assert dead == [], dead
+        assert readings
+
+
+def test_a_backlog_array_keeps_good_measures_and_dead_letters_bad_ones(
+    pipeline: MeasurePipeline,
+) -> None:
+    backlog = [
+        {"t": format_time(NOW.timestamp() - 120), "laeq": 50.0},
+        {"t": format_time(NOW.timestamp() - 60), "laeq": 999.0},
+        {"t": format_time(NOW.timestamp() - 0), "laeq": 52.0},
+    ]
+    outcome = pipeline.process(NOISE_TOPIC, encode_measures(backlog), NOW)
+    assert sorted(r.value for r in outcome.readings if r.attr == "LAeq") == [50.0, 52.0]
+    assert [d.reason for d in outcome.dead_letters] == ["out_of_range"]
+    letter = outcome.dead_letters[0]
+    assert json.loads(letter.payload) == backlog[1]
+    assert (letter.tenant, letter.device_id) == (TENANT, "noise-001")
+    assert outcome.entity is not None
+
+
+@pytest.mark.parametrize(
+    ("topic", "body", "reason"),
+    [
+        (measure_topic(APIKEY, "noise-999"), {"t": STAMP, "laeq": 50}, "unknown_device"),
+        (measure_topic("nokey", "noise-001"), {"t": STAMP, "laeq": 50}, "unknown_apikey"),
+        ("/json/k/d/cmdexe", {"t": STAMP}, "bad_topic"),
+        (NOISE_TOPIC, {"laeq": 50}, "missing_time"),
+        (NOISE_TOPIC, {"t": "2026-11-22 10:00", "laeq": 50}, "bad_time"),
+        (NOISE_TOPIC, {"t": "2026-11-22T11:00:00Z", "laeq": 50}, "time_in_future"),
+        (NOISE_TOPIC, {"t": "2025-01-01T00:00:00Z", "laeq": 50}, "time_too_old"),
+        (NOISE_TOPIC, {"t": STAMP, "laeq": 50, "volume": 11}, "unknown_attribute"),
+        (NOISE_TOPIC, {"t": STAMP}, "no_values"),
+        (NOISE_TOPIC, {"t": STAMP, "laeq": "loud"}, "bad_value"),
+        (measure_topic(APIKEY, "parking-001"), {"t": STAMP, "st": "parked"}, "bad_value"),
+    ],
+)
+def test_refused_input_is_dead_lettered_with_its_reason(
+    pipeline: MeasurePipeline, topic: str, body: object, reason: str
+) -> None:
+    readings, dead = _process(pipeline, topic, body)
+    assert readings == []
+    assert [d.reason for d in dead] == [reason]
+    assert dead[0].detail
+    assert dead[0].topic == topic
+
+
+def test_undecodable_payload_is_kept_verbatim_in_the_dead_letter(
+    pipeline: MeasurePipeline,
+) -> None:
+    outcome = pipeline.process(NOISE_TOPIC, b"\x00garbage{", NOW)
+    assert [d.reason for d in outcome.dead_letters] == ["bad_json"]
+    assert outcome.dead_letters[0].payload == "\x00garbage{"
+    assert outcome.entity is None
