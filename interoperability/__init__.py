@@ -8,7 +8,7 @@ from interoperability.deps import (
     StoreDep,
     TenantDep,
 )
-from interoperability.ngsild import CORE_CONTEXT, render_entity, render_temporal
+from interoperability.ngsild import CORE_CONTEXT, iso_utc, render_entity, render_temporal
 from interoperability.temporal_routes import TimeRel, time_range
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "TenantDep",
     "TimeRel",
     "create_app",
+    "iso_utc",
     "render_entity",
     "render_temporal",
     "time_range",

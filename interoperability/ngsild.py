@@ -16,7 +16,9 @@ ERROR_TYPE_BASE = "https://uri.etsi.org/ngsi-ld/errors/"
 
 
 def iso_utc(stamp: datetime) -> str:
-    return stamp.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """``2026-11-22T10:00:00Z``, or with milliseconds when there are any."""
+    spec = "milliseconds" if stamp.microsecond else "seconds"
+    return stamp.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def _property(

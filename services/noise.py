@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from interoperability import BadRequestError, StoreDep, TenantDep
+from interoperability import BadRequestError, StoreDep, TenantDep, iso_utc
 from knowledge import NumericSeries, TimeRange, energetic_mean_db
 
 NOISE_TYPE = "NoiseLevelObserved"
@@ -59,8 +59,8 @@ async def noise_leq(
             "LAeq": r.leq_db,
             "unitCode": "2N",
             "readings": r.readings,
-            "timeAt": time_at.isoformat(),
-            "endTimeAt": end_time_at.isoformat(),
+            "timeAt": iso_utc(time_at),
+            "endTimeAt": iso_utc(end_time_at),
         }
         for r in leq_per_sensor(series)
     ]
