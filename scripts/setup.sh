@@ -41,6 +41,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -c constraints.txt -e '.[dev]'
+  # MicroPython stubs where mypy can use them for the firmware (FACTS.md recipe).
+  rm -rf typings
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+    --target typings -c constraints.txt micropython-esp32-stubs micropython-stdlib-stubs
   echo "$wanted" > "$stamp"
 fi
 say "ready"

@@ -10,4 +10,6 @@ step "ruff (lint)";        ruff check .
 step "ruff (format)";      ruff format --check .
 step "mypy --strict";      mypy
 step "layer contract";     lint-imports
+step "firmware: ruff (MicroPython profile)"; ruff check firmware && ruff format --check firmware
+step "firmware: mypy against the ESP32 stubs"; mypy --config-file firmware/mypy.ini firmware
 step "pytest";             pytest "$@"

@@ -55,6 +55,13 @@ class AttributeSpec:
         return float(raw) * self.scale
 
 
+# Device attributes every node sends now and then, whatever its entity type.
+DEVICE_ATTRIBUTES = (
+    AttributeSpec("fw", "firmwareVersion", value_type=ValueType.TEXT),
+    AttributeSpec("bat", "batteryLevel", unit_code="C62", minimum=0, maximum=100, scale=0.01),
+    AttributeSpec("rssi", "rssi", unit_code="DBM", minimum=-130, maximum=0),
+)
+
 DerivedValues = list[tuple[str, float | str, ValueType]]
 Deriver = Callable[[datetime, float], DerivedValues]
 
@@ -75,6 +82,7 @@ class EntityType:
     by_object_id: Mapping[str, AttributeSpec] = field(init=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "attributes", self.attributes + DEVICE_ATTRIBUTES)
         object.__setattr__(self, "by_object_id", {a.object_id: a for a in self.attributes})
 
 

@@ -26,6 +26,10 @@ ENTITY = EntityType(
         AttributeSpec("laeq", "LAeq", unit_code=DECIBEL, minimum=0, maximum=140),
         AttributeSpec("lamax", "LAmax", unit_code=DECIBEL, minimum=0, maximum=140),
         AttributeSpec("las", "LAS", unit_code=DECIBEL, minimum=0, maximum=140),
+        # Percentile levels (exceeded 10 % / 90 % of the time); not in the Smart Data Model,
+        # whose schema allows extra attributes.
+        AttributeSpec("l10", "LA10", unit_code=DECIBEL, minimum=0, maximum=140),
+        AttributeSpec("l90", "LA90", unit_code=DECIBEL, minimum=0, maximum=140),
     ),
     derive=_period,
 )

@@ -23,5 +23,13 @@ ENTITY = EntityType(
             "dim", "illuminanceLevel", unit_code=FRACTION, minimum=0, maximum=100, scale=0.01
         ),
         AttributeSpec("w", "powerConsumption", unit_code=WATT, minimum=0, maximum=2000),
+        # Energy drawn since the node started counting, and the node's lamp fault flag.
+        AttributeSpec("wh", "energyConsumed", unit_code="WHR", minimum=0, maximum=1e9),
+        AttributeSpec(
+            "flt",
+            "lampFault",
+            value_type=ValueType.TEXT,
+            allowed=frozenset({"ok", "no_current", "current_when_off"}),
+        ),
     ),
 )

@@ -1,0 +1,195 @@
+# The node runtime shared by every node type: buffer, MQTT link with reconnect and
+# jittered backoff, commands, device info, watchdog and deep sleep. Apps only sense.
+import gc
+import random
+import time
+
+import codec
+import hal
+from config import FIRMWARE_VERSION
+from mqtt import MQTTClient, MQTTError
+from ringbuf import RingBuffer
+from schedule import Every
+
+
+class Node:
+    def __init__(self, cfg, board, app):
+        self.cfg = cfg
+        self.board = board
+        self.app = app
+        self.buffer = RingBuffer(cfg.buffer_capacity)
+        self.client = MQTTClient(
+            cfg.device_id,
+            cfg.broker_host,
+            cfg.broker_port,
+            user=getattr(cfg, "mqtt_user", None),
+            password=getattr(cfg, "mqtt_password", None),
+            keepalive=cfg.keepalive_s,
+            max_inflight=1,
+        )
+        self.client.on_message = self._on_message
+        self._topics = (
+            codec.measure_topic(cfg.apikey, cfg.device_id),
+            codec.command_topic(cfg.apikey, cfg.device_id),
+            codec.result_topic(cfg.apikey, cfg.device_id),
+            codec.status_topic(cfg.apikey, cfg.device_id),
+        )
+        self.client.set_last_will(self._topics[3], b"offline", retain=True, qos=1)
+        self._in_flight = 0  # buffered readings in the unacknowledged message
+        self._retry_at = time.ticks_ms()
+        self._failures = 0
+        self._last_io = time.ticks_ms()
+        self._device_info = Every(cfg.device_info_s * 1000, first_ms=0)
+        self._status = Every(5000)
+        self.recorded = 0
+        self.sent = 0
+        self.commands = 0
+
+    # ---- buffering -------------------------------------------------------------------
+    def record(self, fields):
+        dropped = self.buffer.dropped
+        self.buffer.append(codec.encode_measure(hal.epoch_ms(), fields))
+        self.recorded += 1
+        if self.buffer.dropped > dropped and self._in_flight:
+            self._in_flight -= 1  # the oldest in-flight reading was just overwritten
+
+    def _flush(self):
+        """Sends the oldest buffered readings (one object, or an array for a backlog)."""
+        for done in self.client.take_acked():
+            if done is None:
+                continue  # a command result, not buffered readings
+            self.buffer.discard(min(done, self._in_flight))
+            self.sent += min(done, self._in_flight)
+            self._in_flight = 0
+        if self._in_flight or not len(self.buffer):
+            return
+        items = self.buffer.peek(self.cfg.backlog_chunk)
+        payload = items[0] if len(items) == 1 else codec.encode_backlog(items)
+        self.client.publish(self._topics[0], payload, qos=1, token=len(items))
+        self._in_flight = len(items)
+        self._last_io = time.ticks_ms()
+
+    # ---- link ------------------------------------------------------------------------
+    def _connect(self):
+        if time.ticks_diff(time.ticks_ms(), self._retry_at) < 0:
+            return
+        try:
+            self.client.connect(clean=True)
+            self.client.subscribe(self._topics[1], qos=1)
+            self.client.publish(self._topics[3], b"online", qos=0, retain=True)
+            self._failures = 0
+            self._in_flight = 0  # anything unacknowledged before the outage is sent again
+            print("mqtt connected")
+        except (OSError, MQTTError) as exc:
+            self._link_failed(exc)
+
+    def _link_failed(self, exc):
+        self.client.close()
+        self._in_flight = 0
+        self._failures += 1
+        # Jittered exponential backoff: 1, 2, 4 ... 60 s, times 0.5..1.
+        delay = min(60000, 1000 * (1 << min(self._failures - 1, 6)))
+        delay = delay // 2 + random.getrandbits(16) % (delay // 2 + 1)
+        self._retry_at = time.ticks_add(time.ticks_ms(), delay)
+        print("mqtt down:", exc, "retry in", delay, "ms")
+
+    def _service_link(self):
+        if not self.client.connected:
+            self._connect()
+            return
+        try:
+            self.client.check_msg()
+            self._flush()
+            if time.ticks_diff(time.ticks_ms(), self._last_io) > self.cfg.keepalive_s * 500:
+                self.client.ping()
+                self._last_io = time.ticks_ms()
+        except (OSError, MQTTError) as exc:
+            self._link_failed(exc)
+
+    # ---- commands --------------------------------------------------------------------
+    def _on_message(self, topic, payload):
+        if topic != self._topics[1]:
+            return
+        self.commands += 1
+        try:
+            name, value = codec.decode_command(payload)
+        except ValueError as exc:
+            name, result = "unknown", "ERROR " + str(exc)
+        else:
+            try:
+                result = self.app.command(name, value)
+            except (ValueError, TypeError) as exc:
+                result = "ERROR " + str(exc)
+        reply = codec.encode_command_result(name, result)
+        qos = 1 if len(self.client.inflight) < self.client.max_inflight else 0
+        self.client.publish(self._topics[2], reply, qos=qos)
+
+    # ---- main loop -------------------------------------------------------------------
+    def _device_fields(self):
+        return [
+            ("fw", FIRMWARE_VERSION, 0),
+            ("bat", self.board.battery_pct(), 0),
+            ("rssi", self.board.rssi(), 0),
+        ]
+
+    def step(self):
+        self.app.poll(hal.epoch_ms())
+        fields = self.app.report()
+        if fields:
+            if self._device_info.due():
+                fields = fields + self._device_fields()  # rides along: no extra message
+            self.record(fields)
+        self._service_link()
+        if self._status.due():
+            gc.collect()
+            print(
+                "status heap=%d buffered=%d dropped=%d sent=%d connected=%d"
+                % (
+                    gc.mem_alloc(),
+                    len(self.buffer),
+                    self.buffer.dropped,
+                    self.sent,
+                    self.client.connected,
+                )
+            )
+
+    def run(self, seconds=None):
+        cfg = self.cfg
+        watchdog = self.board.watchdog(cfg.watchdog_ms)
+        print("boot", cfg.kind, cfg.device_id, "reset:", self.board.reset_cause())
+        restored = self.buffer.restore(cfg.buffer_file)
+        if restored:
+            print("restored", restored, "buffered readings")
+        self._bring_up_network()
+        started = time.ticks_ms()
+        while seconds is None or time.ticks_diff(time.ticks_ms(), started) < seconds * 1000:
+            watchdog.feed()
+            try:
+                self.step()
+            except Exception as exc:  # keep serving; the watchdog covers real hangs
+                print("step failed:", repr(exc))
+            if cfg.deep_sleep_s and self._report_cycle_done():
+                self.buffer.save(cfg.buffer_file)
+                self.client.disconnect()
+                self.board.deepsleep(cfg.deep_sleep_s * 1000)
+            time.sleep_ms(cfg.loop_ms)
+        self.buffer.save(cfg.buffer_file)
+        self.client.disconnect()
+        print(
+            "final recorded=%d sent=%d buffered=%d dropped=%d heap=%d"
+            % (self.recorded, self.sent, len(self.buffer), self.buffer.dropped, gc.mem_alloc())
+        )
+
+    def _report_cycle_done(self):
+        return self.sent > 0 and not len(self.buffer)
+
+    def _bring_up_network(self):
+        cfg = self.cfg
+        attempt = 0
+        while not self.board.wifi_connect(
+            getattr(cfg, "wifi_ssid", ""), getattr(cfg, "wifi_password", "")
+        ):
+            attempt += 1
+            time.sleep_ms(min(30000, 500 << min(attempt, 6)) + random.getrandbits(10))
+        if not self.board.sync_time():
+            print("time sync failed; measures keep the board's clock")
