@@ -1,4 +1,5 @@
-# Sound level meter: 125 ms A-weighted levels -> 1 s LAeq, interval LAeq/LAmax/L10/L90.
+# Sound level meter: 125 ms ("fast") A-weighted levels -> 1 s LAeq -> interval LAeq, LAmax
+# (loudest fast level), L10/L90 (from a histogram of the 1 s levels).
 # Pure: samples in (full-scale floats), levels out; the microphone driver feeds it.
 import math
 
@@ -33,6 +34,9 @@ class LevelMeter:
         self._energy = 0.0  # sum of 10^(L/10) over fast blocks of the interval
         self._blocks = 0
         self._max_db = None
+        self._second_energy = 0.0
+        self._second_blocks = 0
+        self.last_second_db = None  # the latest 1 s LAeq
 
     def feed(self, samples, n):
         """Processes the first ``n`` samples of ``samples`` (filtered in place)."""
@@ -49,10 +53,20 @@ class LevelMeter:
         level = level_db(self._fast_sum / self._fast_n, self.offset_db)
         self._fast_sum = 0.0
         self._fast_n = 0
-        self._energy += 10 ** (level / 10)
+        energy = 10 ** (level / 10)
+        self._energy += energy
         self._blocks += 1
         if self._max_db is None or level > self._max_db:
             self._max_db = level
+        self._second_energy += energy
+        self._second_blocks += 1
+        if self._second_blocks == 8:
+            self._close_second(10 * math.log10(self._second_energy / 8))
+
+    def _close_second(self, level):
+        self.last_second_db = level
+        self._second_energy = 0.0
+        self._second_blocks = 0
         b = int((level - HIST_MIN_DB) / _BIN_DB)
         b = 0 if b < 0 else (HIST_BINS - 1 if b >= HIST_BINS else b)
         if self._hist[b] < 255:
@@ -73,12 +87,12 @@ class LevelMeter:
         """(LAeq, LAmax, L10, L90) of the interval so far, or None; then starts afresh."""
         if not self._blocks:
             return None
-        result = (
-            10 * math.log10(self._energy / self._blocks),
-            self._max_db,
-            self._percentile_exceeded(0.10),
-            self._percentile_exceeded(0.90),
-        )
+        laeq = 10 * math.log10(self._energy / self._blocks)
+        if self._hist_n:
+            l10, l90 = self._percentile_exceeded(0.10), self._percentile_exceeded(0.90)
+        else:
+            l10 = l90 = laeq  # less than a whole second: no distribution to speak of
+        result = (laeq, self._max_db, l10, l90)
         self._energy = 0.0
         self._blocks = 0
         self._max_db = None
