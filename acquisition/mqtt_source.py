@@ -56,8 +56,8 @@ def subscription_filters(share_group: str | None) -> list[str]:
     """The measure topic filters, as shared subscriptions when a share group is set."""
     if share_group is None:
         return list(MEASURE_TOPIC_FILTERS)
-    # "$share/<group>" + "/json/+/+/attrs": the filter's own leading slash separates them.
-    return [f"$share/{share_group}{f}" for f in MEASURE_TOPIC_FILTERS]
+    # "$share/<group>/<filter>"; our filters start with "/" (an empty first level), hence "//".
+    return [f"$share/{share_group}/{f}" for f in MEASURE_TOPIC_FILTERS]
 
 
 class MqttSource:

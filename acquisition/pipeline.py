@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from acquisition.decoding import decode_json_measures, parse_measure_topic, parse_observation_time
+from acquisition.decoding import parse_measure_topic, parse_observation_time
+from acquisition.formats import DECODERS, sniff_protocol
 from acquisition.provisioning import Device, Provisioning
 from acquisition.records import DeadLetter, EntityRecord, Reading, ValueType
 from acquisition.validation import EntityValidator
@@ -54,15 +55,22 @@ class MeasurePipeline:
         try:
             address = parse_measure_topic(topic)
             device = self._provisioning.lookup(address.apikey, address.device_id)
-            measures = decode_json_measures(payload)
+            protocol = address.protocol or sniff_protocol(payload)
+            measures = DECODERS[protocol](payload)
         except PayloadError as exc:
             text = payload[:DEAD_LETTER_PAYLOAD_CHARS].decode("utf-8", "replace")
             return MessageOutcome((), None, (self._dead(received_at, topic, text, exc),))
         readings: list[Reading] = []
         dead: list[DeadLetter] = []
+        seen_times: set[object] = set()
         for measure in measures:
             try:
-                readings.extend(self.normalise(device, measure, received_at))
+                if measure.get(TIME_KEY) in seen_times:
+                    raise PayloadError("duplicate", "two measures with the same time")
+                seen_times.add(measure.get(TIME_KEY))
+                readings.extend(
+                    self.normalise(device, measure, received_at, textual=protocol == "ul")
+                )
             except PayloadError as exc:
                 text = json.dumps(measure, default=str)[:DEAD_LETTER_PAYLOAD_CHARS]
                 dead.append(self._dead(received_at, topic, text, exc, device))
@@ -76,7 +84,11 @@ class MeasurePipeline:
         return MessageOutcome(tuple(readings), entity, tuple(dead))
 
     def normalise(
-        self, device: Device, measure: Mapping[str, object], received_at: datetime
+        self,
+        device: Device,
+        measure: Mapping[str, object],
+        received_at: datetime,
+        textual: bool = False,
     ) -> list[Reading]:
         """One measure -> readings of the device's entity, validated against its schema."""
         if TIME_KEY not in measure:
@@ -90,7 +102,8 @@ class MeasurePipeline:
             spec = device.attributes.get(object_id)
             if spec is None:
                 raise PayloadError("unknown_attribute", f"{object_id!r:.40} is not mapped")
-            values.append((spec.name, spec.convert(raw), spec.value_type, spec.unit_code))
+            value = spec.convert_text(raw) if textual else spec.convert(raw)
+            values.append((spec.name, value, spec.value_type, spec.unit_code))
         if not values:
             raise PayloadError("no_values", "measure carries a time but no attribute")
         for name, value, value_type in device.entity_type.derive(observed_at, device.period_s):

@@ -8,6 +8,7 @@ from capture.protocol import (
     encode_measures,
     format_time,
     measure_topic,
+    ultralight_topic,
 )
 from capture.readings import ReadingGenerator, activity
 from capture.simulator import SimulationPlan, Simulator, connect_publisher, drain_and_close
@@ -30,4 +31,5 @@ __all__ = [
     "format_time",
     "measure_topic",
     "offset_point",
+    "ultralight_topic",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 TIME_KEY = "t"
-MEASURE_TOPIC_FILTERS = ("/json/+/+/attrs", "/+/+/attrs")
+MEASURE_TOPIC_FILTERS = ("/json/+/+/attrs", "/ul/+/+/attrs", "/+/+/attrs")
 
 Measure = Mapping[str, object]
 
@@ -23,6 +23,11 @@ Measure = Mapping[str, object]
 def measure_topic(apikey: str, device_id: str) -> str:
     """Topic a device publishes its measures to."""
     return f"/json/{apikey}/{device_id}/attrs"
+
+
+def ultralight_topic(apikey: str, device_id: str) -> str:
+    """Topic for measures in UltraLight 2.0 text."""
+    return f"/ul/{apikey}/{device_id}/attrs"
 
 
 def command_topic(apikey: str, device_id: str) -> str:

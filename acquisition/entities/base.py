@@ -40,6 +40,17 @@ class AttributeSpec:
             raise PayloadError("bad_value", f"{self.object_id}={raw!r:.40} not one of {allowed}")
         return raw
 
+    def convert_text(self, raw: object) -> float | str:
+        """Like convert(), for formats whose values are all text (UltraLight)."""
+        if self.value_type is ValueType.NUMBER and isinstance(raw, str):
+            try:
+                raw = float(raw)
+            except ValueError:
+                raise PayloadError(
+                    "bad_value", f"{self.object_id}={raw!r:.40} is not a number"
+                ) from None
+        return self.convert(raw)
+
     def _number(self, raw: object) -> float:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise PayloadError("bad_value", f"{self.object_id} must be a number, got {raw!r:.40}")

@@ -108,3 +108,53 @@ def test_undecodable_payload_is_kept_verbatim_in_the_dead_letter(
     assert [d.reason for d in outcome.dead_letters] == ["bad_json"]
     assert outcome.dead_letters[0].payload == "\x00garbage{"
     assert outcome.entity is None
+
+
+def test_ultralight_measures_are_typed_by_the_attribute_mapping(
+    pipeline: MeasurePipeline,
+) -> None:
+    from capture import ultralight_topic
+
+    t1, t2 = format_time(NOW.timestamp() - 20), format_time(NOW.timestamp() - 10)
+    payload = f"t|{t1}|laeq|55.5|lamax|61#t|{t2}|laeq|56".encode()
+    outcome = pipeline.process(ultralight_topic(APIKEY, "noise-001"), payload, NOW)
+    assert outcome.dead_letters == ()
+    assert sorted(r.value for r in outcome.readings if r.attr == "LAeq") == [55.5, 56.0]
+    spot = pipeline.process(
+        ultralight_topic(APIKEY, "parking-001"), f"t|{t1}|st|free".encode(), NOW
+    )
+    assert [r.value for r in spot.readings] == ["free"]
+
+
+def test_legacy_topic_takes_json_or_ultralight_by_its_payload(pipeline: MeasurePipeline) -> None:
+    legacy = f"/{APIKEY}/noise-001/attrs"
+    as_json = pipeline.process(legacy, json.dumps({"t": STAMP, "laeq": 50}).encode(), NOW)
+    as_ul = pipeline.process(legacy, f"t|{STAMP}|laeq|50".encode(), NOW)
+    assert [r.value for r in as_json.readings if r.attr == "LAeq"] == [50.0]
+    assert [r.value for r in as_ul.readings if r.attr == "LAeq"] == [50.0]
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"t|2026-11-22T09:59:00Z|laeq", "bad_ultralight"),
+        (b"t|2026-11-22T09:59:00Z|laeq|loud", "bad_value"),
+        (b"t|2026-11-22T09:59:00Z||55", "bad_ultralight"),
+        (b"t|2026-11-22T09:59:00Z|laeq|1|laeq|2", "bad_ultralight"),
+        (b"\xff\xfe", "bad_ultralight"),
+    ],
+)
+def test_malformed_ultralight_is_dead_lettered(
+    pipeline: MeasurePipeline, payload: bytes, reason: str
+) -> None:
+    outcome = pipeline.process(f"/ul/{APIKEY}/noise-001/attrs", payload, NOW)
+    assert [d.reason for d in outcome.dead_letters] == [reason]
+
+
+def test_two_measures_with_the_same_time_in_one_message_are_a_duplicate(
+    pipeline: MeasurePipeline,
+) -> None:
+    backlog = [{"t": STAMP, "laeq": 50.0}, {"t": STAMP, "laeq": 51.0}]
+    outcome = pipeline.process(NOISE_TOPIC, encode_measures(backlog), NOW)
+    assert [r.value for r in outcome.readings if r.attr == "LAeq"] == [50.0]
+    assert [d.reason for d in outcome.dead_letters] == ["duplicate"]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acquisition import decode_json_measures, parse_measure_topic, parse_observation_time
-from acquisition.decoding import MAX_PAYLOAD_BYTES
+from acquisition.formats import MAX_PAYLOAD_BYTES
 from capture import command_topic, encode_measures, format_time, measure_topic
 from support import PayloadError
 
@@ -82,3 +82,10 @@ def test_naive_or_malformed_times_are_refused(raw: object) -> None:
     with pytest.raises(PayloadError) as caught:
         parse_observation_time(raw)
     assert caught.value.reason == "bad_time"
+
+
+def test_shared_subscription_keeps_the_filters_empty_first_level() -> None:
+    from acquisition import subscription_filters
+
+    assert subscription_filters(None) == ["/json/+/+/attrs", "/ul/+/+/attrs", "/+/+/attrs"]
+    assert subscription_filters("gw")[0] == "$share/gw//json/+/+/attrs"
