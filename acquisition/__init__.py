@@ -8,23 +8,47 @@ from acquisition.mqtt_source import InboundMessage, MqttOptions, MqttSource, sub
 from acquisition.pipeline import MeasurePipeline, MessageOutcome, TimePolicy
 from acquisition.provisioning import (
     Device,
+    DeviceEntry,
     Provisioning,
+    ProvisioningFile,
+    ServiceGroupEntry,
     load_provisioning,
     parse_provisioning,
     provisioning_document,
 )
+from acquisition.provisioning_csv import devices_to_csv, parse_devices_csv
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading, ValueType
+from acquisition.registry import (
+    CHANNEL,
+    Credential,
+    DeviceRecord,
+    DeviceRegistry,
+    broker_username,
+    open_device_registry,
+)
+from acquisition.registry_sync import follow_registry, reload_provisioning
+from acquisition.security import (
+    acl_file,
+    generate_password,
+    mosquitto_password_hash,
+    password_file,
+)
 from acquisition.validation import EntityValidator, flatten_normalized
 
 __all__ = [
+    "CHANNEL",
     "DECODERS",
     "ENTITY_TYPES",
     "AttributeSpec",
     "Backoff",
     "Batch",
     "BatchSink",
+    "Credential",
     "DeadLetter",
     "Device",
+    "DeviceEntry",
+    "DeviceRecord",
+    "DeviceRegistry",
     "EntityRecord",
     "EntityType",
     "EntityValidator",
@@ -36,17 +60,29 @@ __all__ = [
     "MqttOptions",
     "MqttSource",
     "Provisioning",
+    "ProvisioningFile",
     "Reading",
+    "ServiceGroupEntry",
     "TimePolicy",
     "ValueType",
+    "acl_file",
     "assemble_batch",
+    "broker_username",
     "decode_json_measures",
     "decode_ultralight",
+    "devices_to_csv",
     "flatten_normalized",
+    "follow_registry",
+    "generate_password",
     "load_provisioning",
+    "mosquitto_password_hash",
+    "open_device_registry",
+    "parse_devices_csv",
     "parse_measure_topic",
     "parse_observation_time",
     "parse_provisioning",
+    "password_file",
     "provisioning_document",
+    "reload_provisioning",
     "subscription_filters",
 ]

@@ -51,6 +51,10 @@ class MeasurePipeline:
         self._validator = validator
         self._policy = policy
 
+    def use_provisioning(self, provisioning: Provisioning) -> None:
+        """Swaps in a new registry snapshot (one reference assignment: no locking needed)."""
+        self._provisioning = provisioning
+
     def process(self, topic: str, payload: bytes, received_at: datetime) -> MessageOutcome:
         try:
             address = parse_measure_topic(topic)

@@ -44,12 +44,12 @@ class AttributeEntry(_Strict):
 
 
 class ServiceGroupEntry(_Strict):
-    apikey: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
+    apikey: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     tenant: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
 
 
 class DeviceEntry(_Strict):
-    device_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-.:]+$")
+    device_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     apikey: str
     entity_type: str
     entity_id: str | None = None

@@ -11,8 +11,10 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
 
+from ciudad.admin import add_admin_commands, run_admin
 from ciudad.demo import DemoOptions, run_demo
 from ciudad.runners import run_api, run_gateway, run_simulator, write_fleet_provisioning
 from support import CiudadError, Settings, configure_logging
@@ -45,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     provision = sub.add_parser("provisioning", help="write the simulated fleet's provisioning")
     provision.add_argument("--output", type=Path, required=True)
+    add_admin_commands(sub)
     return parser
 
 
@@ -95,9 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "api": lambda: _api(settings),
         "simulate": lambda: _simulate(settings, args.duration, args.backfill),
         "provisioning": lambda: _provisioning(settings, args.output),
+        "groups": lambda: asyncio.run(run_admin(settings, args)),
+        "devices": lambda: asyncio.run(run_admin(settings, args)),
+        "broker-config": lambda: asyncio.run(run_admin(settings, args)),
     }
     try:
         return commands[args.command]()
-    except CiudadError as exc:
+    except (CiudadError, PoolTimeout) as exc:
         print(f"ciudad: {exc}", file=sys.stderr)
         return 1

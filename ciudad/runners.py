@@ -13,13 +13,19 @@ import uvicorn
 
 from acquisition import (
     ENTITY_TYPES,
+    DeviceRegistry,
     EntityValidator,
     Gateway,
     MeasurePipeline,
     MqttOptions,
     MqttSource,
+    Provisioning,
+    ProvisioningFile,
     TimePolicy,
+    follow_registry,
     load_provisioning,
+    open_device_registry,
+    parse_devices_csv,
     provisioning_document,
 )
 from capture import (
@@ -31,25 +37,32 @@ from capture import (
     drain_and_close,
 )
 from interoperability import create_app
-from knowledge import open_store
+from knowledge import open_store, resolve_dsn
 from services import service_routers
-from support import Settings
+from support import ConfigurationError, Settings
 
 log = logging.getLogger(__name__)
 
 
-def build_pipeline(settings: Settings) -> MeasurePipeline:
-    provisioning = load_provisioning(settings.provisioning_path)
+def build_pipeline(settings: Settings, provisioning: Provisioning) -> MeasurePipeline:
     validator = EntityValidator({name: t.schema_file for name, t in ENTITY_TYPES.items()})
     policy = TimePolicy(
         max_future=timedelta(seconds=settings.max_future_skew_s),
         max_past=timedelta(seconds=settings.max_past_age_s),
     )
-    log.info(
-        "provisioning loaded",
-        extra={"devices": len(provisioning), "file": str(settings.provisioning_path)},
-    )
     return MeasurePipeline(provisioning, validator, policy)
+
+
+async def import_provisioning_file(registry: DeviceRegistry, path: Path) -> int:
+    """Loads a provisioning file (JSON or CSV) into the registry; returns the device count."""
+    try:
+        text = await asyncio.to_thread(path.read_text, "utf-8")
+    except FileNotFoundError:
+        raise ConfigurationError(f"provisioning file {path} does not exist") from None
+    if path.suffix.lower() == ".csv":
+        return await registry.put_devices(parse_devices_csv(text))
+    load_provisioning(path)  # full validation with file-level messages first
+    return await registry.import_document(ProvisioningFile.model_validate_json(text))
 
 
 def mqtt_options(settings: Settings) -> MqttOptions:
@@ -67,7 +80,18 @@ def mqtt_options(settings: Settings) -> MqttOptions:
 
 async def run_gateway(settings: Settings) -> None:
     """Runs the acquisition gateway until cancelled."""
-    pipeline = build_pipeline(settings)
+    dsn = await resolve_dsn(settings)
+    async with open_device_registry(dsn) as registry:
+        if settings.provisioning_file is not None:
+            count = await import_provisioning_file(registry, settings.provisioning_file)
+            log.info("provisioning file imported", extra={"devices": count})
+        pipeline = build_pipeline(settings, await registry.provisioning())
+        await _run_gateway_loop(settings, pipeline, registry, dsn)
+
+
+async def _run_gateway_loop(
+    settings: Settings, pipeline: MeasurePipeline, registry: DeviceRegistry, dsn: str
+) -> None:
     store = await open_store(settings)
     source = MqttSource(mqtt_options(settings))
     try:
@@ -83,6 +107,7 @@ async def run_gateway(settings: Settings) -> None:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(gateway.run(), name="gateway-loop")
             tasks.create_task(gateway.report_forever(), name="gateway-stats")
+            tasks.create_task(follow_registry(registry, pipeline, dsn), name="registry-sync")
     finally:
         source.stop()
         await store.close()

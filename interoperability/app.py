@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from interoperability import admin_routes, entities_routes, temporal_routes
+from acquisition import DeviceRegistry, open_device_registry
+from interoperability import admin_routes, devices_routes, entities_routes, temporal_routes
 from interoperability.deps import BadRequestError
 from interoperability.ngsild import problem
-from knowledge import KnowledgeStore, PostgresStore, open_store
-from support import NotFoundError, Settings, StoreUnavailableError
+from knowledge import KnowledgeStore, PostgresStore, open_store, resolve_dsn
+from support import ConfigurationError, NotFoundError, Settings, StoreUnavailableError
 
 StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
+RegistryOpener = Callable[[Settings], AbstractAsyncContextManager[DeviceRegistry]]
 
 
 async def _open_postgres(settings: Settings) -> PostgresStore:
     return await open_store(settings)
+
+
+@asynccontextmanager
+async def _open_registry(settings: Settings) -> AsyncIterator[DeviceRegistry]:
+    async with open_device_registry(await resolve_dsn(settings)) as registry:
+        yield registry
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -41,6 +49,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
         return respond(400, "BadRequestData", "Bad request", detail)
 
+    @app.exception_handler(ConfigurationError)
+    async def invalid_configuration(request: Request, exc: ConfigurationError) -> JSONResponse:
+        return respond(400, "BadRequestData", "Bad request", str(exc))
+
     @app.exception_handler(StoreUnavailableError)
     async def unavailable(request: Request, exc: StoreUnavailableError) -> JSONResponse:
         return respond(503, "InternalError", "Store unavailable", "the store is unreachable")
@@ -50,16 +62,20 @@ def create_app(
     settings: Settings,
     routers: Sequence[APIRouter] = (),
     open_store_fn: StoreOpener | None = None,
+    open_registry_fn: RegistryOpener | None = None,
 ) -> FastAPI:
     """The API over the knowledge layer; ``routers`` adds the smart services' endpoints."""
     opener = open_store_fn or _open_postgres
+    registry_opener = open_registry_fn or _open_registry
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await opener(settings)
         app.state.store = store
         try:
-            yield
+            async with registry_opener(settings) as registry:
+                app.state.registry = registry
+                yield
         finally:
             await store.close()
 
@@ -71,6 +87,12 @@ def create_app(
     )
     app.state.settings = settings
     _install_error_handlers(app)
-    for router in (entities_routes.router, temporal_routes.router, admin_routes.router, *routers):
+    for router in (
+        entities_routes.router,
+        temporal_routes.router,
+        admin_routes.router,
+        devices_routes.router,
+        *routers,
+    ):
         app.include_router(router)
     return app

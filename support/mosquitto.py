@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from support.errors import ConfigurationError
 from support.net import LOOPBACK, wait_for_port
+from support.tls import TlsFiles
 
 SEARCH_PATHS = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
 
@@ -29,16 +31,47 @@ def find_mosquitto() -> str:
     return found
 
 
-def broker_config(port: int, directory: Path, host: str = LOOPBACK) -> str:
-    """mosquitto.conf text for one anonymous loopback listener with persistence."""
+@dataclass(frozen=True, slots=True)
+class BrokerSecurity:
+    """Per-device authentication and ACLs, and optionally a TLS listener."""
+
+    password_file: Path
+    acl_file: Path
+    tls: TlsFiles | None = None
+    tls_port: int | None = None
+
+
+def _security_lines(security: BrokerSecurity | None, host: str) -> list[str]:
+    if security is None:
+        return ["allow_anonymous true"]
+    lines = [
+        "allow_anonymous false",
+        f"password_file {security.password_file}",
+        f"acl_file {security.acl_file}",
+    ]
+    if security.tls is not None and security.tls_port is not None:
+        lines += [
+            f"listener {security.tls_port} {host}",
+            f"cafile {security.tls.ca_cert}",
+            f"certfile {security.tls.server_cert}",
+            f"keyfile {security.tls.server_key}",
+            "tls_version tlsv1.2",
+        ]
+    return lines
+
+
+def broker_config(
+    port: int, directory: Path, host: str = LOOPBACK, security: BrokerSecurity | None = None
+) -> str:
+    """mosquitto.conf text: loopback listener(s), persistence, optional auth/ACL/TLS."""
     # As root, mosquitto would switch to user "mosquitto", who cannot write our directory.
     run_as = ["user root"] if os.geteuid() == 0 else []
     return "\n".join(
         [
             *run_as,
             "per_listener_settings false",
-            "allow_anonymous true",
             f"listener {port} {host}",
+            *_security_lines(security, host),
             "persistence true",
             f"persistence_location {directory}/",
             f"log_dest file {directory}/mosquitto.log",
@@ -61,6 +94,7 @@ class MosquittoBroker:
 
     port: int
     directory: Path
+    security: BrokerSecurity | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -69,7 +103,9 @@ class MosquittoBroker:
 
     def start(self, timeout_s: float = 10.0) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(broker_config(self.port, self.directory))
+        self.config_path.write_text(
+            broker_config(self.port, self.directory, security=self.security)
+        )
         self.process = subprocess.Popen(
             [find_mosquitto(), "-c", str(self.config_path)],
             stdout=subprocess.DEVNULL,
@@ -80,6 +116,11 @@ class MosquittoBroker:
             log_file = self.directory / "mosquitto.log"
             log_text = log_file.read_text() if log_file.exists() else ""
             raise ConfigurationError(f"mosquitto did not start on port {self.port}: {log_text}")
+
+    def reload(self) -> None:
+        """SIGHUP: mosquitto re-reads its password and ACL files (revocations apply)."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGHUP)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         if self.process is None:

@@ -54,7 +54,8 @@ class Settings(BaseSettings):
         30 * 86400.0, gt=0, description="Reject measures older than this."
     )
     provisioning_file: Path | None = Field(
-        None, description="Devices and service groups (JSON); default data_dir/provisioning.json."
+        None,
+        description="Provisioning (JSON or CSV) imported into the registry at gateway start.",
     )
 
     api_host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")
@@ -71,10 +72,6 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_format: Literal["json", "text"] = Field("text", description="Log line format.")
-
-    @property
-    def provisioning_path(self) -> Path:
-        return self.provisioning_file or self.data_dir / "provisioning.json"
 
     @property
     def embedded_db_dir(self) -> Path:

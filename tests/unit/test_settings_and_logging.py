@@ -18,7 +18,7 @@ def test_defaults_bind_to_loopback(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     settings = Settings()
     assert settings.api_host == "127.0.0.1"
     assert settings.mqtt_host == "127.0.0.1"
-    assert settings.provisioning_path == Path(".ciudad/provisioning.json")
+    assert settings.provisioning_file is None
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:

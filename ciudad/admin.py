@@ -1,0 +1,150 @@
+"""Administrative subcommands: `ciudad groups`, `ciudad devices`, `ciudad broker-config`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from acquisition import (
+    Credential,
+    DeviceRegistry,
+    ServiceGroupEntry,
+    acl_file,
+    broker_username,
+    devices_to_csv,
+    generate_password,
+    mosquitto_password_hash,
+    open_device_registry,
+    password_file,
+)
+from ciudad.runners import import_provisioning_file
+from knowledge import resolve_dsn
+from support import ConfigurationError, Settings
+from support.tls import make_dev_ca
+
+
+def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    groups = sub.add_parser("groups", help="service groups (apikey -> tenant)")
+    gsub = groups.add_subparsers(dest="action", required=True)
+    gsub.add_parser("list")
+    add = gsub.add_parser("add")
+    add.add_argument("apikey")
+    add.add_argument("tenant")
+    delete = gsub.add_parser("delete")
+    delete.add_argument("apikey")
+
+    devices = sub.add_parser("devices", help="the device registry")
+    dsub = devices.add_subparsers(dest="action", required=True)
+    listing = dsub.add_parser("list")
+    listing.add_argument("--tenant")
+    imp = dsub.add_parser("import", help="import a provisioning file (.json or .csv)")
+    imp.add_argument("file", type=Path)
+    exp = dsub.add_parser("export")
+    exp.add_argument("--format", choices=("csv", "json"), default="csv")
+    exp.add_argument("--tenant")
+    for name, text in (
+        ("revoke", "refuse the device and drop its credentials"),
+        ("delete", "remove the device"),
+        ("credentials", "generate broker credentials (printed once)"),
+    ):
+        action = dsub.add_parser(name, help=text)
+        action.add_argument("apikey")
+        action.add_argument("device_id")
+
+    broker = sub.add_parser(
+        "broker-config", help="mosquitto password file and ACL from the registry"
+    )
+    broker.add_argument("--output", type=Path, required=True)
+    broker.add_argument("--tls", action="store_true", help="also make a development CA")
+
+
+async def _groups(registry: DeviceRegistry, args: argparse.Namespace) -> None:
+    if args.action == "add":
+        await registry.put_group(ServiceGroupEntry(apikey=args.apikey, tenant=args.tenant))
+    elif args.action == "delete":
+        await registry.delete_group(args.apikey)
+    for group in await registry.groups():
+        print(f"{group.apikey}\t{group.tenant}")
+
+
+async def _devices(registry: DeviceRegistry, args: argparse.Namespace) -> None:
+    action = args.action
+    if action == "import":
+        print(f"imported {await import_provisioning_file(registry, args.file)} devices")
+    elif action in ("list", "export"):
+        records = await registry.devices(args.tenant)
+        if action == "list":
+            for r in records:
+                state = "revoked" if r.revoked else ("credentials" if r.has_credentials else "-")
+                print(
+                    f"{r.entry.apikey}\t{r.entry.device_id}\t{r.entry.entity_type}\t"
+                    f"{r.tenant}\t{state}"
+                )
+        elif args.format == "csv":
+            sys.stdout.write(devices_to_csv(r.entry for r in records))
+        else:
+            print(json.dumps([r.entry.model_dump(mode="json") for r in records], indent=2))
+    elif action == "revoke":
+        await registry.revoke(args.apikey, args.device_id)
+        print(f"revoked {args.apikey}/{args.device_id}; run `ciudad broker-config` to apply")
+    elif action == "delete":
+        await registry.delete_device(args.apikey, args.device_id)
+    else:
+        password = generate_password()
+        await registry.set_password_hash(
+            args.apikey, args.device_id, mosquitto_password_hash(password)
+        )
+        print(
+            json.dumps(
+                {"username": broker_username(args.apikey, args.device_id), "password": password}
+            )
+        )
+
+
+def write_broker_files(
+    output: Path, credentials: list[Credential], gateway_user: str, gateway_hash: str, tls: bool
+) -> str:
+    """Writes passwd (0600), acl and, with ``tls``, a development CA; returns a summary."""
+    output.mkdir(parents=True, exist_ok=True)
+    passwd = output / "passwd"
+    passwd.write_text(password_file(credentials, {gateway_user: gateway_hash}))
+    passwd.chmod(0o600)
+    (output / "acl").write_text(acl_file(credentials, gateway_user))
+    summary = (
+        f"wrote {passwd} and {output / 'acl'} ({len(credentials)} devices); "
+        "send mosquitto SIGHUP to apply"
+    )
+    if tls:
+        files = make_dev_ca(output / "tls")
+        summary += f"\ndevelopment CA {files.ca_cert} (give it to devices)"
+    return summary
+
+
+async def _broker_config(
+    registry: DeviceRegistry, settings: Settings, output: Path, tls: bool
+) -> None:
+    if not settings.mqtt_username or settings.mqtt_password is None:
+        raise ConfigurationError(
+            "set CIUDAD_MQTT_USERNAME and CIUDAD_MQTT_PASSWORD: the gateway's broker user"
+        )
+    gateway_hash = mosquitto_password_hash(settings.mqtt_password.get_secret_value())
+    credentials = await registry.credentials()
+    print(
+        await asyncio.to_thread(
+            write_broker_files, output, credentials, settings.mqtt_username, gateway_hash, tls
+        )
+    )
+
+
+async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_device_registry(await resolve_dsn(settings)) as registry:
+        if args.command == "groups":
+            await _groups(registry, args)
+        elif args.command == "devices":
+            await _devices(registry, args)
+        else:
+            await _broker_config(registry, settings, args.output, args.tls)
+    return 0
