@@ -33,6 +33,7 @@ from acquisition.security import (
     mosquitto_password_hash,
     password_file,
 )
+from acquisition.spool import Spool, SpoolFullError, batch_from_json, batch_to_json
 from acquisition.validation import EntityValidator, flatten_normalized
 
 __all__ = [
@@ -63,10 +64,14 @@ __all__ = [
     "ProvisioningFile",
     "Reading",
     "ServiceGroupEntry",
+    "Spool",
+    "SpoolFullError",
     "TimePolicy",
     "ValueType",
     "acl_file",
     "assemble_batch",
+    "batch_from_json",
+    "batch_to_json",
     "broker_username",
     "decode_json_measures",
     "decode_ultralight",

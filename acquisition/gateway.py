@@ -19,6 +19,7 @@ from typing import Protocol
 from acquisition.mqtt_source import InboundMessage
 from acquisition.pipeline import MeasurePipeline
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading
+from acquisition.spool import Spool, SpoolFullError
 from support import StoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ class GatewayStats:
     readings: int = 0
     batches: int = 0
     write_retries: int = 0
+    spooled: int = 0
+    replayed: int = 0
+    spool_full: int = 0
     dead_letters: Counter[str] = field(default_factory=Counter)
 
     def snapshot(self) -> dict[str, object]:
@@ -52,6 +56,9 @@ class GatewayStats:
             "readings": self.readings,
             "batches": self.batches,
             "write_retries": self.write_retries,
+            "spooled": self.spooled,
+            "replayed": self.replayed,
+            "spool_full": self.spool_full,
             "dead_letters": dict(self.dead_letters),
         }
 
@@ -82,6 +89,14 @@ class Backoff:
 
 
 class Gateway:
+    """Receives, validates and stores batches; acknowledges only what is safe.
+
+    A batch is safe once the store committed it or the spool fsync'd it. While
+    the store is down, batches go to the spool (if there is one) and replay
+    oldest first when it returns; when the spool is full, nothing is
+    acknowledged and the broker holds the messages.
+    """
+
     def __init__(
         self,
         source: MessageSource,
@@ -90,6 +105,8 @@ class Gateway:
         max_messages: int = 1000,
         max_wait_s: float = 0.2,
         backoff: Backoff | None = None,
+        spool: Spool | None = None,
+        drain_every_s: float = 1.0,
     ) -> None:
         self._source = source
         self._pipeline = pipeline
@@ -97,36 +114,83 @@ class Gateway:
         self._max_messages = max_messages
         self._max_wait_s = max_wait_s
         self._backoff = backoff or Backoff()
+        self._spool = spool
+        self._drain_every_s = drain_every_s
+        self._lock = asyncio.Lock()  # one writer at a time: keeps replay order
+        self._failures = 0
+        self._store_retry_at = 0.0
         self.stats = GatewayStats()
 
     async def run(self) -> None:
-        while True:
-            await self.step()
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._drain_forever(), name="spool-drain")
+            while True:
+                await self.step()
 
     async def step(self) -> Batch:
-        """Receives one batch of messages, stores it, then acknowledges it."""
+        """Receives one batch of messages, makes it safe, then acknowledges it."""
         messages = await self._source.next_batch(self._max_messages, self._max_wait_s)
         batch = assemble_batch(self._pipeline, messages)
-        await self._write(batch)
+        await self._store_or_spool(batch)
         self._source.ack(messages)
         self._count(messages, batch)
         return batch
 
-    async def _write(self, batch: Batch) -> None:
-        attempt = 0
+    async def _store_or_spool(self, batch: Batch) -> None:
         while True:
-            try:
-                await self._sink.write_batch(batch)
-                return
-            except StoreUnavailableError as exc:
-                delay = self._backoff.delay(attempt)
-                self.stats.write_retries += 1
-                log.warning(
-                    "store unavailable; retrying",
-                    extra={"error": str(exc), "retry_in_s": round(delay, 2)},
-                )
-                attempt += 1
-                await asyncio.sleep(delay)
+            async with self._lock:
+                if await self._drain() and await self._try_store(batch):
+                    return
+                if self._spool is not None:
+                    try:
+                        self._spool.append(batch)
+                        self.stats.spooled += 1
+                        return
+                    except SpoolFullError:
+                        self.stats.spool_full += 1
+            # Store down and nowhere to put the batch: hold the acks (backpressure).
+            await asyncio.sleep(self._backoff.delay(min(self._failures, 10)))
+
+    def _store_resting(self) -> bool:
+        return asyncio.get_running_loop().time() < self._store_retry_at
+
+    async def _try_store(self, batch: Batch) -> bool:
+        """One write attempt, skipped while the store is known down; True if committed."""
+        if self._store_resting():
+            return False
+        try:
+            await self._sink.write_batch(batch)
+        except StoreUnavailableError as exc:
+            delay = self._backoff.delay(self._failures)
+            self._failures += 1
+            self.stats.write_retries += 1
+            self._store_retry_at = asyncio.get_running_loop().time() + delay
+            log.warning(
+                "store unavailable", extra={"error": str(exc), "retry_in_s": round(delay, 2)}
+            )
+            return False
+        if self._failures:
+            log.info("store is back", extra={"after_failures": self._failures})
+        self._failures = 0
+        return True
+
+    async def _drain(self) -> bool:
+        """Replays spooled batches oldest first; True once the spool is empty."""
+        spool = self._spool
+        while spool is not None and len(spool):
+            oldest = spool.oldest()
+            if oldest is None or not await self._try_store(oldest):
+                return False
+            spool.pop()
+            self.stats.replayed += 1
+        return True
+
+    async def _drain_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._drain_every_s)
+            if self._spool is not None and len(self._spool):
+                async with self._lock:
+                    await self._drain()
 
     def _count(self, messages: Sequence[InboundMessage], batch: Batch) -> None:
         self.stats.messages += len(messages)

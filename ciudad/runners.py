@@ -21,6 +21,7 @@ from acquisition import (
     MqttSource,
     Provisioning,
     ProvisioningFile,
+    Spool,
     TimePolicy,
     follow_registry,
     load_provisioning,
@@ -96,12 +97,23 @@ async def _run_gateway_loop(
     source = MqttSource(mqtt_options(settings))
     try:
         await source.start()
+        spool = (
+            Spool(settings.spool_path, settings.spool_max_bytes)
+            if settings.spool_max_bytes
+            else None
+        )
+        if spool is not None and len(spool):
+            log.info(
+                "spooled batches from a previous run will be replayed",
+                extra={"batches": len(spool)},
+            )
         gateway = Gateway(
             source,
             pipeline,
             store,
             max_messages=settings.batch_max_messages,
             max_wait_s=settings.batch_max_wait_ms / 1000,
+            spool=spool,
         )
         log.info("gateway running", extra={"broker": f"{settings.mqtt_host}:{settings.mqtt_port}"})
         async with asyncio.TaskGroup() as tasks:

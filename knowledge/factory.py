@@ -17,4 +17,6 @@ async def resolve_dsn(settings: Settings) -> str:
 
 
 async def open_store(settings: Settings) -> PostgresStore:
-    return await PostgresStore.open(await resolve_dsn(settings), max_size=settings.db_pool_max)
+    return await PostgresStore.open(
+        await resolve_dsn(settings), max_size=settings.db_pool_max, timeout_s=settings.db_timeout_s
+    )

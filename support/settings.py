@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         description="PostgreSQL DSN; empty starts the embedded PostgreSQL under data_dir/pg.",
     )
     db_pool_max: int = Field(4, ge=1, le=64, description="Largest PostgreSQL pool per process.")
+    db_timeout_s: float = Field(
+        5.0, gt=0, description="How long to wait for a database connection before giving up."
+    )
 
     mqtt_host: str = Field("127.0.0.1", description="MQTT broker host.")
     mqtt_port: int = Field(1883, ge=1, le=65535, description="MQTT broker port.")
@@ -47,6 +50,12 @@ class Settings(BaseSettings):
     )
     batch_max_messages: int = Field(1000, ge=1, description="Flush a batch at this many messages.")
     batch_max_wait_ms: int = Field(200, ge=1, description="Flush a batch after this long.")
+    spool_dir: Path | None = Field(
+        None, description="Store-and-forward spool; default data_dir/spool/<gateway client id>."
+    )
+    spool_max_bytes: int = Field(
+        256 * 1024 * 1024, ge=0, description="Spool size limit; 0 disables the spool."
+    )
     max_future_skew_s: float = Field(
         300.0, ge=0, description="Reject measures stamped further than this in the future."
     )
@@ -72,6 +81,10 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_format: Literal["json", "text"] = Field("text", description="Log line format.")
+
+    @property
+    def spool_path(self) -> Path:
+        return self.spool_dir or self.data_dir / "spool" / self.gateway_client_id
 
     @property
     def embedded_db_dir(self) -> Path:

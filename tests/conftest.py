@@ -7,6 +7,7 @@ database per test on a private pgserver instance (one per session).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -86,3 +87,43 @@ async def store(database_url: str) -> AsyncIterator[PostgresStore]:
     opened = await PostgresStore.open(database_url, max_size=2)
     yield opened
     await opened.close()
+
+
+class PrivatePostgres:
+    """A PostgreSQL of one test's own, which the test may stop and start again."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.uri = start_embedded_postgres(directory)
+        self._socket_dir = self.uri.split("host=")[1].split("&")[0]
+
+    def _pg_ctl(self, *args: str) -> None:
+        import os
+
+        from pgserver._commands import pg_ctl  # pgserver's own wrapper (runs as its user)
+
+        user = "pgserver" if os.geteuid() == 0 else None
+        pg_ctl(list(args), pgdata=self.directory, user=user, timeout=30)
+
+    def stop(self) -> None:
+        self._pg_ctl("-w", "-m", "fast", "stop")
+
+    def start(self) -> None:
+        self._pg_ctl(
+            "-w",
+            "-o",
+            '-h ""',
+            "-o",
+            f"-k {self._socket_dir}",
+            "-l",
+            str(self.directory / "log"),
+            "start",
+        )
+
+
+@pytest.fixture
+def private_postgres(tmp_path: Path) -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres(tmp_path / "pg")
+    yield server
+    with contextlib.suppress(Exception):  # already stopped by the test
+        server.stop()
