@@ -42,6 +42,7 @@ class GatewayStats:
     """Counters the gateway keeps; logged periodically and exposed for health checks."""
 
     messages: int = 0
+    statuses: int = 0  # of which device status (online/offline) messages
     readings: int = 0
     batches: int = 0
     write_retries: int = 0
@@ -50,9 +51,14 @@ class GatewayStats:
     spool_full: int = 0
     dead_letters: Counter[str] = field(default_factory=Counter)
 
+    @property
+    def measure_messages(self) -> int:
+        return self.messages - self.statuses
+
     def snapshot(self) -> dict[str, object]:
         return {
             "messages": self.messages,
+            "statuses": self.statuses,
             "readings": self.readings,
             "batches": self.batches,
             "write_retries": self.write_retries,
@@ -72,8 +78,8 @@ def assemble_batch(pipeline: MeasurePipeline, messages: Sequence[InboundMessage]
         outcome = pipeline.process(message.topic, message.payload, message.received_at)
         readings.extend(outcome.readings)
         dead.extend(outcome.dead_letters)
-        if outcome.entity is not None:
-            entities[(outcome.entity.tenant, outcome.entity.entity_id)] = outcome.entity
+        for entity in outcome.entities:
+            entities[(entity.tenant, entity.entity_id)] = entity
     return Batch(tuple(readings), tuple(entities.values()), tuple(dead))
 
 
@@ -194,6 +200,7 @@ class Gateway:
 
     def _count(self, messages: Sequence[InboundMessage], batch: Batch) -> None:
         self.stats.messages += len(messages)
+        self.stats.statuses += sum(1 for m in messages if m.topic.endswith("/status"))
         self.stats.readings += len(batch.readings)
         self.stats.batches += 1
         for letter in batch.dead_letters:

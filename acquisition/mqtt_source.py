@@ -52,12 +52,15 @@ class MqttOptions:
     receive_maximum: int = 1000
 
 
+GATEWAY_FILTERS = (*MEASURE_TOPIC_FILTERS, "/json/+/+/status")
+
+
 def subscription_filters(share_group: str | None) -> list[str]:
-    """The measure topic filters, as shared subscriptions when a share group is set."""
+    """Measure and status topic filters, as shared subscriptions when a share group is set."""
     if share_group is None:
-        return list(MEASURE_TOPIC_FILTERS)
+        return list(GATEWAY_FILTERS)
     # "$share/<group>/<filter>"; our filters start with "/" (an empty first level), hence "//".
-    return [f"$share/{share_group}/{f}" for f in MEASURE_TOPIC_FILTERS]
+    return [f"$share/{share_group}/{f}" for f in GATEWAY_FILTERS]
 
 
 class MqttSource:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from acquisition.decoding import parse_measure_topic, parse_observation_time
+from acquisition.device_entity import device_reading, device_record, last_reported, state_reading
 from acquisition.formats import DECODERS, sniff_protocol
 from acquisition.provisioning import Device, Provisioning
 from acquisition.records import DeadLetter, EntityRecord, Reading, ValueType
@@ -16,6 +17,7 @@ from capture import TIME_KEY
 from support import PayloadError
 
 DEAD_LETTER_PAYLOAD_CHARS = 4096
+STATUS_SUFFIX = "/status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,7 @@ class MessageOutcome:
     """What became of one message: accepted readings and/or dead letters."""
 
     readings: tuple[Reading, ...]
-    entity: EntityRecord | None
+    entities: tuple[EntityRecord, ...]
     dead_letters: tuple[DeadLetter, ...]
 
 
@@ -56,6 +58,8 @@ class MeasurePipeline:
         self._provisioning = provisioning
 
     def process(self, topic: str, payload: bytes, received_at: datetime) -> MessageOutcome:
+        if topic.endswith(STATUS_SUFFIX):
+            return self._status(topic, payload, received_at)
         try:
             address = parse_measure_topic(topic)
             device = self._provisioning.lookup(address.apikey, address.device_id)
@@ -63,7 +67,7 @@ class MeasurePipeline:
             measures = DECODERS[protocol](payload)
         except PayloadError as exc:
             text = payload[:DEAD_LETTER_PAYLOAD_CHARS].decode("utf-8", "replace")
-            return MessageOutcome((), None, (self._dead(received_at, topic, text, exc),))
+            return MessageOutcome((), (), (self._dead(received_at, topic, text, exc),))
         readings: list[Reading] = []
         dead: list[DeadLetter] = []
         seen_times: set[object] = set()
@@ -78,14 +82,23 @@ class MeasurePipeline:
             except PayloadError as exc:
                 text = json.dumps(measure, default=str)[:DEAD_LETTER_PAYLOAD_CHARS]
                 dead.append(self._dead(received_at, topic, text, exc, device))
-        entity = (
-            EntityRecord(
-                device.tenant, device.entity_id, device.entity_type.type_name, device.static
-            )
-            if readings
-            else None
+        if not readings:
+            return MessageOutcome((), (), tuple(dead))
+        readings.append(last_reported(device, max(r.observed_at for r in readings)))
+        observed = EntityRecord(
+            device.tenant, device.entity_id, device.entity_type.type_name, device.static
         )
-        return MessageOutcome(tuple(readings), entity, tuple(dead))
+        return MessageOutcome(tuple(readings), (observed, device_record(device)), tuple(dead))
+
+    def _status(self, topic: str, payload: bytes, received_at: datetime) -> MessageOutcome:
+        try:
+            address = parse_measure_topic(topic[: -len(STATUS_SUFFIX)] + "/attrs")
+            device = self._provisioning.lookup(address.apikey, address.device_id)
+            reading = state_reading(device, payload, received_at)
+        except PayloadError as exc:
+            text = payload[:DEAD_LETTER_PAYLOAD_CHARS].decode("utf-8", "replace")
+            return MessageOutcome((), (), (self._dead(received_at, topic, text, exc),))
+        return MessageOutcome((reading,), (device_record(device),), ())
 
     def normalise(
         self,
@@ -100,6 +113,7 @@ class MeasurePipeline:
         observed_at = parse_observation_time(measure[TIME_KEY])
         self._policy.check(observed_at, received_at)
         values: list[tuple[str, float | str, ValueType, str | None]] = []
+        on_device: list[Reading] = []
         for object_id, raw in measure.items():
             if object_id == TIME_KEY:
                 continue
@@ -107,13 +121,22 @@ class MeasurePipeline:
             if spec is None:
                 raise PayloadError("unknown_attribute", f"{object_id!r:.40} is not mapped")
             value = spec.convert_text(raw) if textual else spec.convert(raw)
-            values.append((spec.name, value, spec.value_type, spec.unit_code))
+            if spec.on_device:
+                on_device.append(
+                    device_reading(
+                        device, spec.name, observed_at, value, spec.value_type, spec.unit_code
+                    )
+                )
+            else:
+                values.append((spec.name, value, spec.value_type, spec.unit_code))
         if not values:
+            if on_device:
+                return on_device  # device information only: the observed entity is untouched
             raise PayloadError("no_values", "measure carries a time but no attribute")
         for name, value, value_type in device.entity_type.derive(observed_at, device.period_s):
             values.append((name, value, value_type, None))
         self._validate(device, {name: value for name, value, _, _ in values})
-        return [
+        return on_device + [
             Reading(
                 device.tenant,
                 device.entity_id,

@@ -28,6 +28,7 @@ class AttributeSpec:
     maximum: float | None = None
     scale: float = 1.0
     allowed: frozenset[str] = frozenset()
+    on_device: bool = False  # belongs to the Device entity, not the observed one
 
     def convert(self, raw: object) -> float | str:
         """Checks and converts a wire value; raises PayloadError on anything implausible."""
@@ -68,9 +69,17 @@ class AttributeSpec:
 
 # Device attributes every node sends now and then, whatever its entity type.
 DEVICE_ATTRIBUTES = (
-    AttributeSpec("fw", "firmwareVersion", value_type=ValueType.TEXT),
-    AttributeSpec("bat", "batteryLevel", unit_code="C62", minimum=0, maximum=100, scale=0.01),
-    AttributeSpec("rssi", "rssi", unit_code="DBM", minimum=-130, maximum=0),
+    AttributeSpec("fw", "firmwareVersion", value_type=ValueType.TEXT, on_device=True),
+    AttributeSpec(
+        "bat",
+        "batteryLevel",
+        unit_code="C62",
+        minimum=0,
+        maximum=100,
+        scale=0.01,
+        on_device=True,
+    ),
+    AttributeSpec("rssi", "rssi", unit_code="DBM", minimum=-130, maximum=0, on_device=True),
 )
 
 DerivedValues = list[tuple[str, float | str, ValueType]]

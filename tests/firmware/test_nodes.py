@@ -66,7 +66,7 @@ async def test_every_node_app_reaches_the_store_as_a_valid_entity(
         sent = sum(final_counts(out)["sent"] for out in outputs.values())
 
         async def all_stored() -> bool:
-            return gw.stats.messages >= sent
+            return gw.stats.measure_messages >= sent
 
         await wait_until(all_stored)
     assert gw.stats.dead_letters == {}, outputs
@@ -212,3 +212,37 @@ async def test_readings_buffered_offline_survive_a_restart(
 
         await wait_until(everything)
     assert second["sent"] == first["recorded"] + second["recorded"]
+
+
+async def test_node_liveness_reaches_its_device_entity(
+    mosquitto: MosquittoBroker, pipeline: MeasurePipeline, store: PostgresStore, tmp_path: Path,
+) -> None:
+    device_id = f"urn:ngsi-ld:Device:{TENANT}:parking-002"
+
+    async def state() -> str | None:
+        try:
+            return str((await latest(store, device_id)).get("deviceState"))
+        except Exception:  # noqa: BLE001 - not there yet
+            return None
+
+    async with running_gateway(mosquitto, pipeline, store, f"gw-{uuid.uuid4().hex[:8]}"):
+        node = start_node(tmp_path / "p2", {**site("parking", mosquitto.port),
+                                            "device_id": "parking-002",
+                                            "park_calibration_samples": 3}, {}, 60)
+        try:
+
+            async def online_and_reporting() -> bool:
+                if await state() != "online":
+                    return False
+                return "dateLastValueReported" in await latest(store, device_id)
+
+            await wait_until(online_and_reporting)
+            node.kill()  # no DISCONNECT: the broker publishes the node's last will
+
+            async def offline() -> bool:
+                return await state() == "offline"
+
+            await wait_until(offline)
+        finally:
+            node.kill()
+            node.communicate()

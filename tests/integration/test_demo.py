@@ -17,7 +17,7 @@ import pytest
 from support.net import free_port, port_is_free
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-TYPES = {"NoiseLevelObserved", "AirQualityObserved", "ParkingSpot", "Streetlight"}
+TYPES = {"NoiseLevelObserved", "AirQualityObserved", "ParkingSpot", "Streetlight", "Device"}
 
 
 def get_json(url: str) -> Any:
@@ -67,7 +67,7 @@ def test_demo_runs_the_platform_end_to_end_and_cleans_up(tmp_path: Path) -> None
             demo.communicate()
     assert demo.returncode == 0, output
     assert f"{api}/docs" in output
-    assert "entities: 29" in output
+    assert "entities: 58" in output  # 29 observed entities and their 29 Device entities
     broker_port = int(re.search(r"mqtt://127\.0\.0\.1:(\d+)", output).group(1))  # type: ignore[union-attr]
     assert port_is_free(broker_port), "demo left mosquitto running"
     assert port_is_free(api_port), "demo left the API running"

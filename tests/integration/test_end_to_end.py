@@ -47,7 +47,7 @@ async def test_simulated_fleet_reaches_the_api_as_valid_entities_with_history(
         assert sent == len(fleet) * (BACKFILL_STEPS + 1)
 
         async def everything_stored() -> bool:
-            return gw.stats.messages >= 2 * len(fleet)
+            return gw.stats.measure_messages >= 2 * len(fleet)
 
         await wait_until(everything_stored, timeout_s=60)
     assert gw.stats.dead_letters == {}
@@ -62,9 +62,13 @@ async def test_simulated_fleet_reaches_the_api_as_valid_entities_with_history(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
     ):
-        entities = (await http.get("/ngsi-ld/v1/entities", params={"limit": 1000})).json()
-        assert {e["type"] for e in entities} == TYPES
+        everything = (await http.get("/ngsi-ld/v1/entities", params={"limit": 1000})).json()
+        assert {e["type"] for e in everything} == {*TYPES, "Device"}
+        entities = [e for e in everything if e["type"] in TYPES]
         assert len(entities) == len(fleet)
+        devices = [e for e in everything if e["type"] == "Device"]
+        assert {d["controlledAsset"]["object"] for d in devices} == {e["id"] for e in entities}
+        assert all("dateLastValueReported" in d for d in devices)
         for entity in entities:
             validator.validate_normalized(entity)
             await _check_history(http, entity)

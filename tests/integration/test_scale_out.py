@@ -60,14 +60,14 @@ async def test_two_workers_split_the_load_without_duplicates(
         await asyncio.to_thread(publish, mosquitto, messages)
 
         async def all_received() -> bool:
-            return sum(w.stats.messages for w in workers) >= READINGS
+            return sum(w.stats.measure_messages for w in workers) >= READINGS
 
         await wait_until(all_received, timeout_s=30)
         await asyncio.sleep(0.3)  # anything extra (a duplicate) would arrive now
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    per_worker = [w.stats.messages for w in workers]
+    per_worker = [w.stats.measure_messages for w in workers]
     assert sum(per_worker) == READINGS, per_worker
     assert min(per_worker) > READINGS // 5, per_worker  # both really worked
     stored = 0

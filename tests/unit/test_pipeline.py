@@ -24,8 +24,11 @@ def _process(pipeline: MeasurePipeline, topic: str, body: object) -> tuple[list,
 def test_a_noise_measure_becomes_readings_of_its_entity(pipeline: MeasurePipeline) -> None:
     readings, dead = _process(pipeline, NOISE_TOPIC, {"t": STAMP, "laeq": 61.5, "lamax": 72})
     assert dead == []
-    by_attr = {r.attr: r for r in readings}
+    by_attr = {r.attr: r for r in readings if r.entity_type == "NoiseLevelObserved"}
     assert set(by_attr) == {"LAeq", "LAmax", "dateObservedFrom", "dateObservedTo"}
+    (heartbeat,) = [r for r in readings if r.entity_type == "Device"]
+    assert heartbeat.entity_id == f"urn:ngsi-ld:Device:{TENANT}:noise-001"
+    assert (heartbeat.attr, heartbeat.value) == ("dateLastValueReported", "2026-11-22T09:59:30Z")
     laeq = by_attr["LAeq"]
     assert laeq.entity_id == f"urn:ngsi-ld:NoiseLevelObserved:{TENANT}:noise-001"
     assert laeq.tenant == TENANT
@@ -72,7 +75,7 @@ def test_a_backlog_array_keeps_good_measures_and_dead_letters_bad_ones(
     letter = outcome.dead_letters[0]
     assert json.loads(letter.payload) == backlog[1]
     assert (letter.tenant, letter.device_id) == (TENANT, "noise-001")
-    assert outcome.entity is not None
+    assert [e.entity_type for e in outcome.entities] == ["NoiseLevelObserved", "Device"]
 
 
 @pytest.mark.parametrize(
@@ -107,7 +110,7 @@ def test_undecodable_payload_is_kept_verbatim_in_the_dead_letter(
     outcome = pipeline.process(NOISE_TOPIC, b"\x00garbage{", NOW)
     assert [d.reason for d in outcome.dead_letters] == ["bad_json"]
     assert outcome.dead_letters[0].payload == "\x00garbage{"
-    assert outcome.entity is None
+    assert outcome.entities == ()
 
 
 def test_ultralight_measures_are_typed_by_the_attribute_mapping(
@@ -123,7 +126,7 @@ def test_ultralight_measures_are_typed_by_the_attribute_mapping(
     spot = pipeline.process(
         ultralight_topic(APIKEY, "parking-001"), f"t|{t1}|st|free".encode(), NOW
     )
-    assert [r.value for r in spot.readings] == ["free"]
+    assert [r.value for r in spot.readings if r.attr == "status"] == ["free"]
 
 
 def test_legacy_topic_takes_json_or_ultralight_by_its_payload(pipeline: MeasurePipeline) -> None:
@@ -158,3 +161,35 @@ def test_two_measures_with_the_same_time_in_one_message_are_a_duplicate(
     outcome = pipeline.process(NOISE_TOPIC, encode_measures(backlog), NOW)
     assert [r.value for r in outcome.readings if r.attr == "LAeq"] == [50.0]
     assert [d.reason for d in outcome.dead_letters] == ["duplicate"]
+
+
+def test_device_information_goes_to_the_device_entity(pipeline: MeasurePipeline) -> None:
+    body = {"t": STAMP, "laeq": 50.0, "fw": "0.1.0", "bat": 80, "rssi": -70}
+    readings, dead = _process(pipeline, NOISE_TOPIC, body)
+    assert dead == []
+    device = {r.attr: r.value for r in readings if r.entity_type == "Device"}
+    assert device == {
+        "firmwareVersion": "0.1.0",
+        "batteryLevel": 0.8,
+        "rssi": -70.0,
+        "dateLastValueReported": "2026-11-22T09:59:30Z",
+    }
+    only_info, dead = _process(pipeline, NOISE_TOPIC, {"t": STAMP, "rssi": -80})
+    assert dead == []
+    assert {r.entity_type for r in only_info} == {"Device"}
+
+
+def test_status_topic_sets_the_device_state(pipeline: MeasurePipeline) -> None:
+    outcome = pipeline.process(f"/json/{APIKEY}/noise-001/status", b"offline", NOW)
+    (reading,) = outcome.readings
+    assert (reading.entity_type, reading.attr, reading.value) == (
+        "Device",
+        "deviceState",
+        "offline",
+    )
+    assert reading.observed_at == NOW
+    assert [e.entity_type for e in outcome.entities] == ["Device"]
+    bad = pipeline.process(f"/json/{APIKEY}/noise-001/status", b"sleepy", NOW)
+    assert [d.reason for d in bad.dead_letters] == ["bad_status"]
+    ghost = pipeline.process(f"/json/{APIKEY}/ghost/status", b"online", NOW)
+    assert [d.reason for d in ghost.dead_letters] == ["unknown_device"]

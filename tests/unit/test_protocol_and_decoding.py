@@ -87,5 +87,10 @@ def test_naive_or_malformed_times_are_refused(raw: object) -> None:
 def test_shared_subscription_keeps_the_filters_empty_first_level() -> None:
     from acquisition import subscription_filters
 
-    assert subscription_filters(None) == ["/json/+/+/attrs", "/ul/+/+/attrs", "/+/+/attrs"]
+    assert subscription_filters(None) == [
+        "/json/+/+/attrs",
+        "/ul/+/+/attrs",
+        "/+/+/attrs",
+        "/json/+/+/status",
+    ]
     assert subscription_filters("gw")[0] == "$share/gw//json/+/+/attrs"
