@@ -1,10 +1,13 @@
 """Acquisition layer (adquisición): the gateway from device messages to NGSI-LD readings."""
 
+from acquisition.command_dispatch import CommandDispatcher
+from acquisition.commands import Command, CommandQueue, CommandResult, CommandStatus
 from acquisition.decoding import parse_measure_topic, parse_observation_time
 from acquisition.entities import ENTITY_TYPES, AttributeSpec, EntityType
 from acquisition.formats import DECODERS, decode_json_measures, decode_ultralight
 from acquisition.gateway import Backoff, BatchSink, Gateway, GatewayStats, assemble_batch
 from acquisition.mqtt_source import InboundMessage, MqttOptions, MqttSource, subscription_filters
+from acquisition.notify import on_notify
 from acquisition.pipeline import MeasurePipeline, MessageOutcome, TimePolicy
 from acquisition.provisioning import (
     Device,
@@ -44,6 +47,11 @@ __all__ = [
     "Backoff",
     "Batch",
     "BatchSink",
+    "Command",
+    "CommandDispatcher",
+    "CommandQueue",
+    "CommandResult",
+    "CommandStatus",
     "Credential",
     "DeadLetter",
     "Device",
@@ -81,6 +89,7 @@ __all__ = [
     "generate_password",
     "load_provisioning",
     "mosquitto_password_hash",
+    "on_notify",
     "open_device_registry",
     "parse_devices_csv",
     "parse_measure_topic",

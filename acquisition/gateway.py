@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from acquisition.commands import CommandResult
 from acquisition.mqtt_source import InboundMessage
 from acquisition.pipeline import MeasurePipeline
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading
@@ -69,18 +70,28 @@ class GatewayStats:
         }
 
 
-def assemble_batch(pipeline: MeasurePipeline, messages: Sequence[InboundMessage]) -> Batch:
+def assemble_batch(
+    pipeline: MeasurePipeline, messages: Sequence[InboundMessage]
+) -> tuple[Batch, list[CommandResult]]:
     """Runs every message through the pipeline; one entity record per entity."""
     readings: list[Reading] = []
     dead: list[DeadLetter] = []
+    results: list[CommandResult] = []
     entities: dict[tuple[str, str], EntityRecord] = {}
     for message in messages:
         outcome = pipeline.process(message.topic, message.payload, message.received_at)
         readings.extend(outcome.readings)
         dead.extend(outcome.dead_letters)
+        results.extend(outcome.command_results)
         for entity in outcome.entities:
             entities[(entity.tenant, entity.entity_id)] = entity
-    return Batch(tuple(readings), tuple(entities.values()), tuple(dead))
+    return Batch(tuple(readings), tuple(entities.values()), tuple(dead)), results
+
+
+class ResultRecorder(Protocol):
+    """Completes commands from their results (the command dispatcher implements it)."""
+
+    async def record_results(self, results: Sequence[CommandResult]) -> list[Reading]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +124,7 @@ class Gateway:
         backoff: Backoff | None = None,
         spool: Spool | None = None,
         drain_every_s: float = 1.0,
+        commands: ResultRecorder | None = None,
     ) -> None:
         self._source = source
         self._pipeline = pipeline
@@ -122,6 +134,7 @@ class Gateway:
         self._backoff = backoff or Backoff()
         self._spool = spool
         self._drain_every_s = drain_every_s
+        self._commands = commands
         self._lock = asyncio.Lock()  # one writer at a time: keeps replay order
         self._failures = 0
         self._store_retry_at = 0.0
@@ -136,7 +149,10 @@ class Gateway:
     async def step(self) -> Batch:
         """Receives one batch of messages, makes it safe, then acknowledges it."""
         messages = await self._source.next_batch(self._max_messages, self._max_wait_s)
-        batch = assemble_batch(self._pipeline, messages)
+        batch, results = assemble_batch(self._pipeline, messages)
+        if results and self._commands is not None:
+            status = await self._commands.record_results(results)
+            batch = Batch(batch.readings + tuple(status), batch.entities, batch.dead_letters)
         await self._store_or_spool(batch)
         self._source.ack(messages)
         self._count(messages, batch)

@@ -52,7 +52,7 @@ class MqttOptions:
     receive_maximum: int = 1000
 
 
-GATEWAY_FILTERS = (*MEASURE_TOPIC_FILTERS, "/json/+/+/status")
+GATEWAY_FILTERS = (*MEASURE_TOPIC_FILTERS, "/json/+/+/status", "/json/+/+/cmdexe")
 
 
 def subscription_filters(share_group: str | None) -> list[str]:
@@ -139,6 +139,10 @@ class MqttSource:
             else:
                 batch.append(self._queue.get_nowait())
         return batch
+
+    def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        """Publishes (commands downlink); paho queues it while we are disconnected."""
+        self._client.publish(topic, payload, qos=qos)
 
     def ack(self, messages: Sequence[InboundMessage]) -> None:
         for message in messages:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from acquisition.commands import RESULT_SUFFIX, CommandResult, parse_result
 from acquisition.decoding import parse_measure_topic, parse_observation_time
 from acquisition.device_entity import device_reading, device_record, last_reported, state_reading
 from acquisition.formats import DECODERS, sniff_protocol
@@ -41,6 +42,7 @@ class MessageOutcome:
     readings: tuple[Reading, ...]
     entities: tuple[EntityRecord, ...]
     dead_letters: tuple[DeadLetter, ...]
+    command_results: tuple[CommandResult, ...] = ()
 
 
 class MeasurePipeline:
@@ -53,6 +55,10 @@ class MeasurePipeline:
         self._validator = validator
         self._policy = policy
 
+    @property
+    def provisioning(self) -> Provisioning:
+        return self._provisioning
+
     def use_provisioning(self, provisioning: Provisioning) -> None:
         """Swaps in a new registry snapshot (one reference assignment: no locking needed)."""
         self._provisioning = provisioning
@@ -60,6 +66,8 @@ class MeasurePipeline:
     def process(self, topic: str, payload: bytes, received_at: datetime) -> MessageOutcome:
         if topic.endswith(STATUS_SUFFIX):
             return self._status(topic, payload, received_at)
+        if topic.endswith(RESULT_SUFFIX):
+            return self._command_result(topic, payload, received_at)
         try:
             address = parse_measure_topic(topic)
             device = self._provisioning.lookup(address.apikey, address.device_id)
@@ -89,6 +97,14 @@ class MeasurePipeline:
             device.tenant, device.entity_id, device.entity_type.type_name, device.static
         )
         return MessageOutcome(tuple(readings), (observed, device_record(device)), tuple(dead))
+
+    def _command_result(self, topic: str, payload: bytes, received_at: datetime) -> MessageOutcome:
+        try:
+            result = parse_result(self._provisioning, topic, payload, received_at)
+        except PayloadError as exc:
+            text = payload[:DEAD_LETTER_PAYLOAD_CHARS].decode("utf-8", "replace")
+            return MessageOutcome((), (), (self._dead(received_at, topic, text, exc),))
+        return MessageOutcome((), (), (), (result,))
 
     def _status(self, topic: str, payload: bytes, received_at: datetime) -> MessageOutcome:
         try:

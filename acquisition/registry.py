@@ -104,6 +104,11 @@ class DeviceRegistry:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
         self._pool = pool
 
+    @property
+    def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        """Shared with the command queue, which lives in the same database."""
+        return self._pool
+
     async def create_schema(self) -> None:
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(178105)")

@@ -13,6 +13,8 @@ import uvicorn
 
 from acquisition import (
     ENTITY_TYPES,
+    CommandDispatcher,
+    CommandQueue,
     DeviceRegistry,
     EntityValidator,
     Gateway,
@@ -87,11 +89,17 @@ async def run_gateway(settings: Settings) -> None:
             count = await import_provisioning_file(registry, settings.provisioning_file)
             log.info("provisioning file imported", extra={"devices": count})
         pipeline = build_pipeline(settings, await registry.provisioning())
-        await _run_gateway_loop(settings, pipeline, registry, dsn)
+        queue = CommandQueue(registry.pool)
+        await queue.create_schema()
+        await _run_gateway_loop(settings, pipeline, registry, queue, dsn)
 
 
 async def _run_gateway_loop(
-    settings: Settings, pipeline: MeasurePipeline, registry: DeviceRegistry, dsn: str
+    settings: Settings,
+    pipeline: MeasurePipeline,
+    registry: DeviceRegistry,
+    queue: CommandQueue,
+    dsn: str,
 ) -> None:
     store = await open_store(settings)
     source = MqttSource(mqtt_options(settings))
@@ -107,6 +115,7 @@ async def _run_gateway_loop(
                 "spooled batches from a previous run will be replayed",
                 extra={"batches": len(spool)},
             )
+        dispatcher = CommandDispatcher(queue, source, store, pipeline)
         gateway = Gateway(
             source,
             pipeline,
@@ -114,12 +123,14 @@ async def _run_gateway_loop(
             max_messages=settings.batch_max_messages,
             max_wait_s=settings.batch_max_wait_ms / 1000,
             spool=spool,
+            commands=dispatcher,
         )
         log.info("gateway running", extra={"broker": f"{settings.mqtt_host}:{settings.mqtt_port}"})
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(gateway.run(), name="gateway-loop")
             tasks.create_task(gateway.report_forever(), name="gateway-stats")
             tasks.create_task(follow_registry(registry, pipeline, dsn), name="registry-sync")
+            tasks.create_task(dispatcher.run(dsn), name="command-dispatch")
     finally:
         source.stop()
         await store.close()

@@ -9,8 +9,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from acquisition import DeviceRegistry, open_device_registry
-from interoperability import admin_routes, devices_routes, entities_routes, temporal_routes
+from acquisition import CommandQueue, DeviceRegistry, open_device_registry
+from interoperability import (
+    admin_routes,
+    commands_routes,
+    devices_routes,
+    entities_routes,
+    temporal_routes,
+)
 from interoperability.deps import BadRequestError
 from interoperability.ngsild import problem
 from knowledge import KnowledgeStore, PostgresStore, open_store, resolve_dsn
@@ -75,6 +81,8 @@ def create_app(
         try:
             async with registry_opener(settings) as registry:
                 app.state.registry = registry
+                app.state.commands = CommandQueue(registry.pool)
+                await app.state.commands.create_schema()
                 yield
         finally:
             await store.close()
@@ -92,6 +100,7 @@ def create_app(
         temporal_routes.router,
         admin_routes.router,
         devices_routes.router,
+        commands_routes.router,
         *routers,
     ):
         app.include_router(router)

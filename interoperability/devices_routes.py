@@ -45,7 +45,7 @@ async def _tenant_apikeys(registry: DeviceRegistry, tenant: str) -> set[str]:
     return {g.apikey for g in await registry.groups() if g.tenant == tenant}
 
 
-async def _own_device(
+async def own_device(
     registry: DeviceRegistry, tenant: str, apikey: str, device_id: str
 ) -> DeviceRecord:
     record = await registry.device(apikey, device_id)
@@ -107,14 +107,14 @@ async def put_devices(request: Request, registry: RegistryDep, tenant: TenantDep
 async def get_device(
     apikey: str, device_id: str, registry: RegistryDep, tenant: TenantDep
 ) -> dict[str, Any]:
-    return _record(await _own_device(registry, tenant, apikey, device_id))
+    return _record(await own_device(registry, tenant, apikey, device_id))
 
 
 @router.delete("/devices/{apikey}/{device_id}", status_code=204, summary="Remove a device")
 async def delete_device(
     apikey: str, device_id: str, registry: RegistryDep, tenant: TenantDep
 ) -> None:
-    await _own_device(registry, tenant, apikey, device_id)
+    await own_device(registry, tenant, apikey, device_id)
     await registry.delete_device(apikey, device_id)
 
 
@@ -122,7 +122,7 @@ async def delete_device(
 async def revoke_device(
     apikey: str, device_id: str, registry: RegistryDep, tenant: TenantDep
 ) -> None:
-    await _own_device(registry, tenant, apikey, device_id)
+    await own_device(registry, tenant, apikey, device_id)
     await registry.revoke(apikey, device_id)
 
 
@@ -134,7 +134,7 @@ async def revoke_device(
 async def new_credentials(
     apikey: str, device_id: str, registry: RegistryDep, tenant: TenantDep
 ) -> dict[str, str]:
-    await _own_device(registry, tenant, apikey, device_id)
+    await own_device(registry, tenant, apikey, device_id)
     password = generate_password()
     await registry.set_password_hash(apikey, device_id, mosquitto_password_hash(password))
     return {"username": broker_username(apikey, device_id), "password": password}

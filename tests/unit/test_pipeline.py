@@ -83,7 +83,7 @@ def test_a_backlog_array_keeps_good_measures_and_dead_letters_bad_ones(
     [
         (measure_topic(APIKEY, "noise-999"), {"t": STAMP, "laeq": 50}, "unknown_device"),
         (measure_topic("nokey", "noise-001"), {"t": STAMP, "laeq": 50}, "unknown_apikey"),
-        ("/json/k/d/cmdexe", {"t": STAMP}, "bad_topic"),
+        ("/json/k/d/other", {"t": STAMP}, "bad_topic"),
         (NOISE_TOPIC, {"laeq": 50}, "missing_time"),
         (NOISE_TOPIC, {"t": "2026-11-22 10:00", "laeq": 50}, "bad_time"),
         (NOISE_TOPIC, {"t": "2026-11-22T11:00:00Z", "laeq": 50}, "time_in_future"),

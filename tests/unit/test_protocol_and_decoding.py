@@ -92,5 +92,6 @@ def test_shared_subscription_keeps_the_filters_empty_first_level() -> None:
         "/ul/+/+/attrs",
         "/+/+/attrs",
         "/json/+/+/status",
+        "/json/+/+/cmdexe",
     ]
     assert subscription_filters("gw")[0] == "$share/gw//json/+/+/attrs"
