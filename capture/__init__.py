@@ -11,15 +11,18 @@ from capture.protocol import (
     ultralight_topic,
 )
 from capture.readings import ReadingGenerator, activity
+from capture.serial_bridge import BadLineError, SerialBridge, parse_line
 from capture.simulator import SimulationPlan, Simulator, connect_publisher, drain_and_close
 
 __all__ = [
     "DEFAULT_COUNTS",
     "MEASURE_TOPIC_FILTERS",
     "TIME_KEY",
+    "BadLineError",
     "DeviceSpec",
     "NodeKind",
     "ReadingGenerator",
+    "SerialBridge",
     "SimulationPlan",
     "Simulator",
     "activity",
@@ -31,5 +34,6 @@ __all__ = [
     "format_time",
     "measure_topic",
     "offset_point",
+    "parse_line",
     "ultralight_topic",
 ]

@@ -16,7 +16,13 @@ from pydantic import ValidationError
 
 from ciudad.admin import add_admin_commands, run_admin
 from ciudad.demo import DemoOptions, run_demo
-from ciudad.runners import run_api, run_gateway, run_simulator, write_fleet_provisioning
+from ciudad.runners import (
+    run_api,
+    run_gateway,
+    run_serial_bridge,
+    run_simulator,
+    write_fleet_provisioning,
+)
 from support import CiudadError, Settings, configure_logging
 
 
@@ -47,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     provision = sub.add_parser("provisioning", help="write the simulated fleet's provisioning")
     provision.add_argument("--output", type=Path, required=True)
+    bridge = sub.add_parser("serial-bridge", help="republish a serial concentrator feed")
+    bridge.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
+    bridge.add_argument("--baud", type=int, default=115200)
     add_admin_commands(sub)
     return parser
 
@@ -65,11 +74,15 @@ def _gateway(settings: Settings) -> int:
     return 0
 
 
-def _simulate(settings: Settings, duration: float | None, backfill: float) -> int:
+def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: stop.set())
-    run_simulator(settings, duration, backfill, stop)
+    return stop
+
+
+def _simulate(settings: Settings, duration: float | None, backfill: float) -> int:
+    run_simulator(settings, duration, backfill, _stop_on_signals())
     return 0
 
 
@@ -98,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "api": lambda: _api(settings),
         "simulate": lambda: _simulate(settings, args.duration, args.backfill),
         "provisioning": lambda: _provisioning(settings, args.output),
+        "serial-bridge": lambda: run_serial_bridge(
+            settings, args.port, args.baud, _stop_on_signals()
+        ),
         "groups": lambda: asyncio.run(run_admin(settings, args)),
         "devices": lambda: asyncio.run(run_admin(settings, args)),
         "broker-config": lambda: asyncio.run(run_admin(settings, args)),

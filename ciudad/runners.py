@@ -33,6 +33,7 @@ from acquisition import (
 )
 from capture import (
     DeviceSpec,
+    SerialBridge,
     SimulationPlan,
     Simulator,
     build_fleet,
@@ -171,3 +172,23 @@ def run_simulator(
         drain_and_close(client)
     log.info("simulator finished", extra={"readings": sent})
     return sent
+
+
+def run_serial_bridge(settings: Settings, port: str, baud: int, stop: threading.Event) -> int:
+    """Republishes a concentrator's serial feed to the broker until ``stop``."""
+    import serial  # pyserial: imported here so other commands do not need a serial stack
+
+    client = connect_publisher(settings.mqtt_host, settings.mqtt_port, "ciudad-serial-bridge")
+    rejects = settings.data_dir / "serial-rejects.log"
+    rejects.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with serial.Serial(port, baud, timeout=0.5) as line:
+            bridge = SerialBridge(line, client, rejects)
+            log.info("serial bridge running", extra={"port": port, "rejects": str(rejects)})
+            bridge.run(stop)
+    finally:
+        drain_and_close(client)
+    log.info(
+        "serial bridge stopped", extra={"forwarded": bridge.forwarded, "rejected": bridge.rejected}
+    )
+    return 0

@@ -10,6 +10,8 @@ need_debs=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_debs+=(mosquitto)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_debs+=(python3-venv)
 command -v pgrep >/dev/null 2>&1 || need_debs+=(procps)
+command -v socat >/dev/null 2>&1 || need_debs+=(socat)
+command -v openssl >/dev/null 2>&1 || need_debs+=(openssl)
 
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
