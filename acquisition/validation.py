@@ -8,7 +8,7 @@ other reference is an error, never a network fetch.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -60,6 +60,47 @@ def _direct_properties(schema: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+PropertyCheck = Callable[[Any], str | None]
+_SIMPLE_KEYWORDS = {"type", "minimum", "maximum", "enum", "format", "description"}
+
+
+def _compile_property(subschema: Mapping[str, Any], checker: FormatChecker) -> PropertyCheck | None:
+    """A fast check equivalent to a simple property subschema, or None if it is not simple.
+
+    Covers ``type`` number/integer/string, ``minimum``, ``maximum``, ``enum`` and
+    ``format: date-time``: everything our dynamic attributes use. Anything else is
+    left to jsonschema.
+    """
+    if not set(subschema) <= _SIMPLE_KEYWORDS:
+        return None
+    kind = subschema.get("type")
+    low, high = subschema.get("minimum"), subschema.get("maximum")
+    allowed = subschema.get("enum")
+    date_time = subschema.get("format") == "date-time"
+    if kind not in ("number", "integer", "string") or (date_time and kind != "string"):
+        return None
+
+    def check(value: Any) -> str | None:
+        if kind == "string":
+            if not isinstance(value, str):
+                return f"{value!r:.40} is not of type 'string'"
+            if date_time and not checker.conforms(value, "date-time"):
+                return f"{value!r:.40} is not a 'date-time'"
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (kind == "integer" and not float(value).is_integer())
+        ):
+            return f"{value!r:.40} is not of type {kind!r}"
+        elif (low is not None and value < low) or (high is not None and value > high):
+            return f"{value} is outside [{low}, {high}]"
+        if allowed is not None and value not in allowed:
+            return f"{value!r:.40} is not one of {allowed}"
+        return None
+
+    return check
+
+
 class EntityValidator:
     """Validates entities of the known types against their Smart Data Models schemas.
 
@@ -92,6 +133,13 @@ class EntityValidator:
             )
             for name, schema in schemas.items()
         }
+        self._compiled: dict[str, dict[str, PropertyCheck | None]] = {
+            name: {
+                prop: _compile_property(sub, checker)
+                for prop, sub in _direct_properties(schema).items()
+            }
+            for name, schema in schemas.items()
+        }
         self._validated_shapes: set[tuple[str, frozenset[str]]] = set()
 
     def validate_key_values(self, entity: Mapping[str, Any]) -> None:
@@ -111,11 +159,27 @@ class EntityValidator:
         """Validates one measure's values as an update of the entity (see the class doc)."""
         shape = (entity_id, frozenset(values))
         if shape in self._validated_shapes:
-            self._raise_first(self._validator(self._values_only, entity_type), values)
+            self._check_values(entity_type, values)
             return
         entity = {"id": entity_id, "type": entity_type, **static_key_values, **values}
         self.validate_key_values(entity)
         self._validated_shapes.add(shape)
+
+    def _check_values(self, entity_type: str, values: Mapping[str, Any]) -> None:
+        compiled = self._compiled.get(entity_type, {})
+        slow: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in compiled:
+                continue  # the schemas allow extra attributes
+            check = compiled[name]
+            if check is None:
+                slow[name] = value
+                continue
+            problem = check(value)
+            if problem is not None:
+                raise PayloadError("schema_violation", f"{name}: {problem}")
+        if slow:
+            self._raise_first(self._validator(self._values_only, entity_type), slow)
 
     @staticmethod
     def _validator(

@@ -110,3 +110,33 @@ def test_provisioning_with_an_unknown_type_fails_loudly() -> None:
 def test_invalid_provisioning_documents_are_configuration_errors(document: dict) -> None:
     with pytest.raises(ConfigurationError):
         parse_provisioning(document)
+
+
+@pytest.mark.parametrize(
+    "entity_type", ["NoiseLevelObserved", "AirQualityObserved", "ParkingSpot", "Streetlight"]
+)
+def test_compiled_property_checks_agree_with_jsonschema(
+    validator: EntityValidator, entity_type: str
+) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    compiled = validator._compiled[entity_type]
+    slow = validator._values_only[entity_type]
+    names = sorted(n for n, check in compiled.items() if check is not None)
+    assert names  # the dynamic attributes of every type compile
+    values = st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),
+        st.integers(min_value=-10, max_value=10),
+        st.booleans(),
+        st.sampled_from(["ok", "free", "on", "2026-01-01T00:00:00Z", "2026-01-01", "x"]),
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(name=st.sampled_from(names), value=values)
+    def agree(name: str, value: object) -> None:
+        fast_ok = compiled[name](value) is None  # type: ignore[misc]
+        slow_ok = not list(slow.iter_errors({name: value}))
+        assert fast_ok == slow_ok, (name, value)
+
+    agree()
