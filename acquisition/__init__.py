@@ -18,6 +18,7 @@ from acquisition.provisioning import (
     load_provisioning,
     parse_provisioning,
     provisioning_document,
+    read_provisioning_document,
 )
 from acquisition.provisioning_csv import devices_to_csv, parse_devices_csv
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading, ValueType
@@ -97,6 +98,7 @@ __all__ = [
     "parse_provisioning",
     "password_file",
     "provisioning_document",
+    "read_provisioning_document",
     "reload_provisioning",
     "subscription_filters",
 ]

@@ -152,14 +152,23 @@ def parse_provisioning(document: Mapping[str, Any]) -> Provisioning:
     return Provisioning((_resolve_device(d, tenants) for d in parsed.devices), tenants)
 
 
+def read_provisioning_document(text: str, source: str) -> ProvisioningFile:
+    """A provisioning document (JSON text) checked in full; ConfigurationError names problems."""
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"{source} is not JSON: {exc}") from None
+    parse_provisioning(document)  # types, apikeys and attribute maps, as the gateway uses them
+    return ProvisioningFile.model_validate(document)
+
+
 def load_provisioning(path: Path) -> Provisioning:
     try:
-        document = json.loads(path.read_text("utf-8"))
+        text = path.read_text("utf-8")
     except FileNotFoundError:
         raise ConfigurationError(f"provisioning file {path} does not exist") from None
-    except ValueError as exc:
-        raise ConfigurationError(f"provisioning file {path} is not JSON: {exc}") from None
-    return parse_provisioning(document)
+    document = read_provisioning_document(text, f"provisioning file {path}")
+    return parse_provisioning(document.model_dump(mode="json"))
 
 
 def _fleet_static(device: DeviceSpec, tenant: str) -> dict[str, Any]:

@@ -22,14 +22,13 @@ from acquisition import (
     MqttOptions,
     MqttSource,
     Provisioning,
-    ProvisioningFile,
     Spool,
     TimePolicy,
     follow_registry,
-    load_provisioning,
     open_device_registry,
     parse_devices_csv,
     provisioning_document,
+    read_provisioning_document,
 )
 from capture import (
     DeviceSpec,
@@ -65,8 +64,8 @@ async def import_provisioning_file(registry: DeviceRegistry, path: Path) -> int:
         raise ConfigurationError(f"provisioning file {path} does not exist") from None
     if path.suffix.lower() == ".csv":
         return await registry.put_devices(parse_devices_csv(text))
-    load_provisioning(path)  # full validation with file-level messages first
-    return await registry.import_document(ProvisioningFile.model_validate_json(text))
+    document = read_provisioning_document(text, f"provisioning file {path}")
+    return await registry.import_document(document)
 
 
 def mqtt_options(settings: Settings) -> MqttOptions:
