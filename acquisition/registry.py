@@ -174,13 +174,12 @@ class DeviceRegistry:
             await self._notify(conn)
         return len(entries)
 
-    async def devices(self, tenant: str | None = None) -> list[DeviceRecord]:
-        where, params = ("WHERE g.tenant = %s", (tenant,)) if tenant else ("", ())
+    async def _select_devices(self, where: str, params: tuple[Any, ...]) -> list[DeviceRecord]:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                f"SELECT d.device_id, d.apikey, d.entity_type, d.entity_id, d.period_s, "
-                f"d.attributes, d.static_attributes, g.tenant, d.revoked, "
-                f"d.password_hash IS NOT NULL FROM ciudad_devices d "
+                "SELECT d.device_id, d.apikey, d.entity_type, d.entity_id, d.period_s, "
+                "d.attributes, d.static_attributes, g.tenant, d.revoked, "
+                "d.password_hash IS NOT NULL FROM ciudad_devices d "
                 f"JOIN ciudad_service_groups g USING (apikey) {where} "
                 "ORDER BY d.apikey, d.device_id",
                 params,
@@ -190,11 +189,18 @@ class DeviceRegistry:
                 for row in await cur.fetchall()
             ]
 
+    async def devices(self, tenant: str | None = None) -> list[DeviceRecord]:
+        if tenant is None:
+            return await self._select_devices("", ())
+        return await self._select_devices("WHERE g.tenant = %s", (tenant,))
+
     async def device(self, apikey: str, device_id: str) -> DeviceRecord:
-        for record in await self.devices():
-            if (record.entry.apikey, record.entry.device_id) == (apikey, device_id):
-                return record
-        raise NotFoundError(f"device {apikey}/{device_id} not found")
+        found = await self._select_devices(
+            "WHERE d.apikey = %s AND d.device_id = %s", (apikey, device_id)
+        )
+        if not found:
+            raise NotFoundError(f"device {apikey}/{device_id} not found")
+        return found[0]
 
     async def _update_device(self, apikey: str, device_id: str, sql: str, *args: Any) -> None:
         async with self._pool.connection() as conn, conn.transaction():
