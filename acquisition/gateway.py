@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from acquisition.columnar import normalise_columns
 from acquisition.commands import CommandResult
 from acquisition.mqtt_source import InboundMessage
 from acquisition.pipeline import MeasurePipeline
@@ -73,12 +74,16 @@ class GatewayStats:
 def assemble_batch(
     pipeline: MeasurePipeline, messages: Sequence[InboundMessage]
 ) -> tuple[Batch, list[CommandResult]]:
-    """Runs every message through the pipeline; one entity record per entity."""
-    readings: list[Reading] = []
+    """The columnar fast path first, the per-message pipeline for the rest; one record per
+    entity."""
+    fast = normalise_columns(pipeline, messages)
+    readings: list[Reading] = list(fast.readings)
     dead: list[DeadLetter] = []
     results: list[CommandResult] = []
-    entities: dict[tuple[str, str], EntityRecord] = {}
-    for message in messages:
+    entities: dict[tuple[str, str], EntityRecord] = {
+        (e.tenant, e.entity_id): e for e in fast.entities.values()
+    }
+    for message in fast.leftovers:
         outcome = pipeline.process(message.topic, message.payload, message.received_at)
         readings.extend(outcome.readings)
         dead.extend(outcome.dead_letters)

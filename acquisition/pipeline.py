@@ -59,6 +59,14 @@ class MeasurePipeline:
     def provisioning(self) -> Provisioning:
         return self._provisioning
 
+    @property
+    def policy(self) -> TimePolicy:
+        return self._policy
+
+    @property
+    def validator(self) -> EntityValidator:
+        return self._validator
+
     def use_provisioning(self, provisioning: Provisioning) -> None:
         """Swaps in a new registry snapshot (one reference assignment: no locking needed)."""
         self._provisioning = provisioning

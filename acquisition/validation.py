@@ -101,6 +101,10 @@ def _compile_property(subschema: Mapping[str, Any], checker: FormatChecker) -> P
     return check
 
 
+def _accept_anything(value: Any) -> str | None:
+    return None
+
+
 class EntityValidator:
     """Validates entities of the known types against their Smart Data Models schemas.
 
@@ -164,6 +168,18 @@ class EntityValidator:
         entity = {"id": entity_id, "type": entity_type, **static_key_values, **values}
         self.validate_key_values(entity)
         self._validated_shapes.add(shape)
+
+    def shape_validated(self, entity_id: str, names: frozenset[str]) -> bool:
+        """Whether an update of these attributes of this entity had its full validation."""
+        return (entity_id, names) in self._validated_shapes
+
+    def value_check(self, entity_type: str, name: str) -> PropertyCheck | None:
+        """The compiled check of one attribute; None when only jsonschema can check it.
+
+        Attributes the schema does not mention get a check that accepts anything.
+        """
+        compiled = self._compiled.get(entity_type, {})
+        return compiled.get(name, _accept_anything)
 
     def _check_values(self, entity_type: str, values: Mapping[str, Any]) -> None:
         compiled = self._compiled.get(entity_type, {})
