@@ -97,6 +97,7 @@ TIMES = st.one_of(
 MEASURE = st.builds(lambda t, kv: {"t": t, **kv}, TIMES, st.dictionaries(KEYS, VALUES, max_size=5))
 RAW = st.one_of(
     MEASURE.map(lambda m: json.dumps(m, allow_nan=True).encode()),
+    st.lists(MEASURE, max_size=4).map(lambda ms: json.dumps(ms, allow_nan=True).encode()),
     st.sampled_from([b"{", b"{}", b'{"t": 1}', b"[]", b"null", b'{"laeq": 50}']),
 )
 FLEET = {d.device_id: d for d in build_fleet(LEON_LATITUDE, LEON_LONGITUDE, APIKEY)}
@@ -118,8 +119,23 @@ REALISTIC = st.builds(
     VALUES,
     st.booleans(),
 )
+
+
+def _backlog(device_id: str, start: int, count: int) -> bytes:
+    generator = ReadingGenerator(FLEET[device_id])
+    return json.dumps(
+        [generator.measure(NOW.timestamp() - start + k) for k in range(count)]
+    ).encode()
+
+
+BACKLOGS = st.builds(
+    lambda d, s, n: (d, _backlog(d, s, n)),
+    st.sampled_from(DEVICES[:4]),
+    st.integers(100, 7200),
+    st.integers(1, 6),
+)
 MESSAGES = st.lists(
-    st.one_of(st.tuples(st.sampled_from(DEVICES), RAW), REALISTIC, REALISTIC), max_size=25
+    st.one_of(st.tuples(st.sampled_from(DEVICES), RAW), REALISTIC, BACKLOGS), max_size=25
 )
 
 
