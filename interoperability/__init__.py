@@ -8,8 +8,9 @@ from interoperability.deps import (
     StoreDep,
     TenantDep,
 )
-from interoperability.ngsild import CORE_CONTEXT, iso_utc, render_entity, render_temporal
+from interoperability.ngsild import CORE_CONTEXT, render_entity, render_temporal
 from interoperability.temporal_routes import TimeRel, time_range
+from support.times import iso_utc
 
 __all__ = [
     "CORE_CONTEXT",

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
 from interoperability.deps import StoreDep
-from interoperability.ngsild import iso_utc
 from support import StoreUnavailableError
+from support.times import iso_utc
 
 router = APIRouter(tags=["platform"])
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from acquisition import Command, CommandQueue
 from interoperability.deps import TenantDep
 from interoperability.devices_routes import RegistryDep, own_device
-from interoperability.ngsild import iso_utc
 from support import NotFoundError
+from support.times import iso_utc
 
 router = APIRouter(prefix="/ciudad/v1", tags=["commands"])
 

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from knowledge import AttributeHistory, AttributeState, EntityState
+from support.times import iso_utc
 
 CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
 LINK_HEADER = (
     f'<{CORE_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
 )
 ERROR_TYPE_BASE = "https://uri.etsi.org/ngsi-ld/errors/"
-
-
-def iso_utc(stamp: datetime) -> str:
-    """``2026-11-22T10:00:00Z``, or with milliseconds when there are any."""
-    spec = "milliseconds" if stamp.microsecond else "seconds"
-    return stamp.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def _property(

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from acquisition.records import ValueType
 from support import PayloadError
+from support.times import iso_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,4 +108,4 @@ class EntityType:
 
 
 def iso(stamp: datetime) -> str:
-    return stamp.isoformat().replace("+00:00", "Z")
+    return iso_utc(stamp)
