@@ -4,7 +4,6 @@ from interoperability.app import create_app
 from interoperability.deps import (
     BadRequestError,
     LdJsonDep,
-    SettingsDep,
     StoreDep,
     TenantDep,
 )
@@ -16,7 +15,6 @@ __all__ = [
     "CORE_CONTEXT",
     "BadRequestError",
     "LdJsonDep",
-    "SettingsDep",
     "StoreDep",
     "TenantDep",
     "TimeRel",

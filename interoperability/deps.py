@@ -42,7 +42,6 @@ def wants_ld_json(request: Request) -> bool:
     return "application/ld+json" in request.headers.get("accept", "")
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
 TenantDep = Annotated[str, Depends(get_tenant)]
 LdJsonDep = Annotated[bool, Depends(wants_ld_json)]
