@@ -52,8 +52,13 @@ DEFAULTS = {
         "pwm": 25,
         "battery": 33,
     },
-    # Simulated HAL only (unix port): the scenario driving the simulated sensors.
+    # Simulated HAL (always on the unix port; on a board with "hal": "sim", a HIL test build).
+    "hal": "auto",
     "scenario_file": "scenario.json",
+    # HIL stimulus channel (docs/hil.md): a pty path on the unix port, or the USB console of a
+    # board when "stimulus" is true. Off in production.
+    "stimulus_port": "",
+    "stimulus": False,
 }
 
 

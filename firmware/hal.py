@@ -27,6 +27,8 @@ class Esp32Hal:
         self._cfg = cfg
         self._pins = cfg.pins
         self._wlan = None
+        self._console = None
+        self.clock_offset_ms = 0
 
     def i2c(self):
         m = self._machine
@@ -102,6 +104,25 @@ class Esp32Hal:
 
     def deepsleep(self, ms):
         self._machine.deepsleep(ms)
+
+    def epoch_ms(self):
+        return epoch_ms()
+
+    def hang(self, ms):
+        time.sleep_ms(ms)  # a test build's way to let the real watchdog fire
+
+    def service(self, node):
+        """A test build (site.json "stimulus": true) takes rig commands on the USB console."""
+        if not getattr(self._cfg, "stimulus", False):
+            return
+        if self._console is None:
+            from stimulus import Channel
+
+            self._console = Channel(sys.stdin.buffer)
+        from stimulus import handle
+
+        for line in self._console.lines():
+            self._console.reply(handle(line, node, self))
 
 
 # ---- simulated hardware for the unix port ---------------------------------------------
@@ -236,7 +257,10 @@ class SimUART:
         )
         self.sent += 1
         corrupt = int(s.get("pms_corrupt_every", 0))
-        if corrupt and self.sent % corrupt == 0:
+        pending = int(s.get("pms_corrupt_next", 0))
+        if pending:
+            s.values["pms_corrupt_next"] = pending - 1
+        if pending or (corrupt and self.sent % corrupt == 0):
             frame[31] ^= 0xFF
         return bytes(frame)
 
@@ -311,11 +335,20 @@ def _gcd(a, b):
 
 
 class SimWatchdog:
+    """Like the ESP32's: fed too late, it resets the node (here: WatchdogReset)."""
+
     def __init__(self, timeout_ms):
         self.timeout_ms = timeout_ms
         self.feeds = 0
+        self._last = time.ticks_ms()
 
     def feed(self):
+        from stimulus import WatchdogReset
+
+        now = time.ticks_ms()
+        if time.ticks_diff(now, self._last) > self.timeout_ms:
+            raise WatchdogReset()
+        self._last = now
         self.feeds += 1
 
 
@@ -326,6 +359,33 @@ class SimHal:
         self._cfg = cfg
         self.scenario = Scenario(cfg.scenario_file)
         self.lamp = SimLamp(cfg.lamp_rating_w)
+        self.clock_offset_ms = 0
+        self.last_reset = "power-on"
+        self._stimulus = None
+        port = getattr(cfg, "stimulus_port", None)
+        if port:
+            from stimulus import open_pty
+
+            self._stimulus = open_pty(port)
+        elif ON_BOARD and getattr(cfg, "stimulus", False):
+            from stimulus import Channel  # a board's test build: the rig is on the USB console
+
+            self._stimulus = Channel(sys.stdin.buffer)
+
+    def epoch_ms(self):
+        return epoch_ms() + self.clock_offset_ms
+
+    def hang(self, ms):
+        time.sleep_ms(ms)  # stops the main loop, so the watchdog goes unfed
+
+    def service(self, node):
+        """Answers stimulus lines from the rig, if one is attached."""
+        if self._stimulus is None:
+            return
+        from stimulus import handle
+
+        for line in self._stimulus.lines():
+            self._stimulus.reply(handle(line, node, self))
 
     def i2c(self):
         return SimI2C(self.scenario, self.lamp)
@@ -359,7 +419,7 @@ class SimHal:
         return float(self.scenario.get("battery_pct", 100.0))
 
     def reset_cause(self):
-        return "power-on"
+        return self.last_reset
 
     def deepsleep(self, ms):
         print("deepsleep", ms)
@@ -367,4 +427,8 @@ class SimHal:
 
 
 def create(cfg):
-    return Esp32Hal(cfg) if ON_BOARD else SimHal(cfg)
+    """The real board, or simulated sensors: always on the unix port, and on a board
+    when its site.json says "hal": "sim" (a HIL test build)."""
+    if ON_BOARD and getattr(cfg, "hal", "auto") != "sim":
+        return Esp32Hal(cfg)
+    return SimHal(cfg)

@@ -5,7 +5,6 @@ import random
 import time
 
 import codec
-import hal
 from config import FIRMWARE_VERSION
 from mqtt import MQTTClient, MQTTError
 from ringbuf import RingBuffer
@@ -41,6 +40,7 @@ class Node:
         self._last_io = time.ticks_ms()
         self._device_info = Every(cfg.device_info_s * 1000, first_ms=0)
         self._status = Every(5000)
+        self.link_up = True  # a rig can take the link down (stimulus "link")
         self.recorded = 0
         self.sent = 0
         self.commands = 0
@@ -48,7 +48,7 @@ class Node:
     # ---- buffering -------------------------------------------------------------------
     def record(self, fields):
         dropped = self.buffer.dropped
-        self.buffer.append(codec.encode_measure(hal.epoch_ms(), fields))
+        self.buffer.append(codec.encode_measure(self.board.epoch_ms(), fields))
         self.recorded += 1
         if self.buffer.dropped > dropped and self._in_flight:
             self._in_flight -= 1  # the oldest in-flight reading was just overwritten
@@ -93,7 +93,16 @@ class Node:
         self._retry_at = time.ticks_add(time.ticks_ms(), delay)
         print("mqtt down:", exc, "retry in", delay, "ms")
 
+    def set_link(self, up):
+        """Simulates losing (or regaining) the network: nothing reaches the broker while down."""
+        self.link_up = up
+        if not up:
+            self.client.close()
+            self._in_flight = 0
+
     def _service_link(self):
+        if not self.link_up:
+            return
         if not self.client.connected:
             self._connect()
             return
@@ -133,7 +142,8 @@ class Node:
         ]
 
     def step(self):
-        self.app.poll(hal.epoch_ms())
+        self.board.service(self)
+        self.app.poll(self.board.epoch_ms())
         fields = self.app.report()
         if fields:
             if self._device_info.due():

@@ -95,6 +95,7 @@ class MosquittoBroker:
     port: int
     directory: Path
     security: BrokerSecurity | None = None
+    host: str = LOOPBACK
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -104,14 +105,15 @@ class MosquittoBroker:
     def start(self, timeout_s: float = 10.0) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
-            broker_config(self.port, self.directory, security=self.security)
+            broker_config(self.port, self.directory, host=self.host, security=self.security)
         )
         self.process = subprocess.Popen(
             [find_mosquitto(), "-c", str(self.config_path)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        if not wait_for_port(self.port, timeout_s=timeout_s):
+        probe = LOOPBACK if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        if not wait_for_port(self.port, host=probe, timeout_s=timeout_s):
             self.stop()
             log_file = self.directory / "mosquitto.log"
             log_text = log_file.read_text() if log_file.exists() else ""

@@ -40,7 +40,7 @@ def pty_pair(tmp_path: Path) -> Iterator[tuple[str, str]]:
     assert socat, "socat is installed by scripts/setup.sh"
     a, b = tmp_path / "ttyA", tmp_path / "ttyB"
     proc = subprocess.Popen(
-        [socat, f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
+        [socat, f"pty,raw,echo=0,ignoreeof,link={a}", f"pty,raw,echo=0,ignoreeof,link={b}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
