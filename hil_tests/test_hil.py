@@ -85,7 +85,9 @@ async def test_injected_inputs_arrive_normalised_in_the_platform(
 ) -> None:
     values, attribute, expected = INJECTED[kind]
     async with gateway(hil_broker, pipeline, store):
-        await asyncio.to_thread(rig.wait_for, lambda s: s["connected"], 15.0, "connected")
+        await asyncio.to_thread(
+            rig.wait_for, lambda s: s["sent"] >= 1, 15.0, "reporting (parking: calibrated)"
+        )
         await asyncio.to_thread(rig.ok, {"cmd": "set", "values": values})
 
         async def arrived() -> bool:
@@ -148,12 +150,15 @@ async def test_dim_command_round_trips_and_the_power_drops(
             await asyncio.to_thread(rig.wait_for, lambda s: s["connected"], 15.0, "connected")
             for body in ({"on": 1}, {"dim": 40}):
                 got.clear()
-                listener.publish(f"/{APIKEY}/{kind}-001/cmd", json.dumps(body), qos=1)
-                assert await asyncio.to_thread(got.wait, 10)
+                for _ in range(5):  # the node may still be subscribing: say it again
+                    listener.publish(f"/{APIKEY}/{kind}-001/cmd", json.dumps(body), qos=1)
+                    if await asyncio.to_thread(got.wait, 2):
+                        break
+                assert got.is_set(), f"no result for {body}"
             state = await asyncio.to_thread(
                 rig.wait_for, lambda s: s["level"] == 40, 10.0, "dimmed to 40 %"
             )
-            assert state["commands"] == 2
+            assert state["commands"] >= 2
 
             async def power_dropped() -> bool:
                 watts = (await latest(store, kind)).get("powerConsumption")
@@ -163,7 +168,8 @@ async def test_dim_command_round_trips_and_the_power_drops(
     finally:
         listener.loop_stop()
         listener.disconnect()
-    assert results == [b'{"on":"OK 100"}', b'{"dim":"OK 40"}']
+    assert results[0] == b'{"on":"OK 100"}'
+    assert results[-1] == b'{"dim":"OK 40"}'
 
 
 @pytest.mark.kinds("parking")
