@@ -10,14 +10,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import MeasurePipeline
 from hil_tests.rig import Rig
+from interoperability import create_app
 from knowledge import PostgresStore, TimeRange
-from support import NotFoundError
+from support import NotFoundError, Settings
 from support.mosquitto import MosquittoBroker
 from tests.conftest import APIKEY, TENANT
 from tests.integration.test_gateway import running_gateway, wait_until
@@ -76,25 +78,35 @@ INJECTED: dict[str, tuple[dict[str, Any], str, Any]] = {
 }
 
 
-async def test_injected_inputs_arrive_normalised_in_the_platform(
+async def test_injected_inputs_arrive_normalised_in_the_api(
     rig: Rig,
     kind: str,
     hil_broker: MosquittoBroker,
     pipeline: MeasurePipeline,
     store: PostgresStore,
+    database_url: str,
 ) -> None:
     values, attribute, expected = INJECTED[kind]
-    async with gateway(hil_broker, pipeline, store):
+    app = create_app(
+        Settings(database_url=database_url, default_tenant=TENANT),  # type: ignore[arg-type]
+        open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
+    )
+    async with (
+        gateway(hil_broker, pipeline, store),
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as api,
+    ):
         await asyncio.to_thread(
             rig.wait_for, lambda s: s["sent"] >= 1, 15.0, "reporting (parking: calibrated)"
         )
         await asyncio.to_thread(rig.ok, {"cmd": "set", "values": values})
 
         async def arrived() -> bool:
-            got = (await latest(store, kind)).get(attribute)
+            response = await api.get(f"/ngsi-ld/v1/entities/{entity_id(kind)}")
+            got = response.json().get(attribute, {}).get("value")
             if isinstance(expected, float):
                 return got is not None and abs(float(got) - expected) < 0.5
-            return got == expected
+            return bool(got == expected)
 
         await wait_until(arrived, timeout_s=20)
 
