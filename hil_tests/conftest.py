@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import serial
 
+from hil_tests.flash_test_build import site_for_test_build
 from hil_tests.rig import Rig
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
@@ -78,18 +79,9 @@ def _micropython() -> str:
 
 
 def unix_port_site(kind: str, broker: MosquittoBroker, work: Path, pty: str) -> dict[str, Any]:
+    """A board's test build, with the stimulus on a pty and its files in ``work``."""
     return {
-        "kind": kind,
-        "device_id": f"{kind}-001",
-        "apikey": "test-key",
-        "broker_host": "127.0.0.1",
-        "broker_port": broker.port,
-        "interval_s": 1,
-        "device_info_s": 600,
-        "sample_rate": 16000,
-        "warmup_s": 1,
-        "watchdog_ms": 1000,
-        "park_calibration_samples": 5,
+        **site_for_test_build(kind, "127.0.0.1", broker.port),
         "stimulus_port": pty,
         "scenario_file": str(work / "scenario.json"),
         "buffer_file": str(work / "buffer.dat"),

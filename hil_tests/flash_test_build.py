@@ -22,7 +22,8 @@ FIRMWARE = Path(__file__).resolve().parents[1] / "firmware"
 TOOLS = Path(sys.executable).parent
 
 
-def test_build_site(kind: str, broker_host: str, broker_port: int) -> dict[str, object]:
+def site_for_test_build(kind: str, broker_host: str, broker_port: int) -> dict[str, object]:
+    """The site.json of a HIL test build (the emulated rig uses it too)."""
     return {
         "kind": kind,
         "device_id": f"{kind}-001",
@@ -63,7 +64,9 @@ def main() -> int:
                 check=True,
             )
         site = out / "site.json"
-        site.write_text(json.dumps(test_build_site(args.kind, args.broker_host, args.broker_port)))
+        site.write_text(
+            json.dumps(site_for_test_build(args.kind, args.broker_host, args.broker_port))
+        )
         files = [str(p) for p in sorted(out.glob("*.mpy"))]
         mpremote = str(TOOLS / "mpremote")
         subprocess.run(
