@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -160,15 +159,6 @@ def read_provisioning_document(text: str, source: str) -> ProvisioningFile:
         raise ConfigurationError(f"{source} is not JSON: {exc}") from None
     parse_provisioning(document)  # types, apikeys and attribute maps, as the gateway uses them
     return ProvisioningFile.model_validate(document)
-
-
-def load_provisioning(path: Path) -> Provisioning:
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise ConfigurationError(f"provisioning file {path} does not exist") from None
-    document = read_provisioning_document(text, f"provisioning file {path}")
-    return parse_provisioning(document.model_dump(mode="json"))
 
 
 def _fleet_static(device: DeviceSpec, tenant: str) -> dict[str, Any]:

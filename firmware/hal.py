@@ -129,26 +129,18 @@ class Esp32Hal:
 
 
 class Scenario:
-    """Values the simulated sensors report; reloaded from its file when that changes."""
+    """Values the simulated sensors report: read from a JSON file at start, then changed
+    at run time by a HIL rig's stimulus (``set``)."""
 
     def __init__(self, path):
-        self._path = path
-        self.values = {}
-        self._stamp = None
-        self.refresh()
-
-    def refresh(self):
         import json
-        import os
 
+        self.values = {}
         try:
-            stamp = os.stat(self._path)[8]
-        except OSError:
-            return
-        if stamp != self._stamp:
-            with open(self._path) as f:
+            with open(path) as f:
                 self.values = json.load(f)
-            self._stamp = stamp
+        except OSError:
+            pass  # no scenario file: every sensor reports its default
 
     def get(self, key, default):
         return self.values.get(key, default)

@@ -22,7 +22,7 @@ from support import StoreUnavailableError
 log = logging.getLogger(__name__)
 
 _STAGING_DDL = """
-CREATE TEMP TABLE IF NOT EXISTS ciudad_staging (
+CREATE TEMP TABLE ciudad_staging (
     tenant text, entity_id text, attr text, observed_at timestamptz,
     num double precision, txt text, value_type text, unit_code text
 ) ON COMMIT DELETE ROWS
@@ -51,6 +51,11 @@ ON CONFLICT (tenant, entity_id) DO UPDATE SET
     entity_type = excluded.entity_type, static = excluded.static, modified_at = now()
 """
 _DEAD_LETTER_COLUMNS = "received_at, topic, payload, reason, detail, tenant, device_id"
+
+
+async def _prepare_connection(conn: AsyncConnection[Any]) -> None:
+    """Once per pooled connection, not per batch: the session's staging table."""
+    await conn.execute(_STAGING_DDL)
 
 
 def _staging_row(r: Reading) -> tuple[Any, ...]:
@@ -85,6 +90,7 @@ class PostgresStore:
             open=False,
             timeout=timeout_s,
             kwargs={"autocommit": True, "options": "-c timezone=UTC"},
+            configure=_prepare_connection,
         )
         try:
             await pool.open(wait=True, timeout=timeout_s)
@@ -150,7 +156,6 @@ class PostgresStore:
     async def _merge_readings(
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
     ) -> None:
-        await conn.execute(_STAGING_DDL)
         async with conn.cursor() as cur:
             copy_sql = (
                 "COPY ciudad_staging (tenant, entity_id, attr, observed_at, num, txt, "
