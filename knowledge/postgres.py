@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -14,24 +14,26 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
-from knowledge import queries
+from knowledge import aggregate_queries, queries, rollups
+from knowledge.bulk import CopyTransfer, InsertTransfer, Transfer
+from knowledge.retention import RetentionPolicy, RetentionReport, apply_retention
 from knowledge.schema import Partitioning, create_schema, days_covering, ensure_day_partitions
-from knowledge.views import AttributeHistory, EntityState, NumericSeries, TimeRange
+from knowledge.views import (
+    AttributeHistory,
+    EntityState,
+    NumericSeries,
+    SeriesAggregates,
+    TimeRange,
+)
 from support import StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
 _STAGING_DDL = """
-CREATE TEMP TABLE ciudad_staging (
+CREATE TEMP TABLE IF NOT EXISTS ciudad_staging (
     tenant text, entity_id text, attr text, observed_at timestamptz,
     num double precision, txt text, value_type text, unit_code text
 ) ON COMMIT DELETE ROWS
-"""
-_MERGE_OBSERVATIONS = """
-INSERT INTO ciudad_observations (tenant, entity_id, attr, observed_at, num, txt)
-SELECT tenant, entity_id, attr, observed_at, num, txt FROM ciudad_staging
-WHERE value_type <> 'DateTime'
-ON CONFLICT DO NOTHING
 """
 _MERGE_STATE = """
 INSERT INTO ciudad_attr_state AS s
@@ -50,12 +52,33 @@ VALUES (%s, %s, %s, %s::jsonb)
 ON CONFLICT (tenant, entity_id) DO UPDATE SET
     entity_type = excluded.entity_type, static = excluded.static, modified_at = now()
 """
-_DEAD_LETTER_COLUMNS = "received_at, topic, payload, reason, detail, tenant, device_id"
+_DEAD_LETTER_COLUMNS = (
+    "received_at",
+    "topic",
+    "payload",
+    "reason",
+    "detail",
+    "tenant",
+    "device_id",
+)
+
+
+_STAGING_COLUMNS = (
+    "tenant",
+    "entity_id",
+    "attr",
+    "observed_at",
+    "num",
+    "txt",
+    "value_type",
+    "unit_code",
+)
 
 
 async def _prepare_connection(conn: AsyncConnection[Any]) -> None:
-    """Once per pooled connection, not per batch: the session's staging table."""
+    """Once per pooled connection, not per batch: the session's staging tables."""
     await conn.execute(_STAGING_DDL)
+    await conn.execute(rollups.SESSION_DDL)
 
 
 def _staging_row(r: Reading) -> tuple[Any, ...]:
@@ -73,23 +96,52 @@ def _staging_row(r: Reading) -> tuple[Any, ...]:
     )
 
 
+async def _is_pglite(dsn: str, timeout_s: float) -> bool:
+    try:
+        async with await AsyncConnection.connect(
+            dsn, autocommit=True, connect_timeout=max(int(timeout_s), 1)
+        ) as conn:
+            row = await (await conn.execute("SELECT version()")).fetchone()
+    except psycopg.OperationalError as exc:
+        raise StoreUnavailableError(f"PostgreSQL not reachable: {exc}") from exc
+    return row is not None and "emcc" in str(row[0])  # compiled by Emscripten
+
+
 class PostgresStore:
     """Writes batches idempotently with COPY and answers the read queries of the API."""
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool[AsyncConnection[Any]], transfer: Transfer | None = None
+    ) -> None:
         self._pool = pool
+        self._transfer: Transfer = transfer or CopyTransfer()
         self._partitioning = Partitioning.NATIVE
         self._known_days: set[date] = set()
 
     @classmethod
-    async def open(cls, dsn: str, max_size: int = 4, timeout_s: float = 30.0) -> PostgresStore:
+    async def open(
+        cls, dsn: str, max_size: int = 4, timeout_s: float = 30.0, use_copy: bool | None = None
+    ) -> PostgresStore:
+        """Connects, creates the schema if needed and returns the store.
+
+        ``use_copy=None`` asks the server: the WASM build of PostgreSQL (PGlite, our
+        TimescaleDB test server) cannot COPY and serves one connection at a time.
+        """
+        if use_copy is None:
+            use_copy = not await _is_pglite(dsn, timeout_s)
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
             dsn,
             min_size=1,
-            max_size=max_size,
+            max_size=max_size if use_copy else 1,
             open=False,
             timeout=timeout_s,
-            kwargs={"autocommit": True, "options": "-c timezone=UTC"},
+            # PGlite serves every client from one backend, so a new connection would meet
+            # the previous one's prepared statements: don't prepare there.
+            kwargs={
+                "autocommit": True,
+                "options": "-c timezone=UTC",
+                "prepare_threshold": 5 if use_copy else None,
+            },
             configure=_prepare_connection,
         )
         try:
@@ -97,7 +149,7 @@ class PostgresStore:
         except PoolTimeout as exc:
             await pool.close()
             raise StoreUnavailableError(f"PostgreSQL not reachable: {exc}") from exc
-        store = cls(pool)
+        store = cls(pool, CopyTransfer() if use_copy else InsertTransfer())
         async with pool.connection() as conn:
             store._partitioning = await create_schema(conn)
         return store
@@ -105,8 +157,12 @@ class PostgresStore:
     async def close(self) -> None:
         await self._pool.close()
 
+    @property
+    def partitioning(self) -> Partitioning:
+        return self._partitioning
+
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[AsyncConnection[Any]]:
+    async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
         """A pooled connection; connection-level failures become StoreUnavailableError."""
         try:
             async with self._pool.connection() as conn:
@@ -115,13 +171,13 @@ class PostgresStore:
             raise StoreUnavailableError(f"PostgreSQL unavailable: {exc}") from exc
 
     async def ping(self) -> None:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             await conn.execute("SELECT 1")
 
     # ---- writes -------------------------------------------------------------------------
     async def write_batch(self, batch: Batch) -> None:
         """Stores a batch in one transaction; replaying the same batch changes nothing."""
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             await self._ensure_partitions(conn, batch.readings)
             async with conn.transaction():
                 if batch.entities:
@@ -157,49 +213,43 @@ class PostgresStore:
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
     ) -> None:
         async with conn.cursor() as cur:
-            copy_sql = (
-                "COPY ciudad_staging (tenant, entity_id, attr, observed_at, num, txt, "
-                "value_type, unit_code) FROM STDIN"
+            await self._transfer.load_rows(
+                cur, "ciudad_staging", _STAGING_COLUMNS, map(_staging_row, readings)
             )
-            async with cur.copy(copy_sql) as copy:
-                for reading in readings:
-                    await copy.write_row(_staging_row(reading))
-            await cur.execute(_MERGE_OBSERVATIONS)
+            await rollups.store_observations(cur, self._transfer)
             await cur.execute(_MERGE_STATE)
 
     async def _insert_dead_letters(
         self, conn: AsyncConnection[Any], letters: tuple[DeadLetter, ...]
     ) -> None:
-        async with (
-            conn.cursor() as cur,
-            cur.copy(f"COPY ciudad_dead_letters ({_DEAD_LETTER_COLUMNS}) FROM STDIN") as copy,
-        ):
-            for d in letters:
-                await copy.write_row(
-                    (
-                        d.received_at,
-                        d.topic,
-                        d.payload.replace("\x00", "\ufffd"),
-                        d.reason,
-                        d.detail,
-                        d.tenant,
-                        d.device_id,
-                    )
-                )
+        rows = (
+            (
+                d.received_at,
+                d.topic,
+                d.payload.replace("\x00", "\ufffd"),
+                d.reason,
+                d.detail,
+                d.tenant,
+                d.device_id,
+            )
+            for d in letters
+        )
+        async with conn.cursor() as cur:
+            await self._transfer.load_rows(cur, "ciudad_dead_letters", _DEAD_LETTER_COLUMNS, rows)
 
     # ---- reads --------------------------------------------------------------------------
     async def list_entities(
         self, tenant: str, entity_type: str | None, limit: int, offset: int
     ) -> list[EntityState]:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             return await queries.list_entities(conn, tenant, entity_type, limit, offset)
 
     async def count_entities(self, tenant: str, entity_type: str | None) -> int:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             return await queries.count_entities(conn, tenant, entity_type)
 
     async def get_entity(self, tenant: str, entity_id: str) -> EntityState:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             return await queries.get_entity(conn, tenant, entity_id)
 
     async def history(
@@ -210,15 +260,52 @@ class PostgresStore:
         window: TimeRange,
         last_n: int | None = None,
     ) -> list[AttributeHistory]:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             return await queries.history(conn, tenant, entity_id, attrs, window, last_n)
 
     async def numeric_series(
         self, tenant: str, entity_type: str, attr: str, window: TimeRange
     ) -> list[NumericSeries]:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             return await queries.numeric_series(conn, tenant, entity_type, attr, window)
 
+    async def aggregate(
+        self,
+        tenant: str,
+        attr: str,
+        period_s: int,
+        window: TimeRange,
+        entity_type: str | None = None,
+        entity_ids: list[str] | None = None,
+        percentiles: bool = False,
+    ) -> SeriesAggregates:
+        async with self.connection() as conn:
+            return await aggregate_queries.aggregate(
+                conn,
+                self._transfer,
+                tenant,
+                attr,
+                period_s,
+                window,
+                entity_type,
+                entity_ids,
+                percentiles,
+            )
+
+    async def apply_retention(self, policy: RetentionPolicy, now: datetime) -> RetentionReport:
+        async with self.connection() as conn:
+            report = await apply_retention(conn, self._partitioning, policy, now)
+        self._known_days = (
+            {
+                d
+                for d in self._known_days
+                if d >= (now - timedelta(days=policy.raw_days or 0)).date()
+            }
+            if policy.raw_days
+            else self._known_days
+        )
+        return report
+
     async def dead_letters(self, tenant: str | None, limit: int) -> list[DeadLetter]:
-        async with self._connection() as conn:
+        async with self.connection() as conn:
             return await queries.dead_letters(conn, tenant, limit)

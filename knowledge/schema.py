@@ -15,6 +15,8 @@ from enum import StrEnum
 import psycopg
 from psycopg import AsyncConnection, sql
 
+from knowledge.rollups import ROLLUP_DDL
+
 log = logging.getLogger(__name__)
 
 
@@ -78,6 +80,16 @@ CREATE TABLE IF NOT EXISTS ciudad_observations ({_OBSERVATION_COLUMNS});
 SELECT create_hypertable('ciudad_observations', 'observed_at',
                          chunk_time_interval => INTERVAL '1 day', if_not_exists => TRUE);
 """
+# Compressed chunks keep each series together and in time order; chunks are compressed
+# once a week old (late readings still insert into compressed chunks: TimescaleDB >= 2.11).
+TIMESCALE_COMPRESSION = """
+ALTER TABLE ciudad_observations SET (
+    timescaledb.compress,
+    timescaledb.compress_segmentby = 'tenant, entity_id, attr',
+    timescaledb.compress_orderby = 'observed_at'
+);
+SELECT add_compression_policy('ciudad_observations', INTERVAL '7 days', if_not_exists => TRUE);
+"""
 
 
 async def detect_partitioning(conn: AsyncConnection) -> Partitioning:
@@ -92,10 +104,24 @@ async def create_schema(conn: AsyncConnection) -> Partitioning:
         # Serialises concurrent first starts of several processes on one database.
         await conn.execute("SELECT pg_advisory_xact_lock(178104)")
         await conn.execute(COMMON_DDL)
-        ddl = NATIVE_DDL if partitioning is Partitioning.NATIVE else TIMESCALE_DDL
-        await conn.execute(ddl)
+        await conn.execute(ROLLUP_DDL)
+        if partitioning is Partitioning.NATIVE:
+            await conn.execute(NATIVE_DDL)
+        else:
+            await conn.execute(TIMESCALE_DDL)
+            if not await _compression_enabled(conn):
+                await conn.execute(TIMESCALE_COMPRESSION)
     log.info("schema ready", extra={"partitioning": partitioning.value})
     return partitioning
+
+
+async def _compression_enabled(conn: AsyncConnection) -> bool:
+    cur = await conn.execute(
+        "SELECT compression_enabled FROM timescaledb_information.hypertables "
+        "WHERE hypertable_name = 'ciudad_observations'"
+    )
+    row = await cur.fetchone()
+    return bool(row and row[0])
 
 
 def partition_name(day: date) -> str:

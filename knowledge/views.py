@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from acquisition import Batch, DeadLetter
+from knowledge.partials import Partials
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,36 @@ class KnowledgeStore(Protocol):
         self, tenant: str, entity_type: str, attr: str, window: TimeRange
     ) -> list[NumericSeries]: ...
 
+    async def aggregate(
+        self,
+        tenant: str,
+        attr: str,
+        period_s: int,
+        window: TimeRange,
+        entity_type: str | None = None,
+        entity_ids: list[str] | None = None,
+        percentiles: bool = False,
+    ) -> SeriesAggregates: ...
+
     async def dead_letters(self, tenant: str | None, limit: int) -> list[DeadLetter]: ...
 
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesAggregates:
+    """Partial aggregates of one attribute per entity and period.
+
+    ``partials.series`` indexes ``entity_ids`` (and ``energetic``: whether the
+    attribute is in dB there, so its average must be energetic).
+    ``resolution_s`` is the roll-up read, or None when raw rows were summarised.
+    """
+
+    attr: str
+    period_s: int
+    entity_ids: tuple[str, ...]
+    energetic: tuple[bool, ...]
+    partials: Partials
+    resolution_s: int | None

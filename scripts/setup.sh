@@ -12,6 +12,11 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_debs+=(python3-venv)
 command -v pgrep >/dev/null 2>&1 || need_debs+=(procps)
 command -v socat >/dev/null 2>&1 || need_debs+=(socat)
 command -v openssl >/dev/null 2>&1 || need_debs+=(openssl)
+# Node runs TimescaleDB-in-PGlite for the TimescaleDB tests; influxd (1.6.7, the only
+# Debian InfluxDB) checks the line protocol the InfluxDB backend writes.
+command -v node >/dev/null 2>&1 || need_debs+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_debs+=(npm)
+command -v influxd >/dev/null 2>&1 || need_debs+=(influxdb)
 
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
@@ -48,5 +53,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
     --target typings -c constraints.txt micropython-esp32-stubs micropython-stdlib-stubs
   echo "$wanted" > "$stamp"
+fi
+pglite=scripts/pglite
+pglite_wanted=$(sha256sum "$pglite/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$pglite/node_modules/.ciudad-installed" 2>/dev/null)" != "$pglite_wanted" ]; then
+  say "installing TimescaleDB-in-PGlite (npm, pinned by package-lock.json)"
+  (cd "$pglite" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$pglite_wanted" > "$pglite/node_modules/.ciudad-installed"
 fi
 say "ready"

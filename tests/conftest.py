@@ -8,6 +8,8 @@ database per test on a private pgserver instance (one per session).
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from acquisition import (
@@ -32,6 +35,7 @@ from support import LEON_LATITUDE, LEON_LONGITUDE
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
 
+REPO = Path(__file__).resolve().parents[1]
 TENANT = "leon"
 APIKEY = "test-key"
 
@@ -85,6 +89,56 @@ def database_url(postgres_uri: str) -> Iterator[str]:
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[PostgresStore]:
     opened = await PostgresStore.open(database_url, max_size=2)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture(scope="session")
+def timescale_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """TimescaleDB in PGlite (node, scripts/pglite) on a free loopback port, for this session."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("pglite") / "server.log"
+    with log_path.open("w") as log_file:
+        server = subprocess.Popen(
+            ["node", str(REPO / "scripts" / "pglite" / "server.mjs"), str(port)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while "READY" not in log_path.read_text():
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"TimescaleDB (PGlite) did not start: {log_path.read_text()}")
+            time.sleep(0.2)
+        yield f"postgresql://postgres:ciudad@127.0.0.1:{port}/postgres?sslmode=disable"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _empty_timescale(uri: str) -> None:
+    """PGlite has one database and one backend (the extension can't be reloaded in it):
+    each test starts by dropping the platform's tables instead."""
+    with psycopg.connect(uri, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename LIKE 'ciudad%'"
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
+
+
+@pytest.fixture(params=["postgres", "timescaledb"])
+async def backend_store(
+    request: pytest.FixtureRequest, postgres_uri: str
+) -> AsyncIterator[PostgresStore]:
+    """The store on each PostgreSQL flavour: native partitions, and TimescaleDB (PGlite)."""
+    if request.param == "timescaledb":
+        uri = request.getfixturevalue("timescale_uri")
+        _empty_timescale(uri)
+    else:
+        uri = request.getfixturevalue("database_url")
+    opened = await PostgresStore.open(uri, max_size=2)
     yield opened
     await opened.close()
 

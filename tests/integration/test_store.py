@@ -7,10 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acquisition import Batch, DeadLetter, EntityRecord, Reading, ValueType
-from knowledge import PostgresStore, TimeRange
+from knowledge import Partitioning, PostgresStore, TimeRange
 from support import NotFoundError
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store(backend_store: PostgresStore) -> PostgresStore:
+    """The shared suite: every test here runs on each backend."""
+    return backend_store
+
 
 T0 = datetime(2026, 11, 20, 23, 58, tzinfo=UTC)
 NOISE_ID = "urn:ngsi-ld:NoiseLevelObserved:leon:n1"
@@ -64,16 +71,17 @@ async def test_state_keeps_the_newest_value_even_when_older_data_arrives_late(
     assert await _count(store) == 2
 
 
-async def test_readings_across_midnight_land_in_daily_partitions(
-    store: PostgresStore, database_url: str
-) -> None:
+async def test_readings_across_midnight_land_in_daily_partitions(store: PostgresStore) -> None:
     await store.write_batch(_batch(_noise(0, 50.0), _noise(5, 51.0)))  # 23:58 and 00:03
-    import psycopg
-
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
+    async with store.connection() as conn:
+        if store.partitioning is Partitioning.TIMESCALEDB:
+            cur = await conn.execute("SELECT count(*) FROM show_chunks('ciudad_observations')")
+            assert await cur.fetchone() == (2,)
+            return
+        cur = await conn.execute(
             "SELECT tableoid::regclass::text, count(*) FROM ciudad_observations GROUP BY 1"
-        ).fetchall()
+        )
+        rows = await cur.fetchall()
     assert dict(rows) == {"ciudad_observations_p20261120": 1, "ciudad_observations_p20261121": 1}
 
 
