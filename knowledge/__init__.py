@@ -3,7 +3,9 @@
 from knowledge.aggregation import energetic_mean_db
 from knowledge.embedded import start_embedded_postgres
 from knowledge.factory import open_store, resolve_dsn
+from knowledge.partials import Partials, merge, per_series, rebucket, summarise
 from knowledge.postgres import PostgresStore
+from knowledge.retention import RetentionPolicy, RetentionReport
 from knowledge.schema import Partitioning
 from knowledge.views import (
     AttributeHistory,
@@ -11,6 +13,7 @@ from knowledge.views import (
     EntityState,
     KnowledgeStore,
     NumericSeries,
+    SeriesAggregates,
     TimeRange,
 )
 
@@ -20,11 +23,19 @@ __all__ = [
     "EntityState",
     "KnowledgeStore",
     "NumericSeries",
+    "Partials",
     "Partitioning",
     "PostgresStore",
+    "RetentionPolicy",
+    "RetentionReport",
+    "SeriesAggregates",
     "TimeRange",
     "energetic_mean_db",
+    "merge",
     "open_store",
+    "per_series",
+    "rebucket",
     "resolve_dsn",
     "start_embedded_postgres",
+    "summarise",
 ]

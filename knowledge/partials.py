@@ -324,6 +324,6 @@ def rebucket(partials: Partials, window_us: int) -> Partials:
     return merge([partials], window_us)
 
 
-def with_series(partials: Partials, series: I64) -> Partials:
-    """The same partials under other series codes (after re-coding names across batches)."""
-    return replace(partials, series=series)
+def per_series(partials: Partials) -> Partials:
+    """One row per series over all its windows."""
+    return merge([replace(partials, bucket=np.zeros_like(partials.bucket))])

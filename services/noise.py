@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from interoperability import BadRequestError, StoreDep, TenantDep, iso_utc
-from knowledge import NumericSeries, TimeRange, energetic_mean_db
+from knowledge import SeriesAggregates, TimeRange, per_series
 
 NOISE_TYPE = "NoiseLevelObserved"
 LEQ_ATTRIBUTE = "LAeq"
@@ -24,12 +24,15 @@ class SensorLeq:
     readings: int
 
 
-def leq_per_sensor(series: list[NumericSeries]) -> list[SensorLeq]:
-    """One energetic mean per sensor; sensors without readings are left out."""
+def leq_per_sensor(aggregates: SeriesAggregates) -> list[SensorLeq]:
+    """One energetic mean per sensor over all the partials' windows; sensors without
+    readings are left out."""
+    whole = per_series(aggregates.partials)
     return [
-        SensorLeq(s.entity_id, round(energetic_mean_db(s.values), 2), int(s.values.size))
-        for s in series
-        if s.values.size
+        SensorLeq(aggregates.entity_ids[code], round(float(leq), 2), int(count))
+        for code, leq, count in zip(
+            whole.series.tolist(), whole.energetic_mean_db(), whole.count, strict=True
+        )
     ]
 
 
@@ -48,11 +51,15 @@ async def noise_leq(
         raise BadRequestError("timeAt/endTimeAt must carry a timezone (e.g. Z)")
     if end_time_at <= time_at:
         raise BadRequestError("endTimeAt must be after timeAt")
-    series = await store.numeric_series(
-        tenant, NOISE_TYPE, LEQ_ATTRIBUTE, TimeRange(time_at, end_time_at)
+    # Minute partials: read from the roll-ups when the period is on whole minutes.
+    aggregates = await store.aggregate(
+        tenant,
+        LEQ_ATTRIBUTE,
+        60,
+        TimeRange(time_at, end_time_at),
+        entity_type=NOISE_TYPE,
+        entity_ids=None if entity_id is None else [entity_id],
     )
-    if entity_id is not None:
-        series = [s for s in series if s.entity_id == entity_id]
     return [
         {
             "id": r.entity_id,
@@ -62,5 +69,5 @@ async def noise_leq(
             "timeAt": iso_utc(time_at),
             "endTimeAt": iso_utc(end_time_at),
         }
-        for r in leq_per_sensor(series)
+        for r in leq_per_sensor(aggregates)
     ]

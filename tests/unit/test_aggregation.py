@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from knowledge import NumericSeries, energetic_mean_db
+from knowledge import SeriesAggregates, energetic_mean_db, summarise
 from services import leq_per_sensor
 
 levels = arrays(
@@ -47,10 +47,15 @@ def test_mean_of_nothing_is_an_error_not_zero() -> None:
         energetic_mean_db(np.array([]))
 
 
-def test_leq_per_sensor_skips_sensors_without_readings() -> None:
-    empty = NumericSeries("b", np.array([], dtype="datetime64[us]"), np.array([]))
-    full = NumericSeries(
-        "a", np.array(["2026-01-01T00:00"] * 2, dtype="datetime64[us]"), np.array([60.0, 70.0])
+def test_leq_per_sensor_merges_every_window_of_a_sensor() -> None:
+    times = np.array([0, 60, 120], np.int64) * 1_000_000
+    partials = summarise(
+        np.array([0, 0, 1], np.int64),
+        times,
+        np.array([60.0, 70.0, 50.0]),
+        60_000_000,
+        np.ones(3, np.bool_),
     )
-    result = leq_per_sensor([full, empty])
-    assert [(r.entity_id, r.leq_db, r.readings) for r in result] == [("a", 67.4, 2)]
+    aggregates = SeriesAggregates("LAeq", 60, ("a", "b", "c"), (True,) * 3, partials, 60)
+    result = leq_per_sensor(aggregates)
+    assert [(r.entity_id, r.leq_db, r.readings) for r in result] == [("a", 67.4, 2), ("b", 50.0, 1)]
