@@ -19,6 +19,7 @@ from ciudad.demo import DemoOptions, run_demo
 from ciudad.runners import (
     run_api,
     run_gateway,
+    run_retention,
     run_serial_bridge,
     run_simulator,
     write_fleet_provisioning,
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("gateway", help="run the acquisition gateway (MQTT -> store)")
     sub.add_parser("api", help="serve the NGSI-LD HTTP API")
+    sub.add_parser("retention", help="drop raw data and roll-ups past their retention, once")
     simulate = sub.add_parser("simulate", help="publish the simulated fleet's readings")
     simulate.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
     simulate.add_argument(
@@ -97,6 +99,14 @@ def _provisioning(settings: Settings, output: Path) -> int:
     return 0
 
 
+def _retention(settings: Settings) -> int:
+    report = asyncio.run(run_retention(settings))
+    print(f"dropped {len(report.dropped_partitions)} raw partitions/chunks")
+    for seconds, rows in sorted(report.deleted_rollups.items()):
+        print(f"deleted {rows} roll-up rows at {seconds} s resolution")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -109,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": lambda: run_demo(settings, DemoOptions(args.duration, args.backfill)),
         "gateway": lambda: _gateway(settings),
         "api": lambda: _api(settings),
+        "retention": lambda: _retention(settings),
         "simulate": lambda: _simulate(settings, args.duration, args.backfill),
         "provisioning": lambda: _provisioning(settings, args.output),
         "serial-bridge": lambda: run_serial_bridge(

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
@@ -40,9 +40,15 @@ from capture import (
     drain_and_close,
 )
 from interoperability import create_app
-from knowledge import open_store, resolve_dsn
+from knowledge import (
+    PostgresStore,
+    RetentionReport,
+    open_store,
+    resolve_dsn,
+    retention_policy,
+)
 from services import service_routers
-from support import ConfigurationError, Settings
+from support import ConfigurationError, Settings, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +137,30 @@ async def _run_gateway_loop(
             tasks.create_task(gateway.report_forever(), name="gateway-stats")
             tasks.create_task(follow_registry(registry, pipeline, dsn), name="registry-sync")
             tasks.create_task(dispatcher.run(dsn), name="command-dispatch")
+            if settings.retention_interval_s:
+                tasks.create_task(apply_retention_forever(store, settings), name="retention")
     finally:
         source.stop()
+        await store.close()
+
+
+async def apply_retention_forever(store: PostgresStore, settings: Settings) -> None:
+    """Drops data past its retention now and then; a failure is logged and retried later."""
+    policy = retention_policy(settings)
+    while True:
+        try:
+            await store.apply_retention(policy, datetime.now(UTC))
+        except StoreUnavailableError as exc:
+            log.warning("retention postponed", extra={"error": str(exc)})
+        await asyncio.sleep(settings.retention_interval_s)
+
+
+async def run_retention(settings: Settings) -> RetentionReport:
+    """Applies the configured retention once (``ciudad retention``)."""
+    store = await open_store(settings)
+    try:
+        return await store.apply_retention(retention_policy(settings), datetime.now(UTC))
+    finally:
         await store.close()
 
 

@@ -2,7 +2,7 @@
 
 from knowledge.aggregation import energetic_mean_db
 from knowledge.embedded import start_embedded_postgres
-from knowledge.factory import open_store, resolve_dsn
+from knowledge.factory import open_store, resolve_dsn, retention_policy
 from knowledge.partials import Partials, merge, per_series, rebucket, summarise
 from knowledge.postgres import PostgresStore
 from knowledge.retention import RetentionPolicy, RetentionReport
@@ -36,6 +36,7 @@ __all__ = [
     "per_series",
     "rebucket",
     "resolve_dsn",
+    "retention_policy",
     "start_embedded_postgres",
     "summarise",
 ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from knowledge.embedded import start_embedded_postgres
+from knowledge.influx import InfluxMirroredStore, InfluxV1Writer, InfluxV2Writer, InfluxWriter
 from knowledge.postgres import PostgresStore
-from support import Settings
+from knowledge.retention import RetentionPolicy
+from support import ConfigurationError, Settings
 
 
 async def resolve_dsn(settings: Settings) -> str:
@@ -17,6 +19,44 @@ async def resolve_dsn(settings: Settings) -> str:
 
 
 async def open_store(settings: Settings) -> PostgresStore:
-    return await PostgresStore.open(
-        await resolve_dsn(settings), max_size=settings.db_pool_max, timeout_s=settings.db_timeout_s
+    """PostgreSQL (embedded or by DSN), mirrored to InfluxDB when ``influx_url`` is set."""
+    dsn = await resolve_dsn(settings)
+    if settings.influx_url is None:
+        return await PostgresStore.open(
+            dsn, max_size=settings.db_pool_max, timeout_s=settings.db_timeout_s
+        )
+    return await InfluxMirroredStore.open_mirrored(
+        dsn, influx_writer(settings), settings.db_pool_max, settings.db_timeout_s
+    )
+
+
+def influx_writer(settings: Settings) -> InfluxWriter:
+    if settings.influx_url is None:
+        raise ConfigurationError("CIUDAD_INFLUX_URL is not set")
+    if settings.influx_api == "v1":
+        return InfluxV1Writer(settings.influx_url, settings.influx_database)
+    if settings.influx_token is None:
+        raise ConfigurationError("CIUDAD_INFLUX_TOKEN is required with CIUDAD_INFLUX_API=v2")
+    return InfluxV2Writer(
+        settings.influx_url,
+        settings.influx_database,
+        settings.influx_org,
+        settings.influx_token.get_secret_value(),
+    )
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    """The configured retention; 0 days means forever."""
+
+    def days(value: int) -> int | None:
+        return value or None
+
+    return RetentionPolicy(
+        raw_days=days(settings.retention_raw_days),
+        rollup_days={
+            60: days(settings.retention_minute_days),
+            900: days(settings.retention_quarter_hour_days),
+            3600: days(settings.retention_hour_days),
+            86_400: days(settings.retention_day_days),
+        },
     )

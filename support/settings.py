@@ -62,6 +62,27 @@ class Settings(BaseSettings):
     max_past_age_s: float = Field(
         30 * 86400.0, gt=0, description="Reject measures older than this."
     )
+    influx_url: str | None = Field(
+        None, description="InfluxDB base URL: observations are also written there."
+    )
+    influx_api: Literal["v1", "v2"] = Field(
+        "v2", description="v2: /api/v2/write (2.x, 1.8+); v1: /write?db= (any 1.x)."
+    )
+    influx_database: str = Field("ciudad", description="InfluxDB bucket (v2) or database (v1).")
+    influx_org: str = Field("ciudad", description="InfluxDB organisation (v2).")
+    influx_token: SecretStr | None = Field(None, description="InfluxDB API token (v2).")
+    retention_raw_days: int = Field(
+        30, ge=0, description="Days raw observations are kept (0 keeps them forever)."
+    )
+    retention_minute_days: int = Field(365, ge=0, description="Days 1-minute roll-ups are kept.")
+    retention_quarter_hour_days: int = Field(
+        730, ge=0, description="Days 15-minute roll-ups are kept."
+    )
+    retention_hour_days: int = Field(0, ge=0, description="Days hourly roll-ups are kept.")
+    retention_day_days: int = Field(0, ge=0, description="Days daily roll-ups are kept.")
+    retention_interval_s: float = Field(
+        3600.0, ge=0, description="How often the gateway applies retention (0: never)."
+    )
     provisioning_file: Path | None = Field(
         None,
         description="Provisioning (JSON or CSV) imported into the registry at gateway start.",

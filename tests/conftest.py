@@ -8,12 +8,16 @@ database per test on a private pgserver instance (one per session).
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
+import urllib.parse
+import urllib.request
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -31,6 +35,7 @@ from acquisition import (
 )
 from capture import DeviceSpec, build_fleet
 from knowledge import PostgresStore, start_embedded_postgres
+from knowledge.influx import InfluxMirroredStore, InfluxV1Writer
 from support import LEON_LATITUDE, LEON_LONGITUDE
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
@@ -116,6 +121,65 @@ def timescale_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.wait(timeout=30)
 
 
+INFLUXD_CONFIG = """
+reporting-disabled = true
+bind-address = "127.0.0.1:{rpc_port}"
+[meta]
+  dir = "{root}/meta"
+[data]
+  dir = "{root}/data"
+  wal-dir = "{root}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:{http_port}"
+  log-enabled = false
+[ifql]
+  enabled = false
+[monitor]
+  store-enabled = false
+"""
+
+
+@pytest.fixture(scope="session")
+def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Debian's InfluxDB 1.6.7 on free loopback ports (RPC included); yields its base URL."""
+    root = tmp_path_factory.mktemp("influxd")
+    http_port = free_port()
+    config = root / "influxdb.conf"
+    config.write_text(INFLUXD_CONFIG.format(root=root, rpc_port=free_port(), http_port=http_port))
+    url = f"http://127.0.0.1:{http_port}"
+    with (root / "influxd.log").open("w") as log_file:
+        server = subprocess.Popen(
+            ["influxd", "-config", str(config)], stdout=log_file, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(f"{url}/ping"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"influxd did not start: {(root / 'influxd.log').read_text()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+            return bool(response.status == 204)
+    except OSError:
+        return False
+
+
+def influx_query(url: str, database: str, query: str) -> Any:
+    """An InfluxQL statement over HTTP, the decoded JSON answer (nanosecond epochs)."""
+    params = urllib.parse.urlencode({"db": database, "q": query, "epoch": "ns"})
+    request = urllib.request.Request(f"{url}/query?{params}", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return json.loads(response.read())
+
+
 def _empty_timescale(uri: str) -> None:
     """PGlite has one database and one backend (the extension can't be reloaded in it):
     each test starts by dropping the platform's tables instead."""
@@ -128,17 +192,27 @@ def _empty_timescale(uri: str) -> None:
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
 
 
-@pytest.fixture(params=["postgres", "timescaledb"])
+@pytest.fixture(params=["postgres", "timescaledb", "influxdb-mirror"])
 async def backend_store(
     request: pytest.FixtureRequest, postgres_uri: str
 ) -> AsyncIterator[PostgresStore]:
-    """The store on each PostgreSQL flavour: native partitions, and TimescaleDB (PGlite)."""
+    """The store on each backend: PostgreSQL with native partitions, TimescaleDB (PGlite),
+    and PostgreSQL mirrored to InfluxDB 1.6.7 (a database of the test's own)."""
+    opened: PostgresStore
     if request.param == "timescaledb":
         uri = request.getfixturevalue("timescale_uri")
         _empty_timescale(uri)
+        opened = await PostgresStore.open(uri, max_size=2)
+    elif request.param == "influxdb-mirror":
+        url = request.getfixturevalue("influxd")
+        database = f"t_{uuid.uuid4().hex[:12]}"
+        influx_query(url, database, f'CREATE DATABASE "{database}"')
+        writer = InfluxV1Writer(url, database)
+        opened = await InfluxMirroredStore.open_mirrored(
+            request.getfixturevalue("database_url"), writer, max_size=2
+        )
     else:
-        uri = request.getfixturevalue("database_url")
-    opened = await PostgresStore.open(uri, max_size=2)
+        opened = await PostgresStore.open(request.getfixturevalue("database_url"), max_size=2)
     yield opened
     await opened.close()
 
