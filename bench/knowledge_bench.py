@@ -131,11 +131,11 @@ def bench_aggregation(sensors: int, interval_s: int, naive_readings: int) -> lis
         window = minutes * MINUTE_US
         progress(f"aggregation: {n:,} readings into {minutes}-min windows")
         core = min(
-            timed(lambda: summarise(series, times, values, window, energetic, hist))
+            timed(lambda w=window, h=hist: summarise(series, times, values, w, energetic, h))
             for _ in range(3)
         )
-        polars = min(timed(lambda: with_polars(frame, window, hist)) for _ in range(3))
-        slow = timed(lambda: naive(*head, window, hist))
+        polars = min(timed(lambda w=window, h=hist: with_polars(frame, w, h)) for _ in range(3))
+        slow = timed(lambda w=window, h=hist: naive(*head, w, h))
         rates = {"core": n / core, "polars": n / polars, "naive": naive_readings / slow}
         results.append(
             {

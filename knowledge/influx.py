@@ -39,12 +39,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def _escape_key(text: str) -> str:
     """Tag keys/values and field keys: commas, equals and spaces (a backslash is literal
     there, so it is left alone; checked against InfluxDB 1.6.7)."""
-    return (
-        text.replace(",", "\\,")
-        .replace("=", "\\=")
-        .replace(" ", "\\ ")
-        .replace("\n", "\\n")
-    )
+    return text.replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ").replace("\n", "\\n")
 
 
 def _escape_measurement(text: str) -> str:

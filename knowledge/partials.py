@@ -21,6 +21,7 @@ so ties only matter for raw input with duplicates.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -56,7 +57,8 @@ DB_HISTOGRAM = HistogramSpec()
 
 @dataclass(frozen=True, slots=True)
 class Partials:
-    """One row per (series, bucket), sorted by series then bucket.
+    """One row per (series, bucket), sorted by series then bucket (a long time-ordered
+    input is summarised in slices of whole windows: then sorted within each slice).
 
     The histogram is sparse: entry ``k`` says ``hist_count[k]`` readings of row
     ``hist_row[k]`` fell in bin ``hist_bin[k]`` (sorted by row, then bin).
@@ -202,6 +204,13 @@ def _dense_groups(series: I64, bucket: I64, window_us: int) -> tuple[I64, int, i
 
 
 def _first_last(starts: I64, count: I64, times: I64, values: F64) -> tuple[I64, F64, I64, F64]:
+    ends = starts + count - 1
+    same_group = np.ones(times.size - 1, np.bool_)
+    same_group[starts[1:] - 1] = False
+    if not np.any(same_group & (times[1:] <= times[:-1])):
+        # Times strictly increase inside every group (a stream without duplicates):
+        # first and last are at the ends of each run, no ties possible.
+        return times[starts], values[starts], times[ends], values[ends]
     first_at = np.minimum.reduceat(times, starts)
     last_at = np.maximum.reduceat(times, starts)
     at_first = times == np.repeat(first_at, count)
@@ -209,6 +218,11 @@ def _first_last(starts: I64, count: I64, times: I64, values: F64) -> tuple[I64, 
     first = np.minimum.reduceat(np.where(at_first, values, np.inf), starts)
     last = np.maximum.reduceat(np.where(at_last, values, -np.inf), starts)
     return first_at, first, last_at, last
+
+
+# Streams arrive in time order: cut them into slices of whole windows this big, so
+# every slice's temporaries stay in cache and slices never share a (series, window).
+SLICE_READINGS = 1 << 18
 
 
 def summarise(
@@ -226,10 +240,48 @@ def summarise(
     histogram entries.  (Fine windows skip the histogram: with a few
     readings per window it would be as large as the readings themselves.)
     """
-    if series.size == 0:
-        return empty_partials()
     db = np.zeros(series.size, np.bool_) if energetic is None else energetic
     bucket = np.floor_divide(times_us, window_us) * window_us
+    cuts = _slice_cuts(bucket)
+    if cuts is None:
+        return _summarise(series, times_us, values, window_us, db, spec, bucket)
+    return concat_disjoint(
+        [
+            _summarise(
+                series[lo:hi],
+                times_us[lo:hi],
+                values[lo:hi],
+                window_us,
+                db[lo:hi],
+                spec,
+                bucket[lo:hi],
+            )
+            for lo, hi in itertools.pairwise(cuts)
+        ]
+    )
+
+
+def _slice_cuts(bucket: I64) -> list[int] | None:
+    """Cut points between windows every ~SLICE_READINGS, when buckets never go back."""
+    n = bucket.size
+    if n < 2 * SLICE_READINGS or bool(np.any(bucket[1:] < bucket[:-1])):
+        return None
+    targets = bucket[np.arange(SLICE_READINGS, n, SLICE_READINGS)]
+    cuts = np.searchsorted(bucket, targets, side="left")
+    return sorted({0, n, *cuts.tolist()})
+
+
+def _summarise(
+    series: I64,
+    times_us: I64,
+    values: F64,
+    window_us: int,
+    db: Bools,
+    spec: HistogramSpec | None,
+    bucket: I64,
+) -> Partials:
+    if series.size == 0:
+        return empty_partials()
     group, n_buckets, origin = _dense_groups(series, bucket, window_us)
     binned_db = db if spec is not None else np.zeros_like(db)
     bins = np.where(binned_db, spec.bin_of(values), 0) if spec is not None else np.zeros_like(group)
@@ -239,7 +291,7 @@ def summarise(
     count = np.diff(np.append(starts, series.size))
     first_at, first, last_at, last = _first_last(starts, count, t, v)
     with np.errstate(over="ignore"):
-        power = np.where(e, np.power(10.0, v / 10.0), 0.0)
+        power = np.where(e, np.exp(v * (np.log(10.0) / 10.0)), 0.0) if e.any() else v * 0.0
     run_count = np.diff(np.append(g.run_starts, series.size))
     binned = binned_db[g.order][g.run_starts]
     columns = {
@@ -257,6 +309,20 @@ def summarise(
         "energy": np.add.reduceat(power, starts),
     }
     return _build(columns, g.run_group[binned], g.run_bin[binned], run_count[binned])
+
+
+def concat_disjoint(parts: list[Partials]) -> Partials:
+    """Rows of partials that share no (series, bucket), kept in the given order."""
+    if len(parts) == 1:
+        return parts[0]
+    parts = [p for p in parts if len(p)] or [empty_partials()]
+    offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
+    return _build(
+        {name: np.concatenate([getattr(p, name) for p in parts]) for name in _ROW_FIELDS},
+        np.concatenate([p.hist_row + o for p, o in zip(parts, offsets, strict=True)]),
+        np.concatenate([p.hist_bin for p in parts]),
+        np.concatenate([p.hist_count for p in parts]),
+    )
 
 
 def merge(parts: list[Partials], window_us: int | None = None) -> Partials:

@@ -279,31 +279,24 @@ class PostgresStore:
         entity_ids: list[str] | None = None,
         percentiles: bool = False,
     ) -> SeriesAggregates:
-        async with self.connection() as conn:
-            return await aggregate_queries.aggregate(
-                conn,
-                self._transfer,
-                tenant,
-                attr,
-                period_s,
-                window,
-                entity_type,
-                entity_ids,
-                percentiles,
-            )
+        return await aggregate_queries.aggregate(
+            self.connection,
+            self._pool.max_size,
+            tenant,
+            attr,
+            period_s,
+            window,
+            entity_type,
+            entity_ids,
+            percentiles,
+        )
 
     async def apply_retention(self, policy: RetentionPolicy, now: datetime) -> RetentionReport:
         async with self.connection() as conn:
             report = await apply_retention(conn, self._partitioning, policy, now)
-        self._known_days = (
-            {
-                d
-                for d in self._known_days
-                if d >= (now - timedelta(days=policy.raw_days or 0)).date()
-            }
-            if policy.raw_days
-            else self._known_days
-        )
+        if policy.raw_days:
+            oldest_kept = (now - timedelta(days=policy.raw_days)).date()
+            self._known_days = {d for d in self._known_days if d >= oldest_kept}
         return report
 
     async def dead_letters(self, tenant: str | None, limit: int) -> list[DeadLetter]:

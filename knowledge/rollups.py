@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from psycopg import AsyncCursor, sql
 
-from knowledge.bulk import Column, Transfer
+from knowledge.bulk import Column, Transfer, fetch_columns, packed_expression
 from knowledge.partials import DB_HISTOGRAM, Partials, rebucket, summarise
 
 SECOND_US = 1_000_000
@@ -44,7 +44,38 @@ HOUR = Resolution(3600, histogram=True)
 DAY = Resolution(86_400, histogram=True)
 RESOLUTIONS = (MINUTE, QUARTER_HOUR, HOUR, DAY)
 
-ROLLUP_DDL = """
+_NEW_READINGS = (
+    Column("series_id", "int4"),
+    Column("observed_at", "timestamptz"),
+    Column("num", "float8"),
+    Column("energetic", "bool"),
+)
+ROLLUP_COLUMNS = (
+    Column("series_id", "int4"),
+    Column("resolution_s", "int4"),
+    Column("bucket", "timestamptz"),
+    Column("n", "int8"),
+    Column("total", "float8"),
+    Column("total_sq", "float8"),
+    Column("vmin", "float8"),
+    Column("vmax", "float8"),
+    Column("first_at", "timestamptz"),
+    Column("first_v", "float8"),
+    Column("last_at", "timestamptz"),
+    Column("last_v", "float8"),
+    Column("energy", "float8"),
+)
+HIST_COLUMNS = (
+    Column("series_id", "int4"),
+    Column("resolution_s", "int4"),
+    Column("bucket", "timestamptz"),
+    Column("bin", "int4"),
+    Column("n", "int8"),
+)
+# What aggregate queries read, packed once per row when it is written (see fetch_columns).
+READ_COLUMNS = tuple(c for c in ROLLUP_COLUMNS if c.name != "resolution_s")
+
+ROLLUP_DDL = f"""
 CREATE TABLE IF NOT EXISTS ciudad_series (
     series_id serial  PRIMARY KEY,
     tenant    text    NOT NULL,
@@ -67,6 +98,7 @@ CREATE TABLE IF NOT EXISTS ciudad_rollups (
     last_at      timestamptz      NOT NULL,
     last_v       double precision NOT NULL,
     energy       double precision NOT NULL,
+    packed       bytea GENERATED ALWAYS AS ({packed_expression(READ_COLUMNS)}) STORED,
     PRIMARY KEY (series_id, resolution_s, bucket)
 );
 CREATE INDEX IF NOT EXISTS ciudad_rollups_age ON ciudad_rollups USING brin (bucket);
@@ -115,34 +147,6 @@ SELECT s.series_id, i.observed_at, i.num, s.energetic
 FROM inserted i JOIN ciudad_series s USING (tenant, entity_id, attr)
 WHERE i.num IS NOT NULL
 """
-_NEW_READINGS = (
-    Column("series_id", "int4"),
-    Column("observed_at", "timestamptz"),
-    Column("num", "float8"),
-    Column("energetic", "bool"),
-)
-ROLLUP_COLUMNS = (
-    Column("series_id", "int4"),
-    Column("resolution_s", "int4"),
-    Column("bucket", "timestamptz"),
-    Column("n", "int8"),
-    Column("total", "float8"),
-    Column("total_sq", "float8"),
-    Column("vmin", "float8"),
-    Column("vmax", "float8"),
-    Column("first_at", "timestamptz"),
-    Column("first_v", "float8"),
-    Column("last_at", "timestamptz"),
-    Column("last_v", "float8"),
-    Column("energy", "float8"),
-)
-HIST_COLUMNS = (
-    Column("series_id", "int4"),
-    Column("resolution_s", "int4"),
-    Column("bucket", "timestamptz"),
-    Column("bin", "int4"),
-    Column("n", "int8"),
-)
 _STATS = ", ".join(c.name for c in ROLLUP_COLUMNS)
 MERGE_ROLLUPS = f"""
 INSERT INTO ciudad_rollups AS r ({_STATS})
@@ -220,11 +224,7 @@ async def store_observations(cur: AsyncCursor[Any], transfer: Transfer) -> int:
     """
     await cur.execute(ENSURE_SERIES)
     await cur.execute(INSERT_OBSERVATIONS)
-    new = await transfer.dump(
-        cur,
-        sql.SQL("SELECT series_id, observed_at, num, energetic FROM ciudad_new_readings"),
-        _NEW_READINGS,
-    )
+    new = await fetch_columns(cur, sql.SQL("FROM ciudad_new_readings"), _NEW_READINGS)
     count = int(new["series_id"].size)
     if count == 0:
         return 0

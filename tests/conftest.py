@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
+import time
 import urllib.parse
 import urllib.request
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -166,7 +166,7 @@ def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=1) as response:
             return bool(response.status == 204)
     except OSError:
         return False
@@ -176,7 +176,7 @@ def influx_query(url: str, database: str, query: str) -> Any:
     """An InfluxQL statement over HTTP, the decoded JSON answer (nanosecond epochs)."""
     params = urllib.parse.urlencode({"db": database, "q": query, "epoch": "ns"})
     request = urllib.request.Request(f"{url}/query?{params}", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 

@@ -156,7 +156,8 @@ async def test_v2_writer_against_a_real_influxdb_2(database_url: str) -> None:  
     finally:
         await store.close()
     flux = (
-        f'from(bucket: "{bucket}") |> range(start: 2026-11-20T00:00:00Z, stop: 2026-11-21T00:00:00Z)'
+        f'from(bucket: "{bucket}")'
+        " |> range(start: 2026-11-20T00:00:00Z, stop: 2026-11-21T00:00:00Z)"
         ' |> filter(fn: (r) => r._measurement == "Streetlight" and r._field == "powerConsumption")'
     )
     with InfluxDBClient(url=V2_URL, token=token, org=org) as client:  # type: ignore[no-untyped-call]

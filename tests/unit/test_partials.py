@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import knowledge.partials as partials_module
 from knowledge.partials import (
     DB_HISTOGRAM,
     MINUTE_US,
@@ -75,7 +76,8 @@ def oracle(
 
 def assert_matches(p: Partials, expected: dict[tuple[int, int], dict[str, object]]) -> None:
     keys = list(zip(p.series.tolist(), p.bucket.tolist(), strict=True))
-    assert keys == sorted(expected), "one row per (series, bucket), sorted"
+    assert sorted(keys) == sorted(expected), "one row per (series, bucket)"
+    assert len(set(keys)) == len(keys)
     hist: dict[int, dict[int, int]] = {}
     for row, b, c in zip(p.hist_row, p.hist_bin, p.hist_count, strict=True):
         hist.setdefault(int(row), {})[int(b)] = int(c)
@@ -200,3 +202,21 @@ def test_percentiles_per_row_use_only_that_row() -> None:
     assert 40.0 <= l90[0] <= 40.5
     assert 40.0 <= l10[0] <= 40.5  # 90% of row 0 is at 40 dB
     assert 60.0 <= l10[1] <= 60.5
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=raw_readings(), window=st.sampled_from(WINDOWS))
+def test_time_ordered_streams_summarised_in_slices_equal_the_oracle(
+    raw: Raw, window: int, monkeypatch_slices: None
+) -> None:  # the fixture only sets a constant: sharing it across examples is intended
+    order = np.argsort(raw.times, kind="stable")
+    ordered = Raw(raw.series[order], raw.times[order], raw.values[order], raw.energetic[order])
+    assert_matches(summarise_raw(ordered, window), oracle(ordered, window))
+
+
+@pytest.fixture
+def monkeypatch_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slices of a few readings, so hypothesis' small inputs cross many slice cuts."""
+    monkeypatch.setattr(partials_module, "SLICE_READINGS", 4)
