@@ -172,6 +172,11 @@ def _group(group: I64, bins: I64, nbins: int) -> _Grouping:
     else:
         order = np.argsort(key, kind="stable")
         sorted_key = key[order]
+    if nbins == 1:  # no histogram: every (group, bin) run is a group
+        starts = _run_starts(sorted_key)
+        return _Grouping(
+            order, starts, sorted_key[starts], starts, np.arange(starts.size), starts * 0
+        )
     sorted_group = sorted_key // nbins
     group_starts = _run_starts(sorted_group)
     run_starts = _run_starts(sorted_key)
