@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LEON_LATITUDE = 42.5987
@@ -102,6 +102,17 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_format: Literal["json", "text"] = Field("text", description="Log line format.")
+
+    @model_validator(mode="after")
+    def _late_readings_fit_in_raw_retention(self) -> Settings:
+        """A reading accepted as late must have a raw partition to land in."""
+        if self.retention_raw_days and self.max_past_age_s > self.retention_raw_days * 86_400:
+            raise ValueError(
+                f"max_past_age_s ({self.max_past_age_s:g} s) exceeds retention_raw_days "
+                f"({self.retention_raw_days} days): lower CIUDAD_MAX_PAST_AGE_S or raise "
+                "CIUDAD_RETENTION_RAW_DAYS"
+            )
+        return self
 
     @property
     def spool_path(self) -> Path:

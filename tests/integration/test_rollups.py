@@ -3,13 +3,18 @@ aggregate queries read them and equal the raw data's aggregates; retention."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import Partitioning, PostgresStore, TimeRange
+from knowledge.domain import day_noise
 from knowledge.retention import RetentionPolicy
 
 pytestmark = pytest.mark.integration
@@ -39,6 +44,12 @@ def _readings(seed: int, n: int, hours: float = 4.0) -> list[Reading]:
         )
         for s in offsets
     ]
+
+
+def _laeq(at: datetime, level: float) -> Reading:
+    return Reading(
+        "leon", ENTITIES[0], "NoiseLevelObserved", "LAeq", at, level, ValueType.NUMBER, "2N"
+    )
 
 
 def _entities() -> tuple[EntityRecord, ...]:
@@ -165,19 +176,7 @@ async def test_unknown_attribute_or_tenant_gives_no_series(store: PostgresStore)
 
 
 async def test_retention_drops_old_raw_data_and_fine_rollups(store: PostgresStore) -> None:
-    old = [
-        Reading(
-            "leon",
-            ENTITIES[0],
-            "NoiseLevelObserved",
-            "LAeq",
-            T0 - timedelta(days=40, minutes=m),
-            50.0,
-            ValueType.NUMBER,
-            "2N",
-        )
-        for m in range(5)
-    ]
+    old = [_laeq(T0 - timedelta(days=40, minutes=m), 50.0) for m in range(5)]
     recent = _readings(7, 50)
     await _write(store, old + recent)
     policy = RetentionPolicy(raw_days=30, rollup_days={60: 30, 900: None})
@@ -192,3 +191,59 @@ async def test_retention_drops_old_raw_data_and_fine_rollups(store: PostgresStor
     ), "15-min roll-ups are kept forever here"
     if store.partitioning is Partitioning.NATIVE:
         assert all(name.startswith("ciudad_observations_p") for name in report.dropped_partitions)
+
+
+async def test_lden_of_a_day_from_the_quarter_hour_rollups(store: PostgresStore) -> None:
+    # Madrid, November (UTC+1): local 07-19 at 60 dB, 19-23 at 55 dB, 23-07 at 50 dB,
+    # one reading a minute from 07:00 local on the 20th to 07:00 local on the 21st.
+    start = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    readings = []
+    for minute in range(24 * 60):
+        local_hour = (7 + minute // 60) % 24
+        level = 60.0 if 7 <= local_hour < 19 else 55.0 if 19 <= local_hour < 23 else 50.0
+        readings.append(_laeq(start + timedelta(minutes=minute), level))
+    await _write(store, readings, size=500)
+    window = TimeRange(start, start + timedelta(days=1))
+    quarter = await store.aggregate("leon", "LAeq", 900, window, entity_ids=[ENTITIES[0]])
+    assert quarter.resolution_s == 900
+    (day,) = day_noise(quarter)
+    assert day.day.isoformat() == "2026-11-20"
+    assert (day.ld, day.le, day.ln) == pytest.approx((60.0, 55.0, 50.0))
+    assert day.lden == pytest.approx(60.0)
+
+
+async def test_ciudad_retention_command_applies_the_configured_policy(
+    database_url: str, tmp_path: Path
+) -> None:
+    store = await PostgresStore.open(database_url, max_size=1)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    noon_ten_days_ago = datetime.combine(now.date() - timedelta(days=10), time(12), UTC)
+    old = [_laeq(noon_ten_days_ago + timedelta(minutes=m), 50.0) for m in range(3)]
+    try:
+        await _write(store, [*old, _laeq(now, 51.0)])
+    finally:
+        await store.close()
+    env = dict(
+        os.environ,
+        CIUDAD_DATABASE_URL=database_url,
+        CIUDAD_DATA_DIR=str(tmp_path),
+        CIUDAD_RETENTION_RAW_DAYS="5",
+        CIUDAD_MAX_PAST_AGE_S=str(4 * 86400),
+        CIUDAD_RETENTION_MINUTE_DAYS="5",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "ciudad", "retention"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "dropped 1 raw partitions/chunks" in result.stdout
+    assert "deleted 3 roll-up rows at 60 s resolution" in result.stdout
+    store = await PostgresStore.open(database_url, max_size=1)
+    try:
+        (history,) = await store.history("leon", ENTITIES[0], ["LAeq"], TimeRange())
+    finally:
+        await store.close()
+    assert history.values == (51.0,)

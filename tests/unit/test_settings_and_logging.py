@@ -35,6 +35,14 @@ def test_invalid_values_fail_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
+def test_late_readings_must_fit_in_raw_retention(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIUDAD_RETENTION_RAW_DAYS", "7")
+    with pytest.raises(ValidationError, match="CIUDAD_MAX_PAST_AGE_S"):
+        Settings()
+    monkeypatch.setenv("CIUDAD_MAX_PAST_AGE_S", str(6 * 86400))
+    assert Settings().retention_raw_days == 7
+
+
 def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIUDAD_DATABASE_URL", "postgresql://u:hunter2@db/x")
     monkeypatch.setenv("CIUDAD_MQTT_PASSWORD", "hunter2")
