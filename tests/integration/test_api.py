@@ -165,6 +165,10 @@ async def test_temporal_last_n(client: httpx.AsyncClient) -> None:
             "timeAt": "2026-11-21T11:00:00Z",
             "endTimeAt": "2026-11-21T10:00:00Z",
         },
+        {"options": "aggregatedValues", "aggrMethods": "median"},
+        {"options": "aggregatedValues"},
+        {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "P1M"},
+        {"options": "aggregatedValues", "aggrMethods": "avg", "aggrPeriodDuration": "PT0S"},
     ],
 )
 async def test_bad_temporal_parameters_are_400_bad_request_data(
@@ -175,6 +179,76 @@ async def test_bad_temporal_parameters_are_400_bad_request_data(
     )
     assert response.status_code == 400, response.text
     assert response.json()["type"].endswith("/BadRequestData")
+
+
+N1 = "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:NoiseLevelObserved:leon:n1"
+HOUR_WINDOW = {
+    "timerel": "between",
+    "timeAt": "2026-11-21T10:00:00Z",
+    "endTimeAt": "2026-11-21T11:00:00Z",
+}
+
+
+async def test_aggregated_avg_of_a_db_attribute_is_energetic(client: httpx.AsyncClient) -> None:
+    # n1: 60, 70, 60, 70, 60 dB. Leq = 10 lg((3e6 + 2e7) / 5) = 66.63 dB; plain mean 64.
+    response = await client.get(
+        N1,
+        params={
+            **HOUR_WINDOW,
+            "options": "aggregatedValues",
+            "aggrMethods": "avg,arithmeticAvg,min,max,totalCount,stddev,sum",
+        },
+    )
+    assert response.status_code == 200, response.text
+    laeq = response.json()["LAeq"]
+    period = ["2026-11-21T10:00:00Z", "2026-11-21T11:00:00Z"]
+    assert laeq["type"] == "Property"
+    assert laeq["unitCode"] == "2N"
+    assert laeq["avg"] == [[pytest.approx(66.627578), *period]]
+    assert laeq["arithmeticAvg"] == [[64.0, *period]]
+    assert (laeq["min"], laeq["max"], laeq["totalCount"]) == (
+        [[60.0, *period]],
+        [[70.0, *period]],
+        [[5.0, *period]],
+    )
+    assert laeq["stddev"] == [[pytest.approx(24**0.5), *period]]
+    assert laeq["sum"] == [[320.0, *period]]
+
+
+async def test_aggregated_values_per_period(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        N1,
+        params={
+            **HOUR_WINDOW,
+            "options": "aggregatedValues",
+            "aggrMethods": "totalCount,max",
+            "aggrPeriodDuration": "PT2M",
+        },
+    )
+    laeq = response.json()["LAeq"]
+    assert laeq["totalCount"] == [
+        [2.0, "2026-11-21T10:00:00Z", "2026-11-21T10:02:00Z"],
+        [2.0, "2026-11-21T10:02:00Z", "2026-11-21T10:04:00Z"],
+        [1.0, "2026-11-21T10:04:00Z", "2026-11-21T10:06:00Z"],
+    ]
+    assert [m[0] for m in laeq["max"]] == [70.0, 70.0, 60.0]
+
+
+async def test_aggregated_percentile_extensions(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        N1,
+        params={
+            **HOUR_WINDOW,
+            "options": "aggregatedValues",
+            "aggrMethods": "l10,l90,leq",
+            "aggrPeriodDuration": "PT1H",
+        },
+    )
+    laeq = response.json()["LAeq"]
+    (l10,), (l90,) = ([v[0] for v in laeq["l10"]], [v[0] for v in laeq["l90"]])
+    assert 70.0 <= l10 <= 70.5, "exceeded 10% of the time: the loud minutes"
+    assert 60.0 <= l90 <= 60.5
+    assert laeq["leq"][0][0] == pytest.approx(66.627578)
 
 
 async def test_noise_leq_is_energetic_per_sensor(client: httpx.AsyncClient) -> None:
