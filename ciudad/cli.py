@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ciudad.admin import add_admin_commands, run_admin
 from ciudad.demo import DemoOptions, run_demo
 from ciudad.runners import (
+    openapi_document,
     run_api,
     run_gateway,
     run_retention,
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("gateway", help="run the acquisition gateway (MQTT -> store)")
     sub.add_parser("api", help="serve the NGSI-LD HTTP API")
     sub.add_parser("retention", help="drop raw data and roll-ups past their retention, once")
+    openapi = sub.add_parser("openapi", help="write the HTTP API's OpenAPI document")
+    openapi.add_argument("--output", type=Path, default=Path("docs/openapi.json"))
     simulate = sub.add_parser("simulate", help="publish the simulated fleet's readings")
     simulate.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
     simulate.add_argument(
@@ -99,6 +102,12 @@ def _provisioning(settings: Settings, output: Path) -> int:
     return 0
 
 
+def _openapi(settings: Settings, output: Path) -> int:
+    output.write_text(openapi_document(settings), encoding="utf-8")
+    print(f"wrote {output}")
+    return 0
+
+
 def _retention(settings: Settings) -> int:
     report = asyncio.run(run_retention(settings))
     print(f"dropped {len(report.dropped_partitions)} raw partitions/chunks")
@@ -120,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gateway": lambda: _gateway(settings),
         "api": lambda: _api(settings),
         "retention": lambda: _retention(settings),
+        "openapi": lambda: _openapi(settings, args.output),
         "simulate": lambda: _simulate(settings, args.duration, args.backfill),
         "provisioning": lambda: _provisioning(settings, args.output),
         "serial-bridge": lambda: run_serial_bridge(

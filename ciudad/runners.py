@@ -164,6 +164,12 @@ async def run_retention(settings: Settings) -> RetentionReport:
         await store.close()
 
 
+def openapi_document(settings: Settings) -> str:
+    """The API's OpenAPI document as committed in docs/openapi.json (stable key order)."""
+    app = create_app(settings, routers=service_routers())
+    return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def run_api(settings: Settings) -> None:
     """Serves the HTTP API (blocking) on settings.api_host:api_port."""
     app = create_app(settings, routers=service_routers())

@@ -30,7 +30,7 @@ async def query_entities(
     ld_json: LdJsonDep,
     type_: Annotated[str | None, Query(alias="type", pattern=r"^[A-Za-z0-9_:.\-/#]+$")] = None,
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     count: Annotated[bool, Query()] = False,
 ) -> Response:
     states = await store.list_entities(tenant, type_, limit, offset) if limit else []
