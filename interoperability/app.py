@@ -15,6 +15,7 @@ from interoperability import (
     commands_routes,
     devices_routes,
     entities_routes,
+    opendata_routes,
     temporal_routes,
 )
 from interoperability.deps import BadRequestError
@@ -101,6 +102,7 @@ def create_app(
         admin_routes.router,
         devices_routes.router,
         commands_routes.router,
+        opendata_routes.router,
         *routers,
     ):
         app.include_router(router)

@@ -21,6 +21,7 @@ from knowledge.schema import Partitioning, create_schema, days_covering, ensure_
 from knowledge.views import (
     AttributeHistory,
     EntityState,
+    ExportRow,
     NumericSeries,
     SeriesAggregates,
     TimeRange,
@@ -298,6 +299,13 @@ class PostgresStore:
             oldest_kept = (now - timedelta(days=policy.raw_days)).date()
             self._known_days = {d for d in self._known_days if d >= oldest_kept}
         return report
+
+    async def export_rows(
+        self, tenant: str, entity_type: str, attrs: list[str] | None, window: TimeRange
+    ) -> AsyncIterator[ExportRow]:
+        async with self.connection() as conn:
+            async for row in queries.export_rows(conn, tenant, entity_type, attrs, window):
+                yield row
 
     async def dead_letters(self, tenant: str | None, limit: int) -> list[DeadLetter]:
         async with self.connection() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from knowledge.views import (
     AttributeHistory,
     AttributeState,
     EntityState,
+    ExportRow,
     NumericSeries,
     TimeRange,
 )
@@ -179,3 +181,33 @@ async def dead_letters(conn: Conn, tenant: str | None, limit: int) -> list[DeadL
         (*params, limit),
     )
     return [DeadLetter(*row) for row in await cur.fetchall()]
+
+
+EXPORT_BATCH_ROWS = 5000
+
+
+async def export_rows(
+    conn: Conn, tenant: str, entity_type: str, attrs: list[str] | None, window: TimeRange
+) -> AsyncIterator[ExportRow]:
+    """Every observation of a type's entities in the window, by entity then time, streamed
+    from a server-side cursor (an export of a year must not be held in memory)."""
+    params: list[Any] = [tenant, entity_type]
+    attr_clause = ""
+    if attrs:
+        attr_clause = " AND o.attr = ANY(%s)"
+        params.append(attrs)
+    time_clause = _time_filter(window, params).replace("observed_at", "o.observed_at")
+    async with conn.transaction(), conn.cursor(name="ciudad_export") as cur:
+        await cur.execute(
+            "SELECT o.entity_id, o.observed_at, o.attr, o.num, o.txt, s.unit_code "
+            "FROM ciudad_observations o "
+            "JOIN ciudad_entities e ON e.tenant = o.tenant AND e.entity_id = o.entity_id "
+            "LEFT JOIN ciudad_attr_state s ON s.tenant = o.tenant "
+            "AND s.entity_id = o.entity_id AND s.attr = o.attr "
+            f"WHERE o.tenant = %s AND e.entity_type = %s{attr_clause}{time_clause} "
+            "ORDER BY o.entity_id, o.observed_at, o.attr",
+            params,
+        )
+        while rows := await cur.fetchmany(EXPORT_BATCH_ROWS):
+            for entity_id, observed_at, attr, num, txt, unit in rows:
+                yield ExportRow(entity_id, observed_at, attr, num if num is not None else txt, unit)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -63,6 +63,17 @@ class NumericSeries:
     values: npt.NDArray[np.float64]
 
 
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One observation in an open-data export."""
+
+    entity_id: str
+    observed_at: datetime
+    attr: str
+    value: float | str
+    unit_code: str | None
+
+
 class KnowledgeStore(Protocol):
     """What the upper layers may ask of a store; every backend implements it."""
 
@@ -99,6 +110,10 @@ class KnowledgeStore(Protocol):
         entity_ids: list[str] | None = None,
         percentiles: bool = False,
     ) -> SeriesAggregates: ...
+
+    def export_rows(
+        self, tenant: str, entity_type: str, attrs: list[str] | None, window: TimeRange
+    ) -> AsyncIterator[ExportRow]: ...
 
     async def dead_letters(self, tenant: str | None, limit: int) -> list[DeadLetter]: ...
 

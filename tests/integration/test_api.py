@@ -251,6 +251,51 @@ async def test_aggregated_percentile_extensions(client: httpx.AsyncClient) -> No
     assert laeq["leq"][0][0] == pytest.approx(66.627578)
 
 
+OPEN_RANGE = {"timeAt": "2026-11-21T10:00:00Z", "endTimeAt": "2026-11-21T10:03:00Z"}
+
+
+async def test_open_data_csv_has_every_observation_of_the_type(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/ciudad/v1/opendata/NoiseLevelObserved.csv", params=OPEN_RANGE)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="leon-NoiseLevelObserved.csv"' in response.headers["content-disposition"]
+    rows = [line.split(",") for line in response.text.strip().splitlines()]
+    assert rows[0] == ["entity_id", "observed_at", "attribute", "value", "unit_code"]
+    n1 = "urn:ngsi-ld:NoiseLevelObserved:leon:n1"
+    assert rows[1:4] == [
+        [n1, "2026-11-21T10:00:00Z", "LAeq", "60.0", "2N"],
+        [n1, "2026-11-21T10:01:00Z", "LAeq", "70.0", "2N"],
+        [n1, "2026-11-21T10:02:00Z", "LAeq", "60.0", "2N"],
+    ]
+    assert len(rows) == 1 + 3 + 2, "n1's three minutes and n2's two; not ponferrada's"
+
+
+async def test_open_data_geojson_has_a_feature_per_entity_with_statistics(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/ciudad/v1/opendata/NoiseLevelObserved.geojson", params=OPEN_RANGE)
+    assert response.headers["content-type"] == "application/geo+json"
+    collection = response.json()
+    features = {f["id"]: f for f in collection["features"]}
+    n1 = features["urn:ngsi-ld:NoiseLevelObserved:leon:n1"]
+    assert n1["geometry"] == {"type": "Point", "coordinates": [-5.56, 42.6]}
+    # 60, 70, 60 dB: energetic mean 10 lg((2e6 + 1e7) / 3) = 66.02 dB.
+    assert n1["properties"]["LAeq"] == {"count": 3, "avg": 66.021, "min": 60.0, "max": 70.0}
+    assert features["urn:ngsi-ld:NoiseLevelObserved:leon:n2"]["properties"]["LAeq"]["count"] == 2
+
+
+async def test_open_data_catalogue_lists_what_the_tenant_has(client: httpx.AsyncClient) -> None:
+    catalogue = (await client.get("/ciudad/v1/opendata")).json()
+    assert [(e["entityType"], e["entities"]) for e in catalogue] == [("NoiseLevelObserved", 2)]
+    bad = await client.get(
+        "/ciudad/v1/opendata/NoiseLevelObserved.csv",
+        params={"timeAt": "2026-11-21T10:00:00Z", "endTimeAt": "2026-11-21T09:00:00Z"},
+    )
+    assert bad.status_code == 400
+
+
 async def test_noise_leq_is_energetic_per_sensor(client: httpx.AsyncClient) -> None:
     response = await client.get(
         "/ciudad/v1/services/noise/leq",

@@ -127,3 +127,14 @@ async def test_schema_creation_is_idempotent(database_url: str) -> None:
     second = await PostgresStore.open(database_url, max_size=1)
     await first.close()
     await second.close()
+
+
+async def test_export_streams_a_types_observations_in_the_window(store: PostgresStore) -> None:
+    await store.write_batch(_batch(*(_noise(m, 50.0 + m) for m in range(6))))
+    await store.write_batch(_batch(_noise(1, 99.0, tenant="ponferrada"), tenant="ponferrada"))
+    window = TimeRange(T0 + timedelta(minutes=1), T0 + timedelta(minutes=4))
+    rows = [r async for r in store.export_rows("leon", "NoiseLevelObserved", None, window)]
+    assert [(r.entity_id, r.observed_at, r.attr, r.value, r.unit_code) for r in rows] == [
+        (NOISE_ID, T0 + timedelta(minutes=m), "LAeq", 50.0 + m, "2N") for m in (1, 2, 3)
+    ]
+    assert [r async for r in store.export_rows("leon", "Streetlight", None, window)] == []
