@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from acquisition import ENTITY_TYPES
@@ -38,6 +38,8 @@ def _attrs(text: str | None) -> list[str] | None:
 TimeAt = Annotated[datetime, Query(alias="timeAt", description="Range start (inclusive)")]
 EndTimeAt = Annotated[datetime, Query(alias="endTimeAt", description="Range end (exclusive)")]
 Attrs = Annotated[str | None, Query(description="Comma-separated attribute names")]
+# Type names end up in a file name and a header: letters, digits and _ - . : only.
+EntityType = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,256}$")]
 
 
 @router.get("", summary="The open-data catalogue: what this tenant can export")
@@ -60,7 +62,7 @@ async def catalogue(store: StoreDep, tenant: TenantDep) -> list[dict[str, Any]]:
 
 @router.get("/{entity_type}.csv", summary="Every observation of a type in a range, as CSV")
 async def export_csv(
-    entity_type: str,
+    entity_type: EntityType,
     store: StoreDep,
     tenant: TenantDep,
     time_at: TimeAt,
@@ -93,7 +95,7 @@ async def export_csv(
 
 @router.get("/{entity_type}.geojson", summary="A type's entities with statistics over a range")
 async def export_geojson(
-    entity_type: str,
+    entity_type: EntityType,
     store: StoreDep,
     tenant: TenantDep,
     time_at: TimeAt,
