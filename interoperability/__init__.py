@@ -6,6 +6,7 @@ from interoperability.deps import (
     LdJsonDep,
     StoreDep,
     TenantDep,
+    check_time,
 )
 from interoperability.ngsild import CORE_CONTEXT, render_entity, render_temporal
 from interoperability.temporal_routes import TimeRel, time_range
@@ -18,6 +19,7 @@ __all__ = [
     "StoreDep",
     "TenantDep",
     "TimeRel",
+    "check_time",
     "create_app",
     "iso_utc",
     "render_entity",

@@ -15,13 +15,20 @@ from interoperability import (
     commands_routes,
     devices_routes,
     entities_routes,
+    entity_write_routes,
     opendata_routes,
     temporal_routes,
 )
 from interoperability.deps import BadRequestError
 from interoperability.ngsild import problem
 from knowledge import KnowledgeStore, PostgresStore, open_store, resolve_dsn
-from support import ConfigurationError, NotFoundError, Settings, StoreUnavailableError
+from support import (
+    AlreadyExistsError,
+    ConfigurationError,
+    NotFoundError,
+    Settings,
+    StoreUnavailableError,
+)
 
 StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
 RegistryOpener = Callable[[Settings], AbstractAsyncContextManager[DeviceRegistry]]
@@ -44,6 +51,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
         return respond(404, "ResourceNotFound", "Resource not found", str(exc))
+
+    @app.exception_handler(AlreadyExistsError)
+    async def already_exists(request: Request, exc: AlreadyExistsError) -> JSONResponse:
+        return respond(409, "AlreadyExists", "Already exists", str(exc))
 
     @app.exception_handler(BadRequestError)
     async def bad_request(request: Request, exc: BadRequestError) -> JSONResponse:
@@ -98,6 +109,7 @@ def create_app(
     _install_error_handlers(app)
     for router in (
         entities_routes.router,
+        entity_write_routes.router,
         temporal_routes.router,
         admin_routes.router,
         devices_routes.router,

@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 
 from knowledge import KnowledgeStore
 from support import Settings
 from support.errors import CiudadError
 
 _TENANT = re.compile(r"^[a-z0-9_]{1,64}$")
+# Ids and names: printable, no control characters (PostgreSQL text cannot hold NUL).
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,256}$"
+_NAME = re.compile(NAME_PATTERN)
+
+
+def check_time(what: str, moment: datetime) -> datetime:
+    """An aware date-time between the years 1900 and 2999, in UTC, or BadRequestError."""
+    if moment.tzinfo is None:
+        raise BadRequestError(f"{what} must carry a timezone (e.g. Z)")
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not 1900 <= utc.year <= 2999:
+        raise BadRequestError(f"{what} must lie between the years 1900 and 2999")
+    return utc
+
+
+def check_name(what: str, value: object) -> str:
+    """A string of 1-256 characters without control characters, or BadRequestError."""
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise BadRequestError(f"{what} must be 1-256 characters without control characters")
+    return value
 
 
 class BadRequestError(CiudadError):
@@ -43,5 +67,7 @@ def wants_ld_json(request: Request) -> bool:
 
 
 StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
+EntityIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Entity id (a URI)")]
+AttrPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Attribute name")]
 TenantDep = Annotated[str, Depends(get_tenant)]
 LdJsonDep = Annotated[bool, Depends(wants_ld_json)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from interoperability.deps import LdJsonDep, StoreDep, TenantDep
+from interoperability.deps import EntityIdPath, LdJsonDep, StoreDep, TenantDep
 from interoperability.ngsild import LINK_HEADER, render_entity
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
@@ -42,7 +42,7 @@ async def query_entities(
 
 @router.get("/entities/{entity_id}", summary="Retrieve one entity")
 async def retrieve_entity(
-    entity_id: str, store: StoreDep, tenant: TenantDep, ld_json: LdJsonDep
+    entity_id: EntityIdPath, store: StoreDep, tenant: TenantDep, ld_json: LdJsonDep
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
     return ngsi_response(render_entity(state, ld_json), ld_json)

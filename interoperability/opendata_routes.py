@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from acquisition import ENTITY_TYPES
-from interoperability.deps import BadRequestError, StoreDep, TenantDep
+from interoperability.deps import BadRequestError, StoreDep, TenantDep, check_time
 from knowledge import EntityState, KnowledgeStore, TimeRange, per_series
 from support.times import iso_utc
 
@@ -24,8 +24,7 @@ MAX_ENTITIES = 10_000
 
 
 def _window(time_at: datetime, end_time_at: datetime) -> TimeRange:
-    if time_at.tzinfo is None or end_time_at.tzinfo is None:
-        raise BadRequestError("timeAt/endTimeAt must carry a timezone (e.g. Z)")
+    time_at, end_time_at = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
     if end_time_at <= time_at:
         raise BadRequestError("endTimeAt must be after timeAt")
     return TimeRange(time_at, end_time_at)

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from interoperability.deps import BadRequestError, LdJsonDep, StoreDep, TenantDep
+from interoperability.deps import (
+    BadRequestError,
+    EntityIdPath,
+    LdJsonDep,
+    StoreDep,
+    TenantDep,
+    check_time,
+)
 from interoperability.entities_routes import ngsi_response
 from interoperability.ngsild import CORE_CONTEXT, render_temporal
 from interoperability.temporal_aggregation import (
@@ -37,9 +44,9 @@ def time_range(
         return TimeRange()
     if time_at is None:
         raise BadRequestError(f"timerel={timerel.value} needs timeAt")
-    for stamp in (time_at, end_time_at):
-        if stamp is not None and stamp.tzinfo is None:
-            raise BadRequestError("timeAt/endTimeAt must carry a timezone (e.g. Z)")
+    time_at = check_time("timeAt", time_at)
+    if end_time_at is not None:
+        end_time_at = check_time("endTimeAt", end_time_at)
     if timerel is TimeRel.BEFORE:
         return TimeRange(end=time_at)
     if timerel is TimeRel.AFTER:
@@ -56,7 +63,7 @@ router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
 
 @router.get("/entities/{entity_id}", summary="Retrieve the temporal evolution of an entity")
 async def retrieve_temporal_entity(
-    entity_id: str,
+    entity_id: EntityIdPath,
     store: StoreDep,
     tenant: TenantDep,
     ld_json: LdJsonDep,
@@ -95,7 +102,7 @@ class AggregationRequest:
 async def aggregated_entity(
     store: KnowledgeStore,
     tenant: str,
-    entity_id: str,
+    entity_id: EntityIdPath,
     attr_list: list[str] | None,
     window: TimeRange,
     request: AggregationRequest,

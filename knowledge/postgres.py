@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +14,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
-from knowledge import aggregate_queries, queries, rollups
+from knowledge import aggregate_queries, entity_writes, queries, rollups
 from knowledge.bulk import CopyTransfer, InsertTransfer, Transfer
 from knowledge.retention import RetentionPolicy, RetentionReport, apply_retention
 from knowledge.schema import Partitioning, create_schema, days_covering, ensure_day_partitions
@@ -36,6 +36,8 @@ CREATE TEMP TABLE IF NOT EXISTS ciudad_staging (
     num double precision, txt text, value_type text, unit_code text
 ) ON COMMIT DELETE ROWS
 """
+# Strictly newer only: at an equal time the first value stays, as it does in the history
+# (observations keep the first reading of a series at a time).
 _MERGE_STATE = """
 INSERT INTO ciudad_attr_state AS s
     (tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code)
@@ -45,7 +47,7 @@ FROM ciudad_staging ORDER BY tenant, entity_id, attr, observed_at DESC
 ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET
     observed_at = excluded.observed_at, num = excluded.num, txt = excluded.txt,
     value_type = excluded.value_type, unit_code = excluded.unit_code
-WHERE excluded.observed_at >= s.observed_at
+WHERE excluded.observed_at > s.observed_at
 """
 _UPSERT_ENTITY = """
 INSERT INTO ciudad_entities AS e (tenant, entity_id, entity_type, static)
@@ -187,6 +189,37 @@ class PostgresStore:
                     await self._merge_readings(conn, batch.readings)
                 if batch.dead_letters:
                     await self._insert_dead_letters(conn, batch.dead_letters)
+
+    # ---- entity lifecycle (the API's writes) ---------------------------------------------
+    async def create_entity(self, entity: EntityRecord, readings: tuple[Reading, ...]) -> None:
+        """A new entity with its first attribute values; AlreadyExistsError if the id exists."""
+        async with self.connection() as conn:
+            await self._ensure_partitions(conn, readings)
+            async with conn.transaction():
+                await entity_writes.insert_new_entity(
+                    conn, entity.tenant, entity.entity_id, entity.entity_type, entity.static
+                )
+                if readings:
+                    await self._merge_readings(conn, readings)
+
+    async def append_attributes(
+        self, tenant: str, entity_id: str, static: Mapping[str, Any], readings: tuple[Reading, ...]
+    ) -> None:
+        """Adds or overwrites attributes of an existing entity (NotFoundError otherwise)."""
+        async with self.connection() as conn:
+            await self._ensure_partitions(conn, readings)
+            async with conn.transaction():
+                await entity_writes.merge_static(conn, tenant, entity_id, static)
+                if readings:
+                    await self._merge_readings(conn, readings)
+
+    async def delete_entity(self, tenant: str, entity_id: str) -> None:
+        async with self.connection() as conn:
+            await entity_writes.delete_entity(conn, tenant, entity_id)
+
+    async def delete_attribute(self, tenant: str, entity_id: str, attr: str) -> None:
+        async with self.connection() as conn:
+            await entity_writes.delete_attribute(conn, tenant, entity_id, attr)
 
     async def _ensure_partitions(
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]

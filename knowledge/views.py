@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from acquisition import Batch, DeadLetter
+from acquisition import Batch, DeadLetter, EntityRecord, Reading
 from knowledge.partials import Partials
 
 
@@ -78,6 +78,16 @@ class KnowledgeStore(Protocol):
     """What the upper layers may ask of a store; every backend implements it."""
 
     async def write_batch(self, batch: Batch) -> None: ...
+
+    async def create_entity(self, entity: EntityRecord, readings: tuple[Reading, ...]) -> None: ...
+
+    async def append_attributes(
+        self, tenant: str, entity_id: str, static: Mapping[str, Any], readings: tuple[Reading, ...]
+    ) -> None: ...
+
+    async def delete_entity(self, tenant: str, entity_id: str) -> None: ...
+
+    async def delete_attribute(self, tenant: str, entity_id: str, attr: str) -> None: ...
 
     async def list_entities(
         self, tenant: str, entity_type: str | None, limit: int, offset: int

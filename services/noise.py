@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from interoperability import BadRequestError, StoreDep, TenantDep, iso_utc
+from interoperability import BadRequestError, StoreDep, TenantDep, check_time, iso_utc
 from knowledge import SeriesAggregates, TimeRange, per_series
 
 NOISE_TYPE = "NoiseLevelObserved"
@@ -47,8 +47,7 @@ async def noise_leq(
     end_time_at: Annotated[datetime, Query(alias="endTimeAt", description="Period end")],
     entity_id: Annotated[str | None, Query(alias="id")] = None,
 ) -> list[dict[str, Any]]:
-    if time_at.tzinfo is None or end_time_at.tzinfo is None:
-        raise BadRequestError("timeAt/endTimeAt must carry a timezone (e.g. Z)")
+    time_at, end_time_at = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
     if end_time_at <= time_at:
         raise BadRequestError("endTimeAt must be after timeAt")
     # Minute partials: read from the roll-ups when the period is on whole minutes.

@@ -1,6 +1,7 @@
 """Support layer (soporte): settings, logging, errors; importable by every layer."""
 
 from support.errors import (
+    AlreadyExistsError,
     CiudadError,
     ConfigurationError,
     NotFoundError,
@@ -13,6 +14,7 @@ from support.settings import LEON_LATITUDE, LEON_LONGITUDE, Settings
 __all__ = [
     "LEON_LATITUDE",
     "LEON_LONGITUDE",
+    "AlreadyExistsError",
     "CiudadError",
     "ConfigurationError",
     "NotFoundError",

@@ -36,3 +36,7 @@ class StoreUnavailableError(CiudadError):
 
 class NotFoundError(CiudadError):
     """The requested entity or resource does not exist."""
+
+
+class AlreadyExistsError(CiudadError):
+    """The entity or resource to create exists already."""

@@ -1,0 +1,151 @@
+"""NGSI-LD entity writes through the API on a real PostgreSQL: create, conflicts, attribute
+append/update/delete, entity deletion, batch operations with per-entity results."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.integration.test_api import client  # noqa: F401 - the shared API fixture
+
+pytestmark = pytest.mark.integration
+
+LAMP = "urn:ngsi-ld:Streetlight:leon:api-001"
+LOCATION = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-5.57, 42.6]}}
+
+
+def _lamp(entity_id: str = LAMP, power: float = 35.0) -> dict[str, object]:
+    return {
+        "id": entity_id,
+        "type": "Streetlight",
+        "location": LOCATION,
+        "powerConsumption": {
+            "type": "Property",
+            "value": power,
+            "unitCode": "WTT",
+            "observedAt": "2026-11-21T18:00:00Z",
+        },
+        "status": {"type": "Property", "value": "ok"},
+        "refStreetlightGroup": {"type": "Relationship", "object": "urn:ngsi-ld:Group:1"},
+    }
+
+
+async def test_create_then_retrieve_and_history(client: httpx.AsyncClient) -> None:  # noqa: F811
+    created = await client.post("/ngsi-ld/v1/entities", json=_lamp())
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == f"/ngsi-ld/v1/entities/{LAMP}"
+    entity = (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).json()
+    assert entity["type"] == "Streetlight"
+    assert entity["location"] == LOCATION
+    assert entity["refStreetlightGroup"]["object"] == "urn:ngsi-ld:Group:1"
+    assert entity["powerConsumption"] == {
+        "type": "Property",
+        "value": 35.0,
+        "observedAt": "2026-11-21T18:00:00Z",
+        "unitCode": "WTT",
+    }
+    history = (await client.get(f"/ngsi-ld/v1/temporal/entities/{LAMP}")).json()
+    assert [i["value"] for i in history["powerConsumption"]] == [35.0]
+
+
+async def test_creating_an_existing_id_is_409_already_exists(
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    assert (await client.post("/ngsi-ld/v1/entities", json=_lamp())).status_code == 201
+    again = await client.post("/ngsi-ld/v1/entities", json=_lamp(power=1.0))
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/AlreadyExists")
+    entity = (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).json()
+    assert entity["powerConsumption"]["value"] == 35.0, "the refused create changed nothing"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "Streetlight"},
+        {"id": "not-a-uri", "type": "Streetlight"},
+        {"id": LAMP, "type": "Streetlight", "power": 35},
+        {"id": LAMP, "type": "Streetlight", "power": {"type": "Property"}},
+        {"id": LAMP, "type": "Streetlight", "power": {"type": "Number", "value": 1}},
+        {
+            "id": LAMP,
+            "type": "Streetlight",
+            "power": {"type": "Property", "value": 1, "observedAt": "yesterday"},
+        },
+    ],
+)
+async def test_malformed_entities_are_400(
+    client: httpx.AsyncClient,  # noqa: F811
+    body: dict[str, object],
+) -> None:
+    response = await client.post("/ngsi-ld/v1/entities", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["type"].endswith("/BadRequestData")
+
+
+async def test_append_update_and_delete_attributes(client: httpx.AsyncClient) -> None:  # noqa: F811
+    await client.post("/ngsi-ld/v1/entities", json=_lamp())
+    appended = await client.post(
+        f"/ngsi-ld/v1/entities/{LAMP}/attrs",
+        json={"illuminanceLevel": {"type": "Property", "value": 0.5}},
+    )
+    assert appended.status_code == 204
+    updated = await client.patch(
+        f"/ngsi-ld/v1/entities/{LAMP}/attrs/powerConsumption",
+        json={"type": "Property", "value": 20.0, "observedAt": "2026-11-21T19:00:00Z"},
+    )
+    assert updated.status_code == 204
+    missing = await client.patch(
+        f"/ngsi-ld/v1/entities/{LAMP}/attrs/nothing", json={"type": "Property", "value": 1}
+    )
+    assert missing.status_code == 404
+    assert (await client.delete(f"/ngsi-ld/v1/entities/{LAMP}/attrs/status")).status_code == 204
+    assert (
+        await client.delete(f"/ngsi-ld/v1/entities/{LAMP}/attrs/refStreetlightGroup")
+    ).status_code == 204
+    assert (await client.delete(f"/ngsi-ld/v1/entities/{LAMP}/attrs/status")).status_code == 404
+    entity = (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).json()
+    assert entity["illuminanceLevel"]["value"] == 0.5
+    assert entity["powerConsumption"]["value"] == 20.0
+    assert "status" not in entity
+    assert "refStreetlightGroup" not in entity
+    history = (await client.get(f"/ngsi-ld/v1/temporal/entities/{LAMP}")).json()
+    assert [i["value"] for i in history["powerConsumption"]] == [35.0, 20.0]
+
+
+async def test_delete_entity(client: httpx.AsyncClient) -> None:  # noqa: F811
+    await client.post("/ngsi-ld/v1/entities", json=_lamp())
+    assert (await client.delete(f"/ngsi-ld/v1/entities/{LAMP}")).status_code == 204
+    assert (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).status_code == 404
+    assert (await client.delete(f"/ngsi-ld/v1/entities/{LAMP}")).status_code == 404
+    assert (await client.post("/ngsi-ld/v1/entities", json=_lamp())).status_code == 201
+
+
+async def test_batch_operations_report_per_entity_results(
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    second = "urn:ngsi-ld:Streetlight:leon:api-002"
+    created = await client.post("/ngsi-ld/v1/entityOperations/create", json=[_lamp()])
+    assert (created.status_code, created.json()) == (201, [LAMP])
+    mixed = await client.post(
+        "/ngsi-ld/v1/entityOperations/create", json=[_lamp(), _lamp(second), {"id": "x"}]
+    )
+    assert mixed.status_code == 207
+    report = mixed.json()
+    assert report["success"] == [second]
+    assert [(e["entityId"], e["error"]["status"]) for e in report["errors"]] == [
+        (LAMP, 409),
+        ("x", 400),
+    ]
+    upserted = await client.post(
+        "/ngsi-ld/v1/entityOperations/upsert", json=[_lamp(power=50.0), _lamp(second, 60.0)]
+    )
+    assert upserted.status_code == 201
+    entity = (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).json()
+    assert entity["powerConsumption"]["value"] == 35.0, "same observedAt: the first value stays"
+    deleted = await client.post(
+        "/ngsi-ld/v1/entityOperations/delete", json=[LAMP, second, "urn:ngsi-ld:x:none"]
+    )
+    assert deleted.status_code == 207
+    assert deleted.json()["success"] == [LAMP, second]
+    assert deleted.json()["errors"][0]["error"]["status"] == 404
