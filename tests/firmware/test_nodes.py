@@ -94,9 +94,11 @@ async def test_broker_outage_loses_nothing_that_fits_in_the_buffer(
     try:
         async with running_gateway(broker, pipeline, store, f"gw-{uuid.uuid4().hex[:8]}"):
             node = start_node(tmp_path / "node", site("noise", broker.port, sample_rate=16000),
-                              {"noise_db": 58.0}, 16)
+                              {"noise_db": 58.0}, 26)
             await asyncio.sleep(3)
-            broker.stop()  # the node buffers; the gateway reconnects later
+            # The node buffers; its jittered backoff may reach ~8 s after the 5-s outage,
+            # so it runs 26 s in all to have time left to drain after reconnecting.
+            broker.stop()
             await asyncio.sleep(5)
             broker.start()
             output = (await asyncio.to_thread(node.communicate, timeout=60))[0]
@@ -114,9 +116,14 @@ async def test_broker_outage_loses_nothing_that_fits_in_the_buffer(
     finally:
         broker.stop()
     assert "mqtt down" in output, "the outage never reached the node"
-    assert counts["dropped"] == 0 and counts["buffered"] == 0, output
+    # Nothing dropped; the reading taken in the run's last instant may still be in the
+    # (flash-backed) buffer when the run ends: it goes out on the next boot.
+    assert counts["dropped"] == 0, output
+    assert counts["buffered"] <= 1, output
+    assert counts["recorded"] == counts["sent"] + counts["buffered"], output
     (history,) = await store.history(TENANT, entity_id, ["LAeq"], TimeRange())
-    assert len(history.times) == counts["recorded"], output
+    # The last one may have been published and stored before its PUBACK came back.
+    assert counts["sent"] <= len(history.times) <= counts["recorded"], output
     gaps = [(b - a).total_seconds() for a, b in zip(history.times, history.times[1:],
                                                      strict=False)]
     assert max(gaps) < 1.6, gaps  # one reading a second, none missing across the outage
