@@ -18,7 +18,7 @@ from interoperability.deps import (
     TenantDep,
     check_name,
 )
-from interoperability.entity_body import parse_attributes, parse_entity
+from interoperability.entity_body import RESERVED, parse_attributes, parse_entity
 from interoperability.ngsild import problem
 from knowledge import KnowledgeStore
 from support import AlreadyExistsError, NotFoundError
@@ -49,10 +49,56 @@ async def delete_entity(entity_id: EntityIdPath, store: StoreDep, tenant: Tenant
     return Response(status_code=204)
 
 
-async def _append(store: KnowledgeStore, tenant: str, entity_id: str, body: dict[str, Any]) -> None:
+async def _append(
+    store: KnowledgeStore,
+    tenant: str,
+    entity_id: str,
+    body: dict[str, Any],
+    replace: bool = False,
+) -> None:
     state = await store.get_entity(tenant, entity_id)
+    if body.get("id", entity_id) != entity_id or body.get("type", state.entity_type) != (
+        state.entity_type
+    ):
+        raise BadRequestError("the body's id or type differs from the entity's")
     parsed = parse_attributes(tenant, entity_id, state.entity_type, body, _now())
-    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings)
+    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings, replace)
+
+
+@router.put("/entities/{entity_id}", status_code=204, summary="Replace an entity")
+async def replace_entity(
+    entity_id: EntityIdPath, body: EntityBody, store: StoreDep, tenant: TenantDep
+) -> Response:
+    await _append(store, tenant, entity_id, body, replace=True)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id}", status_code=204, summary="Merge into an entity")
+async def merge_entity(
+    entity_id: EntityIdPath, body: EntityBody, store: StoreDep, tenant: TenantDep
+) -> Response:
+    await _append(store, tenant, entity_id, body)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id}/attrs", summary="Update existing attributes")
+async def update_attributes(
+    entity_id: EntityIdPath, body: Fragment, store: StoreDep, tenant: TenantDep
+) -> Response:
+    """Only attributes the entity has are updated; 207 lists the others (NGSI-LD 5.6.2)."""
+    state = await store.get_entity(tenant, entity_id)
+    present = set(state.static) | {a.name for a in state.attributes}
+    wanted = {k: v for k, v in body.items() if k not in RESERVED}
+    updated = {k: v for k, v in wanted.items() if k in present}
+    if updated:
+        await _append(store, tenant, entity_id, updated)
+    missing = sorted(set(wanted) - present)
+    if not missing:
+        return Response(status_code=204)
+    not_updated = [
+        {"attributeName": name, "reason": "the entity has no such attribute"} for name in missing
+    ]
+    return JSONResponse({"updated": sorted(updated), "notUpdated": not_updated}, status_code=207)
 
 
 @router.post("/entities/{entity_id}/attrs", status_code=204, summary="Append attributes")
@@ -130,6 +176,16 @@ async def batch_upsert(body: EntityList, store: StoreDep, tenant: TenantDep) -> 
         return entity.entity_id
 
     return await _batch(body, upsert, 201)
+
+
+@router.post("/entityOperations/update", summary="Update existing entities in batch")
+async def batch_update(body: EntityList, store: StoreDep, tenant: TenantDep) -> Response:
+    async def update(item: Any) -> str:
+        entity, parsed = parse_entity(tenant, item, _now())
+        await store.append_attributes(tenant, entity.entity_id, parsed.static, parsed.readings)
+        return entity.entity_id
+
+    return await _batch(body, update, 204)
 
 
 @router.post("/entityOperations/delete", summary="Delete entities in batch")

@@ -85,3 +85,17 @@ async def merge_static(conn: Conn, tenant: str, entity_id: str, static: Mapping[
     )
     if await cur.fetchone() is None:
         raise NotFoundError(f"entity {entity_id} not found")
+
+
+async def clear_attributes(conn: Conn, tenant: str, entity_id: str) -> None:
+    """Every attribute off the current state (history stays), ahead of a replace."""
+    cur = await conn.execute(
+        "UPDATE ciudad_entities SET static = '{}'::jsonb, modified_at = now() "
+        "WHERE tenant = %s AND entity_id = %s RETURNING 1",
+        (tenant, entity_id),
+    )
+    if await cur.fetchone() is None:
+        raise NotFoundError(f"entity {entity_id} not found")
+    await conn.execute(
+        "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s", (tenant, entity_id)
+    )

@@ -203,12 +203,20 @@ class PostgresStore:
                     await self._merge_readings(conn, readings)
 
     async def append_attributes(
-        self, tenant: str, entity_id: str, static: Mapping[str, Any], readings: tuple[Reading, ...]
+        self,
+        tenant: str,
+        entity_id: str,
+        static: Mapping[str, Any],
+        readings: tuple[Reading, ...],
+        replace: bool = False,
     ) -> None:
-        """Adds or overwrites attributes of an existing entity (NotFoundError otherwise)."""
+        """Adds or overwrites attributes of an existing entity (NotFoundError otherwise);
+        ``replace`` first removes every current attribute."""
         async with self.connection() as conn:
             await self._ensure_partitions(conn, readings)
             async with conn.transaction():
+                if replace:
+                    await entity_writes.clear_attributes(conn, tenant, entity_id)
                 await entity_writes.merge_static(conn, tenant, entity_id, static)
                 if readings:
                     await self._merge_readings(conn, readings)

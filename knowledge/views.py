@@ -82,7 +82,12 @@ class KnowledgeStore(Protocol):
     async def create_entity(self, entity: EntityRecord, readings: tuple[Reading, ...]) -> None: ...
 
     async def append_attributes(
-        self, tenant: str, entity_id: str, static: Mapping[str, Any], readings: tuple[Reading, ...]
+        self,
+        tenant: str,
+        entity_id: str,
+        static: Mapping[str, Any],
+        readings: tuple[Reading, ...],
+        replace: bool = False,
     ) -> None: ...
 
     async def delete_entity(self, tenant: str, entity_id: str) -> None: ...

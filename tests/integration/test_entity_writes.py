@@ -149,3 +149,55 @@ async def test_batch_operations_report_per_entity_results(
     assert deleted.status_code == 207
     assert deleted.json()["success"] == [LAMP, second]
     assert deleted.json()["errors"][0]["error"]["status"] == 404
+
+
+async def test_replace_merge_and_update_existing_attributes(
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    await client.post("/ngsi-ld/v1/entities", json=_lamp())
+    url = f"/ngsi-ld/v1/entities/{LAMP}"
+    merged = await client.patch(url, json={"illuminanceLevel": {"type": "Property", "value": 0.3}})
+    assert merged.status_code == 204
+    partly = await client.patch(
+        f"{url}/attrs",
+        json={
+            "illuminanceLevel": {"type": "Property", "value": 0.8},
+            "colour": {"type": "Property", "value": "warm"},
+        },
+    )
+    assert partly.status_code == 207
+    assert partly.json() == {
+        "updated": ["illuminanceLevel"],
+        "notUpdated": [{"attributeName": "colour", "reason": "the entity has no such attribute"}],
+    }
+    entity = (await client.get(url)).json()
+    assert entity["illuminanceLevel"]["value"] == 0.8
+    assert "colour" not in entity
+    replaced = await client.put(url, json={"status": {"type": "Property", "value": "fault"}})
+    assert replaced.status_code == 204
+    entity = (await client.get(url)).json()
+    assert set(entity) == {"id", "type", "status"}, "replace drops every other attribute"
+    wrong = await client.put(
+        url, json={"type": "Other", "status": {"type": "Property", "value": 1}}
+    )
+    assert wrong.status_code == 400
+
+
+async def test_batch_update_only_touches_existing_entities(
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    await client.post("/ngsi-ld/v1/entities", json=_lamp())
+    ghost = "urn:ngsi-ld:Streetlight:leon:ghost"
+    response = await client.post(
+        "/ngsi-ld/v1/entityOperations/update",
+        json=[
+            {"id": LAMP, "type": "Streetlight", "status": {"type": "Property", "value": "dim"}},
+            {"id": ghost, "type": "Streetlight", "status": {"type": "Property", "value": "x"}},
+        ],
+    )
+    assert response.status_code == 207
+    assert response.json()["success"] == [LAMP]
+    assert response.json()["errors"][0]["entityId"] == ghost
+    assert (await client.get(f"/ngsi-ld/v1/entities/{ghost}")).status_code == 404
+    status = (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).json()["status"]
+    assert status["value"] == "dim"
