@@ -25,6 +25,7 @@ from knowledge import KnowledgeStore, PostgresStore, open_store, resolve_dsn
 from support import (
     AlreadyExistsError,
     ConfigurationError,
+    InvalidQueryError,
     NotFoundError,
     Settings,
     StoreUnavailableError,
@@ -55,6 +56,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AlreadyExistsError)
     async def already_exists(request: Request, exc: AlreadyExistsError) -> JSONResponse:
         return respond(409, "AlreadyExists", "Already exists", str(exc))
+
+    @app.exception_handler(InvalidQueryError)
+    async def invalid_query(request: Request, exc: InvalidQueryError) -> JSONResponse:
+        return respond(400, "BadRequestData", "Bad request", str(exc))
 
     @app.exception_handler(BadRequestError)
     async def bad_request(request: Request, exc: BadRequestError) -> JSONResponse:

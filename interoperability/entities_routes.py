@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from interoperability.deps import EntityIdPath, LdJsonDep, StoreDep, TenantDep
+from interoperability.deps import (
+    BadRequestError,
+    EntityIdPath,
+    LdJsonDep,
+    StoreDep,
+    TenantDep,
+    check_name,
+)
 from interoperability.ngsild import LINK_HEADER, render_entity
+from interoperability.q_language import parse_q
+from knowledge.filters import EntityQuery
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
 MAX_LIMIT = 1000
@@ -23,21 +33,60 @@ def ngsi_response(body: Any, ld_json: bool, headers: dict[str, str] | None = Non
     return JSONResponse(body, headers=out)
 
 
-@router.get("/entities", summary="Query entities by type")
+def _names(text: str | None, what: str) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    names = tuple(check_name(what, n) for n in re.split(r"[,|]", text) if n)
+    return names or None
+
+
+def _entity_query(
+    type_: str | None, ids: str | None, id_pattern: str | None, q: str | None
+) -> EntityQuery:
+    if id_pattern is not None:
+        try:
+            re.compile(id_pattern)
+        except re.error:
+            raise BadRequestError("idPattern is not a valid regular expression") from None
+    return EntityQuery(
+        types=_names(type_, "type"),
+        ids=_names(ids, "id"),
+        id_pattern=id_pattern,
+        q=parse_q(q) if q is not None else None,
+    )
+
+
+def _project(doc: dict[str, Any], attrs: tuple[str, ...] | None) -> dict[str, Any]:
+    if attrs is None:
+        return doc
+    keep = {"id", "type", "@context", *attrs}
+    return {k: v for k, v in doc.items() if k in keep}
+
+
+@router.get("/entities", summary="Query entities")
 async def query_entities(
     store: StoreDep,
     tenant: TenantDep,
     ld_json: LdJsonDep,
-    type_: Annotated[str | None, Query(alias="type", pattern=r"^[A-Za-z0-9_:.\-/#]+$")] = None,
+    type_: Annotated[
+        str | None, Query(alias="type", description="Type names; `,` or `|` for any of them")
+    ] = None,
+    ids: Annotated[str | None, Query(alias="id", description="Comma-separated ids")] = None,
+    id_pattern: Annotated[str | None, Query(alias="idPattern", max_length=256)] = None,
+    q: Annotated[str | None, Query(description="NGSI-LD query language")] = None,
+    attrs: Annotated[str | None, Query(description="Attributes to return")] = None,
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     count: Annotated[bool, Query()] = False,
 ) -> Response:
-    states = await store.list_entities(tenant, type_, limit, offset) if limit else []
+    query = _entity_query(type_, ids, id_pattern, q)
+    states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
     headers = {}
     if count:
-        headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, type_))
-    return ngsi_response([render_entity(s, ld_json) for s in states], ld_json, headers)
+        headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
+    projection = _names(attrs, "attribute")
+    body = [_project(render_entity(s, ld_json), projection) for s in states]
+    return ngsi_response(body, ld_json, headers)
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve one entity")

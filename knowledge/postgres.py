@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
 from knowledge import aggregate_queries, entity_writes, queries, rollups
 from knowledge.bulk import CopyTransfer, InsertTransfer, Transfer
+from knowledge.filters import EntityQuery
 from knowledge.retention import RetentionPolicy, RetentionReport, apply_retention
 from knowledge.schema import Partitioning, create_schema, days_covering, ensure_day_partitions
 from knowledge.views import (
@@ -26,7 +27,7 @@ from knowledge.views import (
     SeriesAggregates,
     TimeRange,
 )
-from support import StoreUnavailableError
+from support import InvalidQueryError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,15 @@ def _staging_row(r: Reading) -> tuple[Any, ...]:
         r.value_type.value,
         r.unit_code,
     )
+
+
+@asynccontextmanager
+async def _query_errors() -> AsyncIterator[None]:
+    """Errors of a user's query (bad regular expression, number out of range) are theirs."""
+    try:
+        yield
+    except (psycopg.errors.InvalidRegularExpression, psycopg.errors.DataException) as exc:
+        raise InvalidQueryError(str(exc).splitlines()[0]) from exc
 
 
 async def _is_pglite(dsn: str, timeout_s: float) -> bool:
@@ -281,14 +291,21 @@ class PostgresStore:
 
     # ---- reads --------------------------------------------------------------------------
     async def list_entities(
-        self, tenant: str, entity_type: str | None, limit: int, offset: int
+        self,
+        tenant: str,
+        entity_type: str | None,
+        limit: int,
+        offset: int,
+        query: EntityQuery | None = None,
     ) -> list[EntityState]:
-        async with self.connection() as conn:
-            return await queries.list_entities(conn, tenant, entity_type, limit, offset)
+        async with self.connection() as conn, _query_errors():
+            return await queries.list_entities(conn, tenant, entity_type, limit, offset, query)
 
-    async def count_entities(self, tenant: str, entity_type: str | None) -> int:
-        async with self.connection() as conn:
-            return await queries.count_entities(conn, tenant, entity_type)
+    async def count_entities(
+        self, tenant: str, entity_type: str | None, query: EntityQuery | None = None
+    ) -> int:
+        async with self.connection() as conn, _query_errors():
+            return await queries.count_entities(conn, tenant, entity_type, query)
 
     async def get_entity(self, tenant: str, entity_id: str) -> EntityState:
         async with self.connection() as conn:

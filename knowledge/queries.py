@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import tuple_row
 
 from acquisition import DeadLetter
+from knowledge.filters import EntityQuery, query_sql
 from knowledge.views import (
     AttributeHistory,
     AttributeState,
@@ -54,32 +56,40 @@ async def _states(conn: Conn, tenant: str, rows: list[tuple[Any, ...]]) -> list[
     ]
 
 
-async def list_entities(
-    conn: Conn, tenant: str, entity_type: str | None, limit: int, offset: int
-) -> list[EntityState]:
-    params: list[Any] = [tenant]
-    type_clause = ""
+def _entity_where(entity_type: str | None, query: EntityQuery | None) -> sql.Composable:
+    merged = query or EntityQuery()
     if entity_type is not None:
-        type_clause = " AND entity_type = %s"
-        params.append(entity_type)
+        merged = replace(merged, types=(*(merged.types or ()), entity_type))
+    return query_sql(merged)
+
+
+async def list_entities(
+    conn: Conn,
+    tenant: str,
+    entity_type: str | None,
+    limit: int,
+    offset: int,
+    query: EntityQuery | None = None,
+) -> list[EntityState]:
     cur = await conn.execute(
-        "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities "
-        f"WHERE tenant = %s{type_clause} ORDER BY entity_id LIMIT %s OFFSET %s",
-        (*params, limit, offset),
+        sql.SQL(
+            "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities e "
+            "WHERE tenant = %s{} ORDER BY entity_id LIMIT %s OFFSET %s"
+        ).format(_entity_where(entity_type, query)),
+        (tenant, limit, offset),
     )
     return await _states(conn, tenant, await cur.fetchall())
 
 
-async def count_entities(conn: Conn, tenant: str, entity_type: str | None) -> int:
-    if entity_type is None:
-        cur = await conn.execute(
-            "SELECT count(*) FROM ciudad_entities WHERE tenant = %s", (tenant,)
-        )
-    else:
-        cur = await conn.execute(
-            "SELECT count(*) FROM ciudad_entities WHERE tenant = %s AND entity_type = %s",
-            (tenant, entity_type),
-        )
+async def count_entities(
+    conn: Conn, tenant: str, entity_type: str | None, query: EntityQuery | None = None
+) -> int:
+    cur = await conn.execute(
+        sql.SQL("SELECT count(*) FROM ciudad_entities e WHERE tenant = %s{}").format(
+            _entity_where(entity_type, query)
+        ),
+        (tenant,),
+    )
     row = await cur.fetchone()
     return int(row[0]) if row else 0
 

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
+from knowledge.filters import EntityQuery
 from knowledge.partials import Partials
 
 
@@ -95,10 +96,17 @@ class KnowledgeStore(Protocol):
     async def delete_attribute(self, tenant: str, entity_id: str, attr: str) -> None: ...
 
     async def list_entities(
-        self, tenant: str, entity_type: str | None, limit: int, offset: int
+        self,
+        tenant: str,
+        entity_type: str | None,
+        limit: int,
+        offset: int,
+        query: EntityQuery | None = None,
     ) -> list[EntityState]: ...
 
-    async def count_entities(self, tenant: str, entity_type: str | None) -> int: ...
+    async def count_entities(
+        self, tenant: str, entity_type: str | None, query: EntityQuery | None = None
+    ) -> int: ...
 
     async def get_entity(self, tenant: str, entity_id: str) -> EntityState: ...
 

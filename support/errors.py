@@ -40,3 +40,7 @@ class NotFoundError(CiudadError):
 
 class AlreadyExistsError(CiudadError):
     """The entity or resource to create exists already."""
+
+
+class InvalidQueryError(CiudadError):
+    """A query the store cannot run as asked (say, a regular expression it rejects)."""

@@ -1,0 +1,74 @@
+"""Entity queries through the API on a real PostgreSQL: type lists, id, idPattern, attrs,
+and the q language over device readings and static attributes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.integration.test_api import client  # noqa: F401 - the shared API fixture
+
+pytestmark = pytest.mark.integration
+
+
+def _spot(n: int, status: str, zone: str) -> dict[str, object]:
+    return {
+        "id": f"urn:ngsi-ld:ParkingSpot:leon:q{n}",
+        "type": "ParkingSpot",
+        "status": {"type": "Property", "value": status},
+        "occupancy": {"type": "Property", "value": 1.0 if status == "occupied" else 0.0},
+        "category": {"type": "Property", "value": ["onStreet"]},
+        "refParkingSite": {"type": "Relationship", "object": f"urn:ngsi-ld:ParkingSite:{zone}"},
+    }
+
+
+@pytest.fixture
+async def spots(client: httpx.AsyncClient) -> httpx.AsyncClient:  # noqa: F811
+    batch = [_spot(1, "occupied", "centro"), _spot(2, "free", "centro"), _spot(3, "free", "norte")]
+    response = await client.post("/ngsi-ld/v1/entityOperations/create", json=batch)
+    assert response.status_code == 201
+    return client
+
+
+async def _ids(http: httpx.AsyncClient, **params: str) -> list[str]:
+    response = await http.get("/ngsi-ld/v1/entities", params=params)
+    assert response.status_code == 200, response.text
+    return [e["id"].rsplit(":", 1)[1] for e in response.json()]
+
+
+async def test_q_on_readings_static_values_and_relationships(spots: httpx.AsyncClient) -> None:
+    assert await _ids(spots, type="ParkingSpot", q='status=="free"') == ["q2", "q3"]
+    assert await _ids(spots, type="ParkingSpot", q="occupancy>0.5") == ["q1"]
+    assert await _ids(spots, type="ParkingSpot", q="occupancy==0..0.5") == ["q2", "q3"]
+    assert await _ids(
+        spots, type="ParkingSpot", q='refParkingSite=="urn:ngsi-ld:ParkingSite:centro"'
+    ) == ["q1", "q2"]
+    assert await _ids(spots, type="ParkingSpot", q='status=="free";refParkingSite~=".*norte"') == [
+        "q3"
+    ]
+    assert await _ids(spots, type="ParkingSpot", q='status=="occupied"|occupancy<0') == ["q1"]
+    assert await _ids(spots, type="ParkingSpot", q='status!="free","closed"') == ["q1"]
+    assert await _ids(spots, type="ParkingSpot", q="nonexistent") == []
+
+
+async def test_type_lists_ids_patterns_attrs_and_count(spots: httpx.AsyncClient) -> None:
+    both = await _ids(spots, type="ParkingSpot,NoiseLevelObserved")
+    assert both == ["n1", "n2", "q1", "q2", "q3"]
+    assert await _ids(spots, id="urn:ngsi-ld:ParkingSpot:leon:q3,urn:ngsi-ld:x:none") == ["q3"]
+    assert await _ids(spots, idPattern=r"^urn:ngsi-ld:ParkingSpot:leon:q[12]$") == ["q1", "q2"]
+    response = await spots.get(
+        "/ngsi-ld/v1/entities",
+        params={"type": "ParkingSpot", "attrs": "status", "count": "true", "limit": "1"},
+    )
+    assert response.headers["NGSILD-Results-Count"] == "3"
+    (entity,) = response.json()
+    assert set(entity) == {"id", "type", "status"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"q": "status=="}, {"idPattern": "("}, {"q": 'status~="("'}, {"type": "Parking\x01Spot"}],
+)
+async def test_bad_queries_are_400(spots: httpx.AsyncClient, params: dict[str, str]) -> None:
+    response = await spots.get("/ngsi-ld/v1/entities", params=params)
+    assert response.status_code == 400, response.text
