@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -19,8 +21,10 @@ from interoperability.deps import (
 from interoperability.ngsild import LINK_HEADER, render_entity
 from interoperability.q_language import parse_q
 from knowledge.filters import EntityQuery
+from knowledge.geo import GeoFilter, parse_geometry
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
+GEO_RELATIONS = ("near", "within", "contains", "intersects", "disjoint", "equals")
 MAX_LIMIT = 1000
 
 
@@ -40,8 +44,53 @@ def _names(text: str | None, what: str) -> tuple[str, ...] | None:
     return names or None
 
 
+@dataclass(frozen=True, slots=True)
+class GeoParams:
+    georel: str | None
+    geometry: str | None
+    coordinates: str | None
+    geoproperty: str
+
+
+def _geo_filter(p: GeoParams) -> GeoFilter | None:
+    """``georel=near;maxDistance==500`` + ``geometry=Point`` + ``coordinates=[lon,lat]``."""
+    if p.georel is None and p.geometry is None and p.coordinates is None:
+        return None
+    if p.georel is None or p.geometry is None or p.coordinates is None:
+        raise BadRequestError("geo-queries need georel, geometry and coordinates together")
+    relation, *modifiers = p.georel.split(";")
+    if relation not in GEO_RELATIONS:
+        raise BadRequestError(f"georel must be one of {', '.join(GEO_RELATIONS)}")
+    distances: dict[str, float] = {}
+    for modifier in modifiers:
+        name, _, value = modifier.partition("==")
+        try:
+            distances[name] = float(value)
+        except ValueError:
+            raise BadRequestError(f"georel modifier {modifier!r:.60} is not name==metres") from None
+    if relation == "near" and not distances.keys() & {"maxDistance", "minDistance"}:
+        raise BadRequestError("georel=near needs maxDistance==<m> or minDistance==<m>")
+    try:
+        shape = parse_geometry(p.geometry, json.loads(p.coordinates))
+    except (ValueError, RecursionError) as exc:
+        raise BadRequestError(f"coordinates: {exc}") from None
+    if relation == "near" and shape.kind != "Point":
+        raise BadRequestError("georel=near needs geometry=Point")
+    return GeoFilter(
+        relation,  # type: ignore[arg-type]  # checked against GEO_RELATIONS above
+        shape,
+        distances.get("maxDistance"),
+        distances.get("minDistance"),
+        check_name("geoproperty", p.geoproperty),
+    )
+
+
 def _entity_query(
-    type_: str | None, ids: str | None, id_pattern: str | None, q: str | None
+    type_: str | None,
+    ids: str | None,
+    id_pattern: str | None,
+    q: str | None,
+    geo: GeoParams,
 ) -> EntityQuery:
     if id_pattern is not None:
         try:
@@ -53,6 +102,7 @@ def _entity_query(
         ids=_names(ids, "id"),
         id_pattern=id_pattern,
         q=parse_q(q) if q is not None else None,
+        geo=_geo_filter(geo),
     )
 
 
@@ -75,11 +125,20 @@ async def query_entities(
     id_pattern: Annotated[str | None, Query(alias="idPattern", max_length=256)] = None,
     q: Annotated[str | None, Query(description="NGSI-LD query language")] = None,
     attrs: Annotated[str | None, Query(description="Attributes to return")] = None,
+    georel: Annotated[
+        str | None, Query(description="near;maxDistance==m, within, contains, intersects...")
+    ] = None,
+    geometry: Annotated[str | None, Query(description="Point or Polygon")] = None,
+    coordinates: Annotated[
+        str | None, Query(max_length=100_000, description="GeoJSON coordinates")
+    ] = None,
+    geoproperty: str = "location",
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     count: Annotated[bool, Query()] = False,
 ) -> Response:
-    query = _entity_query(type_, ids, id_pattern, q)
+    geo = GeoParams(georel, geometry, coordinates, geoproperty)
+    query = _entity_query(type_, ids, id_pattern, q, geo)
     states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
     headers = {}
     if count:

@@ -13,6 +13,8 @@ from typing import Literal
 
 from psycopg import sql
 
+from knowledge.geo import GeoFilter
+
 Scalar = float | str
 Operator = Literal["==", "!=", "<", "<=", ">", ">=", "~=", "!~=", "exists"]
 
@@ -45,6 +47,7 @@ class EntityQuery:
     ids: tuple[str, ...] | None = None
     id_pattern: str | None = None
     q: Filter | None = None
+    geo: GeoFilter | None = None  # applied after SQL (see knowledge.geo)
 
 
 def _state(attr: str, column: str) -> sql.Composable:

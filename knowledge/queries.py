@@ -14,6 +14,7 @@ from psycopg.rows import tuple_row
 
 from acquisition import DeadLetter
 from knowledge.filters import EntityQuery, query_sql
+from knowledge.geo import entity_geometry, matches
 from knowledge.views import (
     AttributeHistory,
     AttributeState,
@@ -63,6 +64,28 @@ def _entity_where(entity_type: str | None, query: EntityQuery | None) -> sql.Com
     return query_sql(merged)
 
 
+async def _matching_rows(
+    conn: Conn, tenant: str, entity_type: str | None, query: EntityQuery | None
+) -> list[tuple[Any, ...]]:
+    """Every entity row the query selects, geo filter included (applied here, in Python)."""
+    cur = await conn.execute(
+        sql.SQL(
+            "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities e "
+            "WHERE tenant = %s{} ORDER BY entity_id"
+        ).format(_entity_where(entity_type, query)),
+        (tenant,),
+    )
+    rows = await cur.fetchall()
+    geo = query.geo if query else None
+    if geo is None:
+        return rows
+    return [
+        row
+        for row in rows
+        if (shape := entity_geometry(row[2], geo.geoproperty)) is not None and matches(shape, geo)
+    ]
+
+
 async def list_entities(
     conn: Conn,
     tenant: str,
@@ -71,6 +94,9 @@ async def list_entities(
     offset: int,
     query: EntityQuery | None = None,
 ) -> list[EntityState]:
+    if query is not None and query.geo is not None:
+        rows = (await _matching_rows(conn, tenant, entity_type, query))[offset : offset + limit]
+        return await _states(conn, tenant, rows)
     cur = await conn.execute(
         sql.SQL(
             "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities e "
@@ -84,6 +110,8 @@ async def list_entities(
 async def count_entities(
     conn: Conn, tenant: str, entity_type: str | None, query: EntityQuery | None = None
 ) -> int:
+    if query is not None and query.geo is not None:
+        return len(await _matching_rows(conn, tenant, entity_type, query))
     cur = await conn.execute(
         sql.SQL("SELECT count(*) FROM ciudad_entities e WHERE tenant = %s{}").format(
             _entity_where(entity_type, query)

@@ -72,3 +72,89 @@ async def test_type_lists_ids_patterns_attrs_and_count(spots: httpx.AsyncClient)
 async def test_bad_queries_are_400(spots: httpx.AsyncClient, params: dict[str, str]) -> None:
     response = await spots.get("/ngsi-ld/v1/entities", params=params)
     assert response.status_code == 400, response.text
+
+
+def _place(name: str, geometry: dict[str, object]) -> dict[str, object]:
+    return {
+        "id": f"urn:ngsi-ld:PointOfInterest:leon:{name}",
+        "type": "PointOfInterest",
+        "location": {"type": "GeoProperty", "value": geometry},
+    }
+
+
+@pytest.fixture
+async def places(client: httpx.AsyncClient) -> httpx.AsyncClient:  # noqa: F811
+    batch = [
+        _place("cathedral", {"type": "Point", "coordinates": [-5.5667, 42.5994]}),
+        _place("isidoro", {"type": "Point", "coordinates": [-5.5708, 42.6007]}),
+        _place("station", {"type": "Point", "coordinates": [-5.5819, 42.5946]}),
+        _place(
+            "old-town",
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [-5.575, 42.596],
+                        [-5.563, 42.596],
+                        [-5.563, 42.603],
+                        [-5.575, 42.603],
+                        [-5.575, 42.596],
+                    ]
+                ],
+            },
+        ),
+    ]
+    assert (await client.post("/ngsi-ld/v1/entityOperations/create", json=batch)).status_code == 201
+    return client
+
+
+async def test_geo_queries(places: httpx.AsyncClient) -> None:
+    async def names(**params: str) -> list[str]:
+        return await _ids(places, type="PointOfInterest", **params)
+
+    cathedral = {"geometry": "Point", "coordinates": "[-5.5667, 42.5994]"}
+    assert await names(georel="near;maxDistance==500", **cathedral) == [
+        "cathedral",
+        "isidoro",
+        "old-town",
+    ]
+    assert await names(georel="near;minDistance==1000", **cathedral) == ["station"]
+    old_town = {
+        "geometry": "Polygon",
+        "coordinates": "[[[-5.575,42.596],[-5.563,42.596],[-5.563,42.603],[-5.575,42.603],"
+        "[-5.575,42.596]]]",
+    }
+    assert await names(georel="within", **old_town) == ["cathedral", "isidoro", "old-town"]
+    assert await names(georel="disjoint", **old_town) == ["station"]
+    assert await names(georel="contains", **cathedral) == ["cathedral", "old-town"]
+    assert await names(georel="intersects", geometry="Point", coordinates="[-5.5819, 42.5946]") == [
+        "station"
+    ]
+    counted = await places.get(
+        "/ngsi-ld/v1/entities",
+        params={
+            "type": "PointOfInterest",
+            "georel": "within",
+            "count": "true",
+            "limit": "1",
+            **old_town,
+        },
+    )
+    assert counted.headers["NGSILD-Results-Count"] == "3"
+    assert len(counted.json()) == 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"georel": "near", "geometry": "Point", "coordinates": "[-5.5, 42.6]"},
+        {"georel": "near;maxDistance==x", "geometry": "Point", "coordinates": "[-5.5, 42.6]"},
+        {"georel": "around", "geometry": "Point", "coordinates": "[-5.5, 42.6]"},
+        {"georel": "within", "geometry": "Point"},
+        {"georel": "within", "geometry": "Polygon", "coordinates": "[[[0,0],[1,0],[0,0]]]"},
+        {"georel": "within", "geometry": "Point", "coordinates": "not json"},
+    ],
+)
+async def test_bad_geo_queries_are_400(places: httpx.AsyncClient, params: dict[str, str]) -> None:
+    response = await places.get("/ngsi-ld/v1/entities", params=params)
+    assert response.status_code == 400, response.text
