@@ -18,6 +18,7 @@ from interoperability import (
     entity_write_routes,
     opendata_routes,
     temporal_routes,
+    temporal_write_routes,
 )
 from interoperability.deps import BadRequestError
 from interoperability.ngsild import problem
@@ -116,6 +117,7 @@ def create_app(
         entities_routes.router,
         entity_write_routes.router,
         temporal_routes.router,
+        temporal_write_routes.router,
         admin_routes.router,
         devices_routes.router,
         commands_routes.router,

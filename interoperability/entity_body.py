@@ -84,3 +84,23 @@ def parse_entity(tenant: str, body: Any, now: datetime) -> tuple[EntityRecord, P
     entity_type = check_name("type", entity_type)
     parsed = parse_attributes(tenant, entity_id, entity_type, body, now)
     return EntityRecord(tenant, entity_id, entity_type, parsed.static), parsed
+
+
+def parse_temporal_attributes(
+    tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], now: datetime
+) -> ParsedAttributes:
+    """Temporal representation: each attribute is one instance or a list of them; every
+    Property instance needs its ``observedAt``."""
+    static: dict[str, Any] = {}
+    readings: list[Reading] = []
+    for name, instances in body.items():
+        if name in RESERVED:
+            continue
+        for instance in instances if isinstance(instances, list) else [instances]:
+            is_property = isinstance(instance, dict) and instance.get("type") == "Property"
+            if is_property and "observedAt" not in instance:
+                raise BadRequestError(f"every instance of {name!r:.80} needs observedAt")
+            parsed = parse_attributes(tenant, entity_id, entity_type, {name: instance}, now)
+            static.update(parsed.static)
+            readings.extend(parsed.readings)
+    return ParsedAttributes(static, tuple(readings))

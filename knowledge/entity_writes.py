@@ -36,24 +36,37 @@ async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
         )
         if await cur.fetchone() is None:
             raise NotFoundError(f"entity {entity_id} not found")
-        key = (tenant, entity_id)
         await conn.execute(
-            "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s", key
+            "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s",
+            (tenant, entity_id),
         )
-        await conn.execute(
-            "DELETE FROM ciudad_observations WHERE tenant = %s AND entity_id = %s", key
-        )
-        for table in ("ciudad_rollups", "ciudad_rollup_hist"):
-            await conn.execute(
-                f"DELETE FROM {table} WHERE series_id IN (SELECT series_id FROM ciudad_series "
-                "WHERE tenant = %s AND entity_id = %s)",
-                key,
-            )
-        await conn.execute("DELETE FROM ciudad_series WHERE tenant = %s AND entity_id = %s", key)
+        await _delete_history(conn, tenant, entity_id, None)
 
 
-async def delete_attribute(conn: Conn, tenant: str, entity_id: str, attr: str) -> None:
-    """Removes the attribute from the current state (its history stays queryable)."""
+async def _delete_history(conn: Conn, tenant: str, entity_id: str, attr: str | None) -> None:
+    """Observations, roll-ups and series of an entity (of one attribute if given)."""
+    attr_clause = "" if attr is None else " AND attr = %s"
+    params = (tenant, entity_id) if attr is None else (tenant, entity_id, attr)
+    await conn.execute(
+        "DELETE FROM ciudad_observations WHERE tenant = %s AND entity_id = %s" + attr_clause,
+        params,
+    )
+    for table in ("ciudad_rollups", "ciudad_rollup_hist"):
+        await conn.execute(
+            f"DELETE FROM {table} WHERE series_id IN (SELECT series_id FROM ciudad_series "
+            "WHERE tenant = %s AND entity_id = %s" + attr_clause + ")",
+            params,
+        )
+    await conn.execute(
+        "DELETE FROM ciudad_series WHERE tenant = %s AND entity_id = %s" + attr_clause, params
+    )
+
+
+async def delete_attribute(
+    conn: Conn, tenant: str, entity_id: str, attr: str, with_history: bool = False
+) -> None:
+    """Removes the attribute from the current state; its history too if ``with_history``
+    (the temporal API's attribute deletion), otherwise the history stays queryable."""
     async with conn.transaction():
         cur = await conn.execute(
             "SELECT static ? %s FROM ciudad_entities WHERE tenant = %s AND entity_id = %s "
@@ -75,6 +88,8 @@ async def delete_attribute(conn: Conn, tenant: str, entity_id: str, attr: str) -
         )
         if state.rowcount == 0 and not was_static:
             raise NotFoundError(f"attribute {attr} not found in {entity_id}")
+        if with_history:
+            await _delete_history(conn, tenant, entity_id, attr)
 
 
 async def merge_static(conn: Conn, tenant: str, entity_id: str, static: Mapping[str, Any]) -> None:

@@ -235,9 +235,11 @@ class PostgresStore:
         async with self.connection() as conn:
             await entity_writes.delete_entity(conn, tenant, entity_id)
 
-    async def delete_attribute(self, tenant: str, entity_id: str, attr: str) -> None:
+    async def delete_attribute(
+        self, tenant: str, entity_id: str, attr: str, with_history: bool = False
+    ) -> None:
         async with self.connection() as conn:
-            await entity_writes.delete_attribute(conn, tenant, entity_id, attr)
+            await entity_writes.delete_attribute(conn, tenant, entity_id, attr, with_history)
 
     async def _ensure_partitions(
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]

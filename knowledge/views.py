@@ -93,7 +93,9 @@ class KnowledgeStore(Protocol):
 
     async def delete_entity(self, tenant: str, entity_id: str) -> None: ...
 
-    async def delete_attribute(self, tenant: str, entity_id: str, attr: str) -> None: ...
+    async def delete_attribute(
+        self, tenant: str, entity_id: str, attr: str, with_history: bool = False
+    ) -> None: ...
 
     async def list_entities(
         self,

@@ -1,0 +1,84 @@
+"""NGSI-LD temporal provisioning through the API on a real PostgreSQL: history created,
+extended and deleted, roll-ups following."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.integration.test_api import client  # noqa: F401 - the shared API fixture
+
+pytestmark = pytest.mark.integration
+
+METER = "urn:ngsi-ld:Streetlight:leon:history-001"
+URL = f"/ngsi-ld/v1/temporal/entities/{METER}"
+
+
+def _instances(*pairs: tuple[str, float]) -> list[dict[str, object]]:
+    return [
+        {"type": "Property", "value": value, "observedAt": at, "unitCode": "WTT"}
+        for at, value in pairs
+    ]
+
+
+async def test_temporal_entity_is_created_extended_and_deleted(
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    body = {
+        "id": METER,
+        "type": "Streetlight",
+        "powerConsumption": _instances(
+            ("2026-11-21T18:00:00Z", 30.0), ("2026-11-21T18:01:00Z", 32.0)
+        ),
+    }
+    created = await client.post("/ngsi-ld/v1/temporal/entities", json=body)
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == URL
+    more = {
+        "id": METER,
+        "type": "Streetlight",
+        "powerConsumption": _instances(("2026-11-21T18:02:00Z", 34.0)),
+    }
+    assert (await client.post("/ngsi-ld/v1/temporal/entities", json=more)).status_code == 204
+    added = await client.post(
+        f"{URL}/attrs", json={"powerConsumption": _instances(("2026-11-21T17:59:00Z", 28.0))}
+    )
+    assert added.status_code == 204
+    history = (await client.get(URL)).json()["powerConsumption"]
+    assert [(i["observedAt"][11:16], i["value"]) for i in history] == [
+        ("17:59", 28.0),
+        ("18:00", 30.0),
+        ("18:01", 32.0),
+        ("18:02", 34.0),
+    ]
+    aggregated = await client.get(
+        URL,
+        params={
+            "options": "aggregatedValues",
+            "aggrMethods": "sum,totalCount",
+            "aggrPeriodDuration": "PT1H",
+        },
+    )
+    power = aggregated.json()["powerConsumption"]
+    assert [v[0] for v in power["totalCount"]] == [1.0, 3.0], "roll-ups followed the history"
+    deleted = await client.delete(f"{URL}/attrs/powerConsumption")
+    assert deleted.status_code == 204
+    assert "powerConsumption" not in (await client.get(URL)).json()
+    assert (await client.delete(URL)).status_code == 204
+    assert (await client.get(URL)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": METER, "type": "Streetlight", "power": [{"type": "Property", "value": 1}]},
+        {"id": "nope", "type": "Streetlight"},
+        {"id": METER, "type": "Streetlight", "power": [1, 2]},
+    ],
+)
+async def test_bad_temporal_bodies_are_400(
+    client: httpx.AsyncClient,  # noqa: F811
+    body: dict[str, object],
+) -> None:
+    response = await client.post("/ngsi-ld/v1/temporal/entities", json=body)
+    assert response.status_code == 400, response.text
