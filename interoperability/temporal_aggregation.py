@@ -46,6 +46,7 @@ STATISTICS: dict[str, Statistic] = {
     "l90": lambda p, _: noise_indicators(p).l90,
 }
 PERCENTILE_METHODS = frozenset({"l10", "l50", "l90"})
+DISTINCT_COUNT = "distinctCount"  # from raw rows: a count of distinct values does not merge
 _DURATION = re.compile(
     r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
 )
@@ -53,11 +54,11 @@ _DURATION = re.compile(
 
 def parse_methods(text: str) -> list[str]:
     methods = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in STATISTICS]
+    unknown = [m for m in methods if m not in STATISTICS and m != DISTINCT_COUNT]
     if not methods or unknown:
         raise BadRequestError(
             f"aggrMethods: unknown {', '.join(unknown) or '(none given)'}; "
-            f"use {', '.join(STATISTICS)}"
+            f"use {', '.join([*STATISTICS, DISTINCT_COUNT])}"
         )
     return methods
 
@@ -98,7 +99,7 @@ def render_aggregated_attribute(
         return None
     energetic = bool(aggregates.energetic[0])
     rendered: dict[str, Any] = {"type": "Property"}
-    for method in methods:
+    for method in (m for m in methods if m != DISTINCT_COUNT):
         values = STATISTICS[method](p, energetic)
         rendered[method] = [
             [
@@ -117,3 +118,14 @@ def _period(
         return [iso_utc(whole_window[0]), iso_utc(whole_window[1])]
     start = _utc(bucket)
     return [iso_utc(start), iso_utc(start + timedelta(seconds=aggregates.period_s))]
+
+
+def render_distinct_counts(
+    counts: list[tuple[datetime, int]],
+    period_s: int | None,
+    whole_window: tuple[datetime, datetime] | None,
+) -> list[list[Any]]:
+    if whole_window is not None or period_s is None:
+        start, end = whole_window or (counts[0][0], counts[-1][0])
+        return [[float(n), iso_utc(start), iso_utc(end)] for _, n in counts]
+    return [[float(n), iso_utc(at), iso_utc(at + timedelta(seconds=period_s))] for at, n in counts]

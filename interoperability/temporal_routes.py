@@ -20,10 +20,12 @@ from interoperability.deps import (
 from interoperability.entities_routes import ngsi_response
 from interoperability.ngsild import CORE_CONTEXT, render_temporal
 from interoperability.temporal_aggregation import (
+    DISTINCT_COUNT,
     PERCENTILE_METHODS,
     parse_methods,
     parse_period,
     render_aggregated_attribute,
+    render_distinct_counts,
 )
 from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
 
@@ -121,6 +123,11 @@ async def aggregated_entity(
         )
         whole = None if request.period_s else _whole_window(aggregates, window)
         rendered = render_aggregated_attribute(aggregates, request.methods, whole)
+        if rendered is not None and DISTINCT_COUNT in request.methods:
+            counts = await store.distinct_counts(
+                tenant, entity_id, attr.name, request.period_s, window
+            )
+            rendered[DISTINCT_COUNT] = render_distinct_counts(counts, request.period_s, whole)
         if rendered is not None:
             if attr.unit_code:
                 rendered["unitCode"] = attr.unit_code

@@ -352,6 +352,17 @@ class PostgresStore:
             percentiles,
         )
 
+    async def distinct_counts(
+        self,
+        tenant: str,
+        entity_id: str,
+        attr: str,
+        period_s: int | None,
+        window: TimeRange,
+    ) -> list[tuple[datetime, int]]:
+        async with self.connection() as conn:
+            return await queries.distinct_counts(conn, tenant, entity_id, attr, period_s, window)
+
     async def apply_retention(self, policy: RetentionPolicy, now: datetime) -> RetentionReport:
         async with self.connection() as conn:
             report = await apply_retention(conn, self._partitioning, policy, now)

@@ -249,3 +249,30 @@ async def export_rows(
         while rows := await cur.fetchmany(EXPORT_BATCH_ROWS):
             for entity_id, observed_at, attr, num, txt, unit in rows:
                 yield ExportRow(entity_id, observed_at, attr, num if num is not None else txt, unit)
+
+
+async def distinct_counts(
+    conn: Conn,
+    tenant: str,
+    entity_id: str,
+    attr: str,
+    period_s: int | None,
+    window: TimeRange,
+) -> list[tuple[datetime, int]]:
+    """Distinct values per period (epoch-aligned; one period for the window when None)."""
+    params: list[Any] = []
+    if period_s is None:
+        bucket = "min(observed_at) OVER ()"
+    else:
+        bucket = "to_timestamp(floor(extract(epoch FROM observed_at) / %s) * %s)"
+        params += [period_s, period_s]
+    params += [tenant, entity_id, attr]
+    time_clause = _time_filter(window, params)
+    cur = await conn.execute(
+        f"SELECT bucket, count(DISTINCT coalesce(num::text, txt)) FROM ("
+        f"SELECT {bucket} AS bucket, num, txt FROM ciudad_observations "
+        f"WHERE tenant = %s AND entity_id = %s AND attr = %s{time_clause}) AS o "
+        "GROUP BY bucket ORDER BY bucket",
+        params,
+    )
+    return [(at, int(n)) for at, n in await cur.fetchall()]

@@ -140,6 +140,15 @@ class KnowledgeStore(Protocol):
         self, tenant: str, entity_type: str, attrs: list[str] | None, window: TimeRange
     ) -> AsyncIterator[ExportRow]: ...
 
+    async def distinct_counts(
+        self,
+        tenant: str,
+        entity_id: str,
+        attr: str,
+        period_s: int | None,
+        window: TimeRange,
+    ) -> list[tuple[datetime, int]]: ...
+
     async def dead_letters(self, tenant: str | None, limit: int) -> list[DeadLetter]: ...
 
     async def ping(self) -> None: ...

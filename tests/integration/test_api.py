@@ -234,6 +234,32 @@ async def test_aggregated_values_per_period(client: httpx.AsyncClient) -> None:
     assert [m[0] for m in laeq["max"]] == [70.0, 70.0, 60.0]
 
 
+async def test_aggregated_distinct_count(client: httpx.AsyncClient) -> None:
+    # n1: 60, 70, 60, 70, 60 -> two distinct levels; per 2 minutes: 2, 2, 1.
+    whole = await client.get(
+        N1, params={**HOUR_WINDOW, "options": "aggregatedValues", "aggrMethods": "distinctCount"}
+    )
+    assert whole.json()["LAeq"]["distinctCount"] == [
+        [2.0, "2026-11-21T10:00:00Z", "2026-11-21T11:00:00Z"]
+    ]
+    periods = await client.get(
+        N1,
+        params={
+            **HOUR_WINDOW,
+            "options": "aggregatedValues",
+            "aggrMethods": "distinctCount,totalCount",
+            "aggrPeriodDuration": "PT2M",
+        },
+    )
+    laeq = periods.json()["LAeq"]
+    assert laeq["distinctCount"] == [
+        [2.0, "2026-11-21T10:00:00Z", "2026-11-21T10:02:00Z"],
+        [2.0, "2026-11-21T10:02:00Z", "2026-11-21T10:04:00Z"],
+        [1.0, "2026-11-21T10:04:00Z", "2026-11-21T10:06:00Z"],
+    ]
+    assert [v[1] for v in laeq["totalCount"]] == [v[1] for v in laeq["distinctCount"]]
+
+
 async def test_aggregated_percentile_extensions(client: httpx.AsyncClient) -> None:
     response = await client.get(
         N1,
