@@ -137,6 +137,12 @@ def _print_urls(api: str, log_dir: Path) -> None:
     print(f"entities       {api}/ngsi-ld/v1/entities?type=NoiseLevelObserved", flush=True)
     print(f"history        {api}/ngsi-ld/v1/temporal/entities/<id>?lastN=10", flush=True)
     print(f"noise Leq      {api}/ciudad/v1/services/noise/leq?timeAt=...&endTimeAt=...", flush=True)
+    print(
+        f"hourly Leq     {api}/ngsi-ld/v1/temporal/entities/<id>?options=aggregatedValues"
+        "&aggrMethods=avg,max,l90&aggrPeriodDuration=PT1H",
+        flush=True,
+    )
+    print(f"open data      {api}/ciudad/v1/opendata", flush=True)
     print(f"dead letters   {api}/ciudad/v1/dead-letters", flush=True)
     print(f"logs           {log_dir}/", flush=True)
     print("Ctrl-C stops the demo.", flush=True)
