@@ -41,6 +41,7 @@ from acquisition import Batch, EntityRecord, Reading, ValueType  # noqa: E402
 from knowledge import PostgresStore, TimeRange, start_embedded_postgres  # noqa: E402
 from knowledge.bulk import Column, CopyTransfer  # noqa: E402
 from knowledge.partials import DB_HISTOGRAM, HistogramSpec, summarise  # noqa: E402
+from support.times import from_epoch_us  # noqa: E402
 
 MINUTE_US = 60_000_000
 
@@ -175,7 +176,7 @@ async def bench_ingest(dsn: str, rows: int) -> dict[str, Any]:
         "num": values[:rows],
     }
     as_rows = [
-        (int(s), datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(t)), float(v))
+        (int(s), from_epoch_us(int(t)), float(v))
         for s, t, v in zip(data["series_id"], data["observed_at"], data["num"], strict=True)
     ]
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:

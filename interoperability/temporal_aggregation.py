@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ import numpy as np
 from interoperability.deps import BadRequestError
 from knowledge import Partials, SeriesAggregates, per_series
 from knowledge.domain import noise_indicators
-from support.times import iso_utc
+from support.times import from_epoch_us, iso_utc
 
 Statistic = Callable[[Partials, bool], np.ndarray[Any, Any]]
 
@@ -84,10 +84,6 @@ def parse_period(text: str | None) -> int | None:
     return seconds
 
 
-def _utc(us: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
-
-
 def render_aggregated_attribute(
     aggregates: SeriesAggregates, methods: list[str], whole_window: tuple[datetime, datetime] | None
 ) -> dict[str, Any] | None:
@@ -116,7 +112,7 @@ def _period(
 ) -> list[str]:
     if whole_window is not None:
         return [iso_utc(whole_window[0]), iso_utc(whole_window[1])]
-    start = _utc(bucket)
+    start = from_epoch_us(bucket)
     return [iso_utc(start), iso_utc(start + timedelta(seconds=aggregates.period_s))]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -28,6 +28,7 @@ from interoperability.temporal_aggregation import (
     render_distinct_counts,
 )
 from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
+from support.times import from_epoch_us
 
 
 class TimeRel(StrEnum):
@@ -137,7 +138,6 @@ async def aggregated_entity(
 
 def _whole_window(aggregates: SeriesAggregates, window: TimeRange) -> tuple[datetime, datetime]:
     p = aggregates.partials
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    first = epoch + timedelta(microseconds=int(p.first_at.min(initial=0)))
-    last = epoch + timedelta(microseconds=int(p.last_at.max(initial=0)))
+    first = from_epoch_us(int(p.first_at.min(initial=0)))
+    last = from_epoch_us(int(p.last_at.max(initial=0)))
     return (window.start or first, window.end or last)

@@ -6,7 +6,6 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from knowledge.rollups import (
     Resolution,
 )
 from knowledge.views import SeriesAggregates, TimeRange
+from support.times import to_epoch_us
 
 Conn = AsyncConnection[Any]
 _RAW_COLUMNS = (
@@ -39,18 +39,13 @@ _RAW_COLUMNS = (
 )
 
 
-def to_us(moment: datetime) -> int:
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * SECOND_US + delta.microseconds
-
-
 def choose_resolution(period_s: int, window: TimeRange, percentiles: bool) -> Resolution | None:
     """The coarsest roll-up whose windows tile both the period and the query window."""
     for resolution in reversed(RESOLUTIONS):
         if period_s % resolution.seconds or (percentiles and not resolution.histogram):
             continue
         edges = [t for t in (window.start, window.end) if t is not None]
-        if all(to_us(t) % resolution.window_us == 0 for t in edges):
+        if all(to_epoch_us(t) % resolution.window_us == 0 for t in edges):
             return resolution
     return None
 

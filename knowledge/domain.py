@@ -13,13 +13,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from knowledge.partials import F64, I64, Partials
 from knowledge.views import SeriesAggregates
+from support.times import from_epoch_us
 
 HOUR_US = 3_600_000_000
 
@@ -113,7 +114,7 @@ def day_noise(
     if aggregates.period_s > 900 or 3600 % aggregates.period_s:
         raise ValueError("Lden needs partials of 15 minutes or a divisor of an hour")
     p = aggregates.partials
-    labels = {int(b): periods.classify(_utc(int(b))) for b in np.unique(p.bucket)}
+    labels = {int(b): periods.classify(from_epoch_us(int(b))) for b in np.unique(p.bucket)}
     sums: dict[tuple[int, date], np.ndarray] = {}
     for series, bucket, energy, count in zip(
         p.series.tolist(), p.bucket.tolist(), p.energy.tolist(), p.count.tolist(), strict=True
@@ -129,10 +130,6 @@ def day_noise(
         lden = lden_from_levels(ld, le, ln, periods) if not np.isnan(levels).any() else np.nan
         result.append(DayNoise(aggregates.entity_ids[series], day, ld, le, ln, float(lden)))
     return result
-
-
-def _utc(us: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
 
 
 def rolling_8h_mean(hour_starts_us: I64, hourly_means: F64, min_hours: int = 6) -> tuple[I64, F64]:
@@ -160,7 +157,7 @@ def daily_max_8h_mean(hour_starts_us: I64, hourly_means: F64) -> dict[date, floa
     starts, means = rolling_8h_mean(hour_starts_us, hourly_means)
     result: dict[date, float] = {}
     for start, mean in zip(starts.tolist(), means.tolist(), strict=True):
-        day = _utc(start).date()
+        day = from_epoch_us(start).date()
         result[day] = max(result.get(day, -np.inf), mean)
     return result
 

@@ -25,15 +25,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from acquisition import Batch, Reading
 from knowledge.postgres import PostgresStore
 from support import StoreUnavailableError
+from support.times import to_epoch_us
 
 log = logging.getLogger(__name__)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _escape_key(text: str) -> str:
@@ -54,11 +54,6 @@ def _field_value(value: float | str) -> str | None:
     return repr(float(value))
 
 
-def _nanoseconds(moment: datetime) -> int:
-    delta = moment.astimezone(UTC) - _EPOCH
-    return ((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds) * 1000
-
-
 def line_protocol(readings: Iterable[Reading]) -> str:
     """Line protocol for the readings, one line per (tenant, entity, time)."""
     points: dict[tuple[str, str, str, datetime], dict[str, str]] = {}
@@ -72,7 +67,7 @@ def line_protocol(readings: Iterable[Reading]) -> str:
         field_text = ",".join(f"{_escape_key(k)}={v}" for k, v in sorted(fields.items()))
         lines.append(
             f"{_escape_measurement(entity_type)},entity_id={_escape_key(entity_id)},"
-            f"tenant={_escape_key(tenant)} {field_text} {_nanoseconds(observed_at)}"
+            f"tenant={_escape_key(tenant)} {field_text} {to_epoch_us(observed_at) * 1000}"
         )
     return "\n".join(lines)
 

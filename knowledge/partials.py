@@ -117,19 +117,6 @@ class Partials:
         result[rows] = spec.lower_edge(self.hist_bin[entry]) + fraction * spec.width
         return result
 
-    def take(self, rows: I64) -> Partials:
-        """The given rows (sorted ascending), with their histogram entries."""
-        keep = np.zeros(len(self), dtype=np.bool_)
-        keep[rows] = True
-        new_index = np.cumsum(keep) - 1
-        hist_keep = keep[self.hist_row]
-        return _build(
-            {name: getattr(self, name)[rows] for name in _ROW_FIELDS},
-            new_index[self.hist_row[hist_keep]],
-            self.hist_bin[hist_keep],
-            self.hist_count[hist_keep],
-        )
-
 
 _HIST_FIELDS = ("hist_row", "hist_bin", "hist_count")
 _ROW_FIELDS = tuple(f.name for f in fields(Partials) if f.name not in _HIST_FIELDS)
@@ -317,7 +304,8 @@ def _summarise(
 
 
 def concat_disjoint(parts: list[Partials]) -> Partials:
-    """Rows of partials that share no (series, bucket), kept in the given order."""
+    """The rows of all parts, in the given order (``merge`` combines any that share a
+    (series, bucket); parts from disjoint time slices or series need nothing more)."""
     if len(parts) == 1:
         return parts[0]
     parts = [p for p in parts if len(p)] or [empty_partials()]
@@ -335,14 +323,11 @@ def merge(parts: list[Partials], window_us: int | None = None) -> Partials:
 
     ``window_us`` must be a multiple of the parts' window (a roll-up).
     """
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return empty_partials()
-    rows = {name: np.concatenate([getattr(p, name) for p in parts]) for name in _ROW_FIELDS}
-    offsets = np.cumsum([0] + [len(p) for p in parts[:-1]])
-    hist_row = np.concatenate([p.hist_row + o for p, o in zip(parts, offsets, strict=True)])
-    hist_bin = np.concatenate([p.hist_bin for p in parts])
-    hist_count = np.concatenate([p.hist_count for p in parts])
+    joined = concat_disjoint(parts)
+    if len(joined) == 0:
+        return joined
+    rows = {name: getattr(joined, name) for name in _ROW_FIELDS}
+    hist_row, hist_bin, hist_count = joined.hist_row, joined.hist_bin, joined.hist_count
     bucket = rows["bucket"]
     if window_us is not None:
         bucket = np.floor_divide(bucket, window_us) * window_us
