@@ -1,4 +1,4 @@
-"""Administrative subcommands: `ciudad groups`, `ciudad devices`, `ciudad broker-config`."""
+"""Administrative subcommands: `ciudad groups`, `devices`, `broker-config`, `apikey`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from acquisition import (
     password_file,
 )
 from ciudad.runners import import_provisioning_file
+from interoperability.api_keys import ApiKeyStore, Scope
 from knowledge import resolve_dsn
 from support import ConfigurationError, Settings
 from support.tls import make_dev_ca
@@ -59,6 +60,17 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     broker.add_argument("--output", type=Path, required=True)
     broker.add_argument("--tls", action="store_true", help="also make a development CA")
+
+    keys = sub.add_parser("apikey", help="API keys (one tenant and scope each)")
+    ksub = keys.add_subparsers(dest="action", required=True)
+    create = ksub.add_parser("create", help="create a key (printed once, stored hashed)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--scope", choices=("read", "write", "admin"), required=True)
+    create.add_argument("--name", required=True, help="who or what uses it")
+    klist = ksub.add_parser("list")
+    klist.add_argument("--tenant")
+    revoke = ksub.add_parser("revoke")
+    revoke.add_argument("key_id")
 
 
 async def _groups(registry: DeviceRegistry, args: argparse.Namespace) -> None:
@@ -139,9 +151,26 @@ async def _broker_config(
     )
 
 
+async def _api_keys(keys: ApiKeyStore, args: argparse.Namespace) -> None:
+    await keys.create_schema()
+    if args.action == "create":
+        clear, key = await keys.create(args.tenant, Scope.parse(args.scope), args.name)
+        print(json.dumps(key.public() | {"key": clear}))
+        print("keep the key now: only its digest is stored", file=sys.stderr)
+    elif args.action == "revoke":
+        await keys.revoke(None, args.key_id)
+        print(f"revoked {args.key_id}")
+    else:
+        for key in await keys.list(args.tenant):
+            state = "revoked" if key.revoked_at else "live"
+            print(f"{key.key_id}\t{key.tenant}\t{key.scope.label}\t{state}\t{key.name}")
+
+
 async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
     async with open_device_registry(await resolve_dsn(settings)) as registry:
-        if args.command == "groups":
+        if args.command == "apikey":
+            await _api_keys(ApiKeyStore(registry.pool), args)
+        elif args.command == "groups":
             await _groups(registry, args)
         elif args.command == "devices":
             await _devices(registry, args)

@@ -138,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "groups": lambda: asyncio.run(run_admin(settings, args)),
         "devices": lambda: asyncio.run(run_admin(settings, args)),
         "broker-config": lambda: asyncio.run(run_admin(settings, args)),
+        "apikey": lambda: asyncio.run(run_admin(settings, args)),
     }
     try:
         return commands[args.command]()

@@ -73,6 +73,9 @@ def _child_env(
             "CIUDAD_API_PORT": str(api_port),
             "CIUDAD_PROVISIONING_FILE": str(provisioning),
             "CIUDAD_DEFAULT_TENANT": settings.sim_tenant,
+            # The demo's API listens on loopback only and is open, so browsers can follow
+            # the printed links; `ciudad api` on its own asks for API keys.
+            "CIUDAD_API_AUTH": "off",
         }
     )
     return env

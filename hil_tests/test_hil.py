@@ -88,7 +88,7 @@ async def test_injected_inputs_arrive_normalised_in_the_api(
 ) -> None:
     values, attribute, expected = INJECTED[kind]
     app = create_app(
-        Settings(database_url=database_url, default_tenant=TENANT),  # type: ignore[arg-type]
+        Settings(database_url=database_url, default_tenant=TENANT, api_auth="off"),  # type: ignore[arg-type]
         open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
     )
     async with (

@@ -1,11 +1,11 @@
 """Interoperability layer: the NGSI-LD style HTTP API over the knowledge layer."""
 
+from interoperability.access import TenantDep
 from interoperability.app import create_app
 from interoperability.deps import (
     BadRequestError,
     LdJsonDep,
     StoreDep,
-    TenantDep,
     check_time,
 )
 from interoperability.ngsild import CORE_CONTEXT, render_entity, render_temporal

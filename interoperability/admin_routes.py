@@ -1,4 +1,4 @@
-"""Platform endpoints outside NGSI-LD: health and the dead-letter store."""
+"""Platform endpoints outside NGSI-LD: health, the dead-letter store, API keys."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
+from interoperability.access import AdminAccessDep, AdminTenantDep, ApiKeysDep
+from interoperability.api_keys import Scope
 from interoperability.deps import StoreDep
 from support import StoreUnavailableError
 from support.times import iso_utc
@@ -27,9 +30,38 @@ async def health(store: StoreDep) -> JSONResponse:
 @router.get("/ciudad/v1/dead-letters", summary="Refused device input, newest first")
 async def list_dead_letters(
     store: StoreDep,
+    access: AdminAccessDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ngsild_tenant: Annotated[str | None, Header(alias="NGSILD-Tenant")] = None,
 ) -> list[dict[str, Any]]:
-    """With an NGSILD-Tenant header, that tenant's letters; without, all of them."""
-    letters = await store.dead_letters(ngsild_tenant, limit)
+    """The tenant's letters. Open API (api_auth=off) without NGSILD-Tenant: every tenant's,
+    and those of unknown devices."""
+    tenant, key = access
+    everyone = key is None and ngsild_tenant is None
+    letters = await store.dead_letters(None if everyone else tenant, limit)
     return [asdict(d) | {"received_at": iso_utc(d.received_at)} for d in letters]
+
+
+class NewApiKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scope: str = Field(pattern="^(read|write|admin)$", description="read, write or admin")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+
+
+@router.post("/ciudad/v1/apikeys", status_code=201, summary="Create an API key for the tenant")
+async def create_api_key(
+    body: NewApiKey, keys: ApiKeysDep, tenant: AdminTenantDep
+) -> dict[str, Any]:
+    """The clear key is in this answer only: it is stored as a digest."""
+    clear, key = await keys.create(tenant, Scope.parse(body.scope), body.name)
+    return key.public() | {"key": clear}
+
+
+@router.get("/ciudad/v1/apikeys", summary="The tenant's API keys (never their secrets)")
+async def list_api_keys(keys: ApiKeysDep, tenant: AdminTenantDep) -> list[dict[str, Any]]:
+    return [key.public() for key in await keys.list(tenant)]
+
+
+@router.delete("/ciudad/v1/apikeys/{key_id}", status_code=204, summary="Revoke an API key")
+async def revoke_api_key(key_id: str, keys: ApiKeysDep, tenant: AdminTenantDep) -> None:
+    await keys.revoke(tenant, key_id)

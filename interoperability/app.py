@@ -20,6 +20,8 @@ from interoperability import (
     temporal_routes,
     temporal_write_routes,
 )
+from interoperability.access import ForbiddenError, UnauthorizedError
+from interoperability.api_keys import ApiKeyStore
 from interoperability.deps import BadRequestError
 from interoperability.ngsild import problem
 from knowledge import KnowledgeStore, PostgresStore, open_store, resolve_dsn
@@ -77,6 +79,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def invalid_configuration(request: Request, exc: ConfigurationError) -> JSONResponse:
         return respond(400, "BadRequestData", "Bad request", str(exc))
 
+    @app.exception_handler(UnauthorizedError)
+    async def unauthorized(request: Request, exc: UnauthorizedError) -> JSONResponse:
+        answer = respond(401, "Unauthorized", "Unauthorized", str(exc))
+        answer.headers["WWW-Authenticate"] = 'Bearer realm="ciudad"'
+        return answer
+
+    @app.exception_handler(ForbiddenError)
+    async def forbidden(request: Request, exc: ForbiddenError) -> JSONResponse:
+        return respond(403, "Forbidden", "Forbidden", str(exc))
+
     @app.exception_handler(StoreUnavailableError)
     async def unavailable(request: Request, exc: StoreUnavailableError) -> JSONResponse:
         return respond(503, "InternalError", "Store unavailable", "the store is unreachable")
@@ -101,6 +113,8 @@ def create_app(
                 app.state.registry = registry
                 app.state.commands = CommandQueue(registry.pool)
                 await app.state.commands.create_schema()
+                app.state.api_keys = ApiKeyStore(registry.pool)
+                await app.state.api_keys.create_schema()
                 yield
         finally:
             await store.close()

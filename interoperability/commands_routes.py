@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from acquisition import Command, CommandQueue
-from interoperability.deps import TenantDep
+from interoperability.access import TenantDep
 from interoperability.devices_routes import RegistryDep, own_device
 from support import NotFoundError
 from support.times import iso_utc

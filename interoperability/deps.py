@@ -6,13 +6,12 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Path, Request
 
 from knowledge import KnowledgeStore
 from support import Settings
 from support.errors import CiudadError
 
-_TENANT = re.compile(r"^[a-z0-9_]{1,64}$")
 # Ids and names: printable, no control characters (PostgreSQL text cannot hold NUL).
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,256}$"
 _NAME = re.compile(NAME_PATTERN)
@@ -52,16 +51,6 @@ def get_store(request: Request) -> KnowledgeStore:
     return store
 
 
-def get_tenant(
-    settings: Annotated[Settings, Depends(get_settings)],
-    ngsild_tenant: Annotated[str | None, Header(alias="NGSILD-Tenant")] = None,
-) -> str:
-    tenant = ngsild_tenant or settings.default_tenant
-    if not _TENANT.match(tenant):
-        raise BadRequestError(f"invalid NGSILD-Tenant {tenant!r:.70}")
-    return tenant
-
-
 def wants_ld_json(request: Request) -> bool:
     return "application/ld+json" in request.headers.get("accept", "")
 
@@ -69,5 +58,4 @@ def wants_ld_json(request: Request) -> bool:
 StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
 EntityIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Entity id (a URI)")]
 AttrPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Attribute name")]
-TenantDep = Annotated[str, Depends(get_tenant)]
 LdJsonDep = Annotated[bool, Depends(wants_ld_json)]

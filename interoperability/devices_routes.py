@@ -19,7 +19,8 @@ from acquisition import (
     mosquitto_password_hash,
     parse_devices_csv,
 )
-from interoperability.deps import BadRequestError, TenantDep
+from interoperability.access import AdminTenantDep
+from interoperability.deps import BadRequestError
 from support import NotFoundError
 
 router = APIRouter(prefix="/ciudad/v1", tags=["device registry"])
@@ -55,12 +56,14 @@ async def own_device(
 
 
 @router.get("/service-groups", summary="The tenant's service groups")
-async def list_groups(registry: RegistryDep, tenant: TenantDep) -> list[dict[str, str]]:
+async def list_groups(registry: RegistryDep, tenant: AdminTenantDep) -> list[dict[str, str]]:
     return [g.model_dump() for g in await registry.groups() if g.tenant == tenant]
 
 
 @router.post("/service-groups", status_code=201, summary="Create or update a service group")
-async def put_group(group: ServiceGroupEntry, registry: RegistryDep, tenant: TenantDep) -> None:
+async def put_group(
+    group: ServiceGroupEntry, registry: RegistryDep, tenant: AdminTenantDep
+) -> None:
     if group.tenant != tenant:
         raise BadRequestError(f"a group of tenant {group.tenant} cannot be created as {tenant}")
     existing = {g.apikey: g.tenant for g in await registry.groups()}
@@ -70,14 +73,16 @@ async def put_group(group: ServiceGroupEntry, registry: RegistryDep, tenant: Ten
 
 
 @router.delete("/service-groups/{apikey}", status_code=204, summary="Delete an empty group")
-async def delete_group(apikey: str, registry: RegistryDep, tenant: TenantDep) -> None:
+async def delete_group(apikey: str, registry: RegistryDep, tenant: AdminTenantDep) -> None:
     if apikey not in await _tenant_apikeys(registry, tenant):
         raise NotFoundError(f"service group {apikey} not found")
     await registry.delete_group(apikey)
 
 
 @router.get("/devices", summary="The tenant's devices (JSON, or CSV with ?format=csv)")
-async def list_devices(registry: RegistryDep, tenant: TenantDep, format: str = "json") -> Response:
+async def list_devices(
+    registry: RegistryDep, tenant: AdminTenantDep, format: str = "json"
+) -> Response:
     records = await registry.devices(tenant)
     if format == "csv":
         return PlainTextResponse(devices_to_csv(r.entry for r in records), media_type="text/csv")
@@ -87,7 +92,9 @@ async def list_devices(registry: RegistryDep, tenant: TenantDep, format: str = "
 
 
 @router.post("/devices", status_code=201, summary="Create or replace devices (JSON list or CSV)")
-async def put_devices(request: Request, registry: RegistryDep, tenant: TenantDep) -> dict[str, int]:
+async def put_devices(
+    request: Request, registry: RegistryDep, tenant: AdminTenantDep
+) -> dict[str, int]:
     body = (await request.body()).decode("utf-8", "replace")
     if request.headers.get("content-type", "").startswith("text/csv"):
         entries = parse_devices_csv(body)
@@ -105,14 +112,14 @@ async def put_devices(request: Request, registry: RegistryDep, tenant: TenantDep
 
 @router.get("/devices/{apikey}/{device_id}", summary="One device")
 async def get_device(
-    apikey: str, device_id: str, registry: RegistryDep, tenant: TenantDep
+    apikey: str, device_id: str, registry: RegistryDep, tenant: AdminTenantDep
 ) -> dict[str, Any]:
     return _record(await own_device(registry, tenant, apikey, device_id))
 
 
 @router.delete("/devices/{apikey}/{device_id}", status_code=204, summary="Remove a device")
 async def delete_device(
-    apikey: str, device_id: str, registry: RegistryDep, tenant: TenantDep
+    apikey: str, device_id: str, registry: RegistryDep, tenant: AdminTenantDep
 ) -> None:
     await own_device(registry, tenant, apikey, device_id)
     await registry.delete_device(apikey, device_id)
@@ -120,7 +127,7 @@ async def delete_device(
 
 @router.post("/devices/{apikey}/{device_id}/revoke", status_code=204, summary="Revoke a device")
 async def revoke_device(
-    apikey: str, device_id: str, registry: RegistryDep, tenant: TenantDep
+    apikey: str, device_id: str, registry: RegistryDep, tenant: AdminTenantDep
 ) -> None:
     await own_device(registry, tenant, apikey, device_id)
     await registry.revoke(apikey, device_id)
@@ -132,7 +139,7 @@ async def revoke_device(
     summary="New broker credentials; the password is shown only in this response",
 )
 async def new_credentials(
-    apikey: str, device_id: str, registry: RegistryDep, tenant: TenantDep
+    apikey: str, device_id: str, registry: RegistryDep, tenant: AdminTenantDep
 ) -> dict[str, str]:
     await own_device(registry, tenant, apikey, device_id)
     password = generate_password()

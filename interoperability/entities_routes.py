@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
+from interoperability.access import TenantDep
 from interoperability.deps import (
     BadRequestError,
     EntityIdPath,
     LdJsonDep,
     StoreDep,
-    TenantDep,
     check_name,
 )
 from interoperability.ngsild import LINK_HEADER, render_entity

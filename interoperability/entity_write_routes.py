@@ -10,12 +10,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
 
+from interoperability.access import TenantDep
 from interoperability.deps import (
     AttrPath,
     BadRequestError,
     EntityIdPath,
     StoreDep,
-    TenantDep,
     check_name,
 )
 from interoperability.entity_body import RESERVED, parse_attributes, parse_entity

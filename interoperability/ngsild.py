@@ -14,6 +14,9 @@ LINK_HEADER = (
     f'<{CORE_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
 )
 ERROR_TYPE_BASE = "https://uri.etsi.org/ngsi-ld/errors/"
+# NGSI-LD names no error type for refused credentials: ours live under this base.
+CIUDAD_ERROR_BASE = "urn:ciudad:errors:"
+_CIUDAD_ERRORS = frozenset({"Unauthorized", "Forbidden"})
 
 
 def _property(
@@ -63,4 +66,5 @@ def render_temporal(
 
 def problem(error_type: str, title: str, detail: str) -> Mapping[str, str]:
     """An NGSI-LD ProblemDetails body (RFC 7807)."""
-    return {"type": ERROR_TYPE_BASE + error_type, "title": title, "detail": detail}
+    base = CIUDAD_ERROR_BASE if error_type in _CIUDAD_ERRORS else ERROR_TYPE_BASE
+    return {"type": base + error_type, "title": title, "detail": detail}

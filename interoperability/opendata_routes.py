@@ -14,7 +14,8 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from acquisition import ENTITY_TYPES
-from interoperability.deps import BadRequestError, StoreDep, TenantDep, check_time
+from interoperability.access import TenantDep
+from interoperability.deps import BadRequestError, StoreDep, check_time
 from knowledge import EntityState, KnowledgeStore, TimeRange, per_series
 from support.times import iso_utc
 

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from interoperability.access import TenantDep
 from interoperability.deps import (
     BadRequestError,
     EntityIdPath,
     LdJsonDep,
     StoreDep,
-    TenantDep,
     check_time,
 )
 from interoperability.entities_routes import ngsi_response

@@ -9,12 +9,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Response
 
 from acquisition import EntityRecord
+from interoperability.access import TenantDep
 from interoperability.deps import (
     AttrPath,
     BadRequestError,
     EntityIdPath,
     StoreDep,
-    TenantDep,
     check_name,
 )
 from interoperability.entity_body import parse_temporal_attributes

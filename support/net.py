@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import time
 
@@ -37,3 +38,13 @@ def wait_for_port(port: int, host: str = LOOPBACK, timeout_s: float = 10.0) -> b
         except OSError:
             time.sleep(0.05)
     return False
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

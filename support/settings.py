@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from support.net import is_loopback
+
 LEON_LATITUDE = 42.5987
 LEON_LONGITUDE = -5.5671
 
@@ -90,6 +92,10 @@ class Settings(BaseSettings):
 
     api_host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")
     api_port: int = Field(1026, ge=0, le=65535, description="Port of the HTTP API.")
+    api_auth: Literal["keys", "off"] = Field(
+        "keys",
+        description="keys: every request needs an API key; off: open (loopback address only).",
+    )
     default_tenant: str = Field(
         "default", description="Tenant used when a request has no NGSILD-Tenant header."
     )
@@ -111,6 +117,15 @@ class Settings(BaseSettings):
                 f"max_past_age_s ({self.max_past_age_s:g} s) exceeds retention_raw_days "
                 f"({self.retention_raw_days} days): lower CIUDAD_MAX_PAST_AGE_S or raise "
                 "CIUDAD_RETENTION_RAW_DAYS"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _open_api_only_on_loopback(self) -> Settings:
+        if self.api_auth == "off" and not is_loopback(self.api_host):
+            raise ValueError(
+                f"api_auth=off with api_host={self.api_host} would open the API to the "
+                "network: set CIUDAD_API_AUTH=keys or CIUDAD_API_HOST=127.0.0.1"
             )
         return self
 

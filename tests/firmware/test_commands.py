@@ -55,7 +55,7 @@ async def test_dim_command_from_the_api_round_trips_and_times_out_when_nobody_an
                  asyncio.create_task(dispatcher.run(database_url, every_s=0.2))]
         node = start_node(tmp_path / "lamp", site("streetlight", mosquitto.port, interval_s=30),
                           {}, 40)
-        app = create_app(Settings(database_url=database_url),  # type: ignore[arg-type]
+        app = create_app(Settings(database_url=database_url, api_auth="off"),  # type: ignore[arg-type]
                          open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2))
         try:
             async with app.router.lifespan_context(app), httpx.AsyncClient(

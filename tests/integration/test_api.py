@@ -49,7 +49,7 @@ def _noise_batch(tenant: str, sensor: str, levels: list[float]) -> Batch:
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=database_url, default_tenant="leon")  # type: ignore[arg-type]
+    settings = Settings(database_url=database_url, default_tenant="leon", api_auth="off")  # type: ignore[arg-type]
 
     async def open_and_fill(s: Settings) -> PostgresStore:
         store = await PostgresStore.open(database_url, max_size=2)

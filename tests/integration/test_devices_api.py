@@ -25,7 +25,7 @@ CSV = (
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=database_url)  # type: ignore[arg-type]
+    settings = Settings(database_url=database_url, api_auth="off")  # type: ignore[arg-type]
 
     async def opener(s: Settings) -> PostgresStore:
         return await PostgresStore.open(database_url, max_size=2)

@@ -52,7 +52,7 @@ async def test_simulated_fleet_reaches_the_api_as_valid_entities_with_history(
         await wait_until(everything_stored, timeout_s=60)
     assert gw.stats.dead_letters == {}
 
-    settings = Settings(default_tenant="leon", database_url=database_url)  # type: ignore[arg-type]
+    settings = Settings(default_tenant="leon", database_url=database_url, api_auth="off")  # type: ignore[arg-type]
     app = create_app(
         settings,
         routers=service_routers(),
