@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -17,6 +19,7 @@ from interoperability import (
     entities_routes,
     entity_write_routes,
     opendata_routes,
+    subscription_routes,
     temporal_routes,
     temporal_write_routes,
 )
@@ -24,6 +27,9 @@ from interoperability.access import ForbiddenError, UnauthorizedError
 from interoperability.api_keys import ApiKeyStore
 from interoperability.deps import BadRequestError
 from interoperability.ngsild import problem
+from interoperability.notifier import Notifier, NotifierOptions
+from interoperability.notify_transport import NotificationSender
+from interoperability.subscription_store import SubscriptionStore
 from knowledge import KnowledgeStore, PostgresStore, open_store, resolve_dsn
 from support import (
     AlreadyExistsError,
@@ -46,6 +52,30 @@ async def _open_postgres(settings: Settings) -> PostgresStore:
 async def _open_registry(settings: Settings) -> AsyncIterator[DeviceRegistry]:
     async with open_device_registry(await resolve_dsn(settings)) as registry:
         yield registry
+
+
+@asynccontextmanager
+async def _running_notifier(
+    settings: Settings, subscriptions: SubscriptionStore, store: KnowledgeStore
+) -> AsyncIterator[None]:
+    if not settings.notifier_enabled:
+        yield
+        return
+    sender = NotificationSender(settings.notification_timeout_s)
+    options = NotifierOptions(
+        timeout_s=settings.notification_timeout_s,
+        max_backoff_s=settings.notification_max_backoff_s,
+        max_pending=settings.notification_max_pending,
+    )
+    notifier = Notifier(subscriptions, store, sender, options)
+    task = asyncio.create_task(notifier.run(await resolve_dsn(settings)))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await sender.close()
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -115,7 +145,10 @@ def create_app(
                 await app.state.commands.create_schema()
                 app.state.api_keys = ApiKeyStore(registry.pool)
                 await app.state.api_keys.create_schema()
-                yield
+                app.state.subscriptions = SubscriptionStore(registry.pool)
+                await app.state.subscriptions.create_schema()
+                async with _running_notifier(settings, app.state.subscriptions, store):
+                    yield
         finally:
             await store.close()
 
@@ -136,6 +169,7 @@ def create_app(
         devices_routes.router,
         commands_routes.router,
         opendata_routes.router,
+        subscription_routes.router,
         *routers,
     ):
         app.include_router(router)

@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
 from knowledge import aggregate_queries, entity_writes, queries, rollups
 from knowledge.bulk import CopyTransfer, InsertTransfer, Transfer
+from knowledge.change_feed import MERGE_STATE_RECORDING_CHANGES
 from knowledge.filters import EntityQuery
 from knowledge.retention import RetentionPolicy, RetentionReport, apply_retention
 from knowledge.schema import Partitioning, create_schema, days_covering, ensure_day_partitions
@@ -39,17 +40,6 @@ CREATE TEMP TABLE IF NOT EXISTS ciudad_staging (
 """
 # Strictly newer only: at an equal time the first value stays, as it does in the history
 # (observations keep the first reading of a series at a time).
-_MERGE_STATE = """
-INSERT INTO ciudad_attr_state AS s
-    (tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code)
-SELECT DISTINCT ON (tenant, entity_id, attr)
-    tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code
-FROM ciudad_staging ORDER BY tenant, entity_id, attr, observed_at DESC
-ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET
-    observed_at = excluded.observed_at, num = excluded.num, txt = excluded.txt,
-    value_type = excluded.value_type, unit_code = excluded.unit_code
-WHERE excluded.observed_at > s.observed_at
-"""
 _UPSERT_ENTITY = """
 INSERT INTO ciudad_entities AS e (tenant, entity_id, entity_type, static)
 VALUES (%s, %s, %s, %s::jsonb)
@@ -271,7 +261,7 @@ class PostgresStore:
                 cur, "ciudad_staging", _STAGING_COLUMNS, map(_staging_row, readings)
             )
             await rollups.store_observations(cur, self._transfer)
-            await cur.execute(_MERGE_STATE)
+            await cur.execute(MERGE_STATE_RECORDING_CHANGES)
 
     async def _insert_dead_letters(
         self, conn: AsyncConnection[Any], letters: tuple[DeadLetter, ...]

@@ -15,6 +15,7 @@ from enum import StrEnum
 import psycopg
 from psycopg import AsyncConnection, sql
 
+from knowledge.change_feed import CHANGE_FEED_DDL
 from knowledge.rollups import ROLLUP_DDL
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ async def create_schema(conn: AsyncConnection) -> Partitioning:
         await conn.execute("SELECT pg_advisory_xact_lock(178104)")
         await conn.execute(COMMON_DDL)
         await conn.execute(ROLLUP_DDL)
+        await conn.execute(CHANGE_FEED_DDL)
         if partitioning is Partitioning.NATIVE:
             await conn.execute(NATIVE_DDL)
         else:

@@ -96,6 +96,18 @@ class Settings(BaseSettings):
         "keys",
         description="keys: every request needs an API key; off: open (loopback address only).",
     )
+    notifier_enabled: bool = Field(
+        True, description="Run the subscription notifier in this API process (one leads)."
+    )
+    notification_timeout_s: float = Field(
+        5.0, gt=0, le=120, description="How long an endpoint may take to accept a notification."
+    )
+    notification_max_backoff_s: float = Field(
+        300.0, ge=1, description="Longest wait between two attempts of a failing notification."
+    )
+    notification_max_pending: int = Field(
+        10_000, ge=1, description="Queued notifications per subscription before the oldest go."
+    )
     default_tenant: str = Field(
         "default", description="Tenant used when a request has no NGSILD-Tenant header."
     )

@@ -1,0 +1,125 @@
+"""The change feed: attribute values that became an entity's current state, in commit order.
+
+Every batch that moves an attribute's current state forward also writes one
+row per changed entity to ``ciudad_changes``, in the same transaction, when
+someone watches that tenant and entity type (``ciudad_change_watch``; the
+subscriptions keep it up to date). A replayed or late reading does not move
+the state, so it adds nothing. A consumer takes rows with ``take_changes``
+inside its own transaction, together with whatever it derives from them:
+deleting visible rows under READ COMMITTED never skips a row that commits
+later, which a sequence-number cursor could.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+
+CHANGE_FEED_DDL = """
+CREATE TABLE IF NOT EXISTS ciudad_changes (
+    seq         bigserial   PRIMARY KEY,
+    tenant      text        NOT NULL,
+    entity_id   text        NOT NULL,
+    entity_type text        NOT NULL,
+    attrs       jsonb       NOT NULL,
+    changed_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS ciudad_change_watch (
+    tenant      text NOT NULL,
+    entity_type text NOT NULL,
+    PRIMARY KEY (tenant, entity_type)
+);
+"""
+ANY_TYPE = "*"
+
+# The state merge, recording what it changed. ``ciudad_staging`` holds the batch.
+MERGE_STATE_RECORDING_CHANGES = f"""
+WITH changed AS (
+    INSERT INTO ciudad_attr_state AS s
+        (tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code)
+    SELECT DISTINCT ON (tenant, entity_id, attr)
+        tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code
+    FROM ciudad_staging ORDER BY tenant, entity_id, attr, observed_at DESC
+    ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET
+        observed_at = excluded.observed_at, num = excluded.num, txt = excluded.txt,
+        value_type = excluded.value_type, unit_code = excluded.unit_code
+    WHERE excluded.observed_at > s.observed_at
+    RETURNING tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code
+)
+INSERT INTO ciudad_changes (tenant, entity_id, entity_type, attrs)
+SELECT c.tenant, c.entity_id, e.entity_type, jsonb_object_agg(c.attr, jsonb_build_object(
+    'value', coalesce(to_jsonb(c.num), to_jsonb(c.txt)), 'observedAt', c.observed_at,
+    'unitCode', c.unit_code, 'valueType', c.value_type))
+FROM changed c JOIN ciudad_entities e USING (tenant, entity_id)
+WHERE EXISTS (SELECT 1 FROM ciudad_change_watch w WHERE w.tenant = c.tenant
+              AND w.entity_type IN ('{ANY_TYPE}', e.entity_type))
+GROUP BY c.tenant, c.entity_id, e.entity_type
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedValue:
+    value: float | str
+    observed_at: datetime
+    unit_code: str | None
+    value_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The attributes of one entity that one transaction moved forward."""
+
+    seq: int
+    tenant: str
+    entity_id: str
+    entity_type: str
+    attrs: Mapping[str, ChangedValue]
+    changed_at: datetime
+
+
+def _values(attrs: Mapping[str, Any]) -> dict[str, ChangedValue]:
+    return {
+        name: ChangedValue(
+            v["value"],
+            datetime.fromisoformat(v["observedAt"]),
+            v["unitCode"],
+            v["valueType"],
+        )
+        for name, v in attrs.items()
+    }
+
+
+async def take_changes(conn: AsyncConnection[Any], limit: int) -> list[Change]:
+    """Removes and returns the oldest committed changes (at most ``limit``), in order.
+
+    Run it in the transaction that stores what the changes lead to: a rollback
+    puts them back.
+    """
+    cur = await conn.execute(
+        "DELETE FROM ciudad_changes WHERE seq IN (SELECT seq FROM ciudad_changes ORDER BY seq "
+        "LIMIT %s FOR UPDATE SKIP LOCKED) "
+        "RETURNING seq, tenant, entity_id, entity_type, attrs, changed_at",
+        (limit,),
+    )
+    rows = sorted(await cur.fetchall(), key=lambda row: row[0])
+    return [
+        Change(seq, tenant, entity_id, entity_type, _values(attrs), changed_at)
+        for seq, tenant, entity_id, entity_type, attrs, changed_at in rows
+    ]
+
+
+async def set_watches(conn: AsyncConnection[Any], tenant: str, entity_types: Iterable[str]) -> None:
+    """Record changes of exactly these types of ``tenant`` from now on (ANY_TYPE: all)."""
+    async with conn.transaction():
+        await conn.execute("DELETE FROM ciudad_change_watch WHERE tenant = %s", (tenant,))
+        types = sorted(set(entity_types))
+        if types:
+            await conn.execute(
+                "INSERT INTO ciudad_change_watch (tenant, entity_type) "
+                "SELECT %s, unnest(%s::text[])",
+                (tenant, types),
+            )
