@@ -25,8 +25,12 @@ from interoperability import (
 )
 from interoperability.access import ForbiddenError, UnauthorizedError
 from interoperability.api_keys import ApiKeyStore
+from interoperability.context_resolver import ContextResolver
 from interoperability.deps import BadRequestError
+from interoperability.jsonld import platform_context
+from interoperability.jsonld_middleware import JsonLdMiddleware
 from interoperability.ngsild import problem
+from interoperability.notification_content import SubscriberTerms
 from interoperability.notifier import Notifier, NotifierOptions
 from interoperability.notify_transport import NotificationSender
 from interoperability.subscription_store import SubscriptionStore
@@ -56,7 +60,10 @@ async def _open_registry(settings: Settings) -> AsyncIterator[DeviceRegistry]:
 
 @asynccontextmanager
 async def _running_notifier(
-    settings: Settings, subscriptions: SubscriptionStore, store: KnowledgeStore
+    settings: Settings,
+    subscriptions: SubscriptionStore,
+    store: KnowledgeStore,
+    contexts: SubscriberTerms,
 ) -> AsyncIterator[None]:
     if not settings.notifier_enabled:
         yield
@@ -67,7 +74,7 @@ async def _running_notifier(
         max_backoff_s=settings.notification_max_backoff_s,
         max_pending=settings.notification_max_pending,
     )
-    notifier = Notifier(subscriptions, store, sender, options)
+    notifier = Notifier(subscriptions, store, sender, options, contexts)
     task = asyncio.create_task(notifier.run(await resolve_dsn(settings)))
     try:
         yield
@@ -132,6 +139,8 @@ def create_app(
 ) -> FastAPI:
     """The API over the knowledge layer; ``routers`` adds the smart services' endpoints."""
     opener = open_store_fn or _open_postgres
+    resolver = ContextResolver(settings.jsonld_context_timeout_s)
+    platform = platform_context()
     registry_opener = open_registry_fn or _open_registry
 
     @asynccontextmanager
@@ -147,10 +156,12 @@ def create_app(
                 await app.state.api_keys.create_schema()
                 app.state.subscriptions = SubscriptionStore(registry.pool)
                 await app.state.subscriptions.create_schema()
-                async with _running_notifier(settings, app.state.subscriptions, store):
+                terms = SubscriberTerms(resolver, platform)
+                async with _running_notifier(settings, app.state.subscriptions, store, terms):
                     yield
         finally:
             await store.close()
+            await resolver.close()
 
     app = FastAPI(
         title="ciudad interoperability API",
@@ -159,6 +170,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(JsonLdMiddleware, resolver=resolver, platform=platform)
     _install_error_handlers(app)
     for router in (
         entities_routes.router,

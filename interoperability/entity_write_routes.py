@@ -109,7 +109,9 @@ async def append_attributes(
     return Response(status_code=204)
 
 
-@router.patch("/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Update one attribute")
+@router.patch(
+    "/entities/{entity_id}/attrs/{attr:path}", status_code=204, summary="Update one attribute"
+)
 async def update_attribute(
     entity_id: EntityIdPath, attr: AttrPath, body: Fragment, store: StoreDep, tenant: TenantDep
 ) -> Response:
@@ -121,7 +123,7 @@ async def update_attribute(
 
 
 @router.delete(
-    "/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Delete one attribute"
+    "/entities/{entity_id}/attrs/{attr:path}", status_code=204, summary="Delete one attribute"
 )
 async def delete_attribute(
     entity_id: EntityIdPath, attr: AttrPath, store: StoreDep, tenant: TenantDep

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
+from interoperability.context_resolver import ContextResolver, ContextUnavailableError
+from interoperability.jsonld import Context, ContextError, TermMapper
 from interoperability.ngsild import render_entity
 from interoperability.subscriptions import Subscription
 from knowledge import EntityState, KnowledgeStore
@@ -12,6 +16,7 @@ from knowledge.filters import EntityQuery
 from support.times import iso_utc
 
 MAX_PERIODIC_ENTITIES = 1000
+log = logging.getLogger(__name__)
 
 
 def _values(document: dict[str, Any]) -> dict[str, float | str]:
@@ -72,3 +77,35 @@ async def periodic_documents(store: KnowledgeStore, sub: Subscription) -> list[d
         for state in states
         if sub.selects(state.entity_id, state.entity_type)
     ]
+
+
+class SubscriberTerms:
+    """Renames notified entities into the terms of the subscriber's @context."""
+
+    def __init__(self, resolver: ContextResolver, platform: Context) -> None:
+        self._resolver = resolver
+        self._platform = platform
+
+    async def compact(
+        self, sub: Subscription, documents: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        spec = sub.body.context
+        if spec is None:
+            return documents
+        try:
+            user = (await self._resolver.resolve(spec)).under_core()
+        except (ContextUnavailableError, ContextError) as exc:
+            log.warning(
+                "subscriber context unavailable: notifying with ciudad's names",
+                extra={"subscription": sub.id, "reason": str(exc)},
+            )
+            return documents
+        mapper = TermMapper.build(user, self._platform)
+        return [_renamed(d, mapper.to_client) for d in documents]
+
+
+def _renamed(document: dict[str, Any], rename: Callable[[str], str]) -> dict[str, Any]:
+    keep = ("id", "type")
+    out = {k if k in keep else rename(k): v for k, v in document.items()}
+    out["type"] = rename(document["type"])
+    return out

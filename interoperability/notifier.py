@@ -23,7 +23,12 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from interoperability import notification_queue as queue
-from interoperability.notification_content import entity_document, periodic_documents
+from interoperability.ngsild import CORE_CONTEXT
+from interoperability.notification_content import (
+    SubscriberTerms,
+    entity_document,
+    periodic_documents,
+)
 from interoperability.notify_transport import DeliveryError, NotificationSender
 from interoperability.subscription_store import (
     PendingNotification,
@@ -63,11 +68,13 @@ class Notifier:
         store: KnowledgeStore,
         sender: NotificationSender,
         options: NotifierOptions,
+        contexts: SubscriberTerms,
     ) -> None:
         self._subscriptions = subscriptions
         self._store = store
         self._sender = sender
         self._options = options
+        self._contexts = contexts
 
     async def run(self, dsn: str) -> None:
         """Waits to lead (one notifier per database), then works until cancelled."""
@@ -101,8 +108,9 @@ class Notifier:
                 return 0
             per_subscription = await self._documents(changes, live)
             subs = {(s.tenant, s.id): s for s in live}
-            for key, documents in per_subscription.items():
+            for key, stored_names in per_subscription.items():
                 sub = subs[key]
+                documents = await self._contexts.compact(sub, stored_names)
                 due_at = await _due_at(conn, sub, now)
                 await queue.enqueue(
                     conn, sub.tenant, sub.id, documents, due_at, self._options.max_pending
@@ -147,7 +155,9 @@ class Notifier:
             last = entry.status.last_periodic
             if last is not None and last + timedelta(seconds=interval) > now:
                 continue
-            documents = await periodic_documents(self._store, sub)
+            documents = await self._contexts.compact(
+                sub, await periodic_documents(self._store, sub)
+            )
             async with self._subscriptions.pool.connection() as conn, conn.transaction():
                 if documents:
                     await queue.enqueue(
@@ -212,6 +222,8 @@ def _notification(sub: Subscription, data: list[dict[str, Any]], now: datetime) 
         "notifiedAt": iso_utc(now),
         "data": data,
     }
+    if sub.body.notification.endpoint.accept == "application/ld+json":
+        body["@context"] = sub.body.context or CORE_CONTEXT
     return body
 
 

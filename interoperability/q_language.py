@@ -9,7 +9,8 @@ Attribute paths (``a.b``, ``a[b]``) are not supported and are refused.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from interoperability.deps import BadRequestError
 from knowledge.filters import Comparison, Filter, Logical, Operator, Scalar, ValueRange
@@ -25,6 +26,7 @@ MAX_LENGTH = 2000
 class _Parser:
     text: str
     at: int = 0
+    attribute_spans: list[tuple[int, int]] = field(default_factory=list)
 
     def fail(self, what: str) -> BadRequestError:
         return BadRequestError(f"q: {what} at position {self.at} of {self.text[:100]!r}")
@@ -65,6 +67,7 @@ class _Parser:
         match = _ATTR.match(self.text, self.at)
         if not match:
             raise self.fail("expected an attribute name")
+        self.attribute_spans.append(match.span())
         self.at = match.end()
         attr = match.group()
         op = next((o for o in _OPERATORS if self.peek(o)), None)
@@ -118,3 +121,18 @@ def parse_q(text: str) -> Filter:
     if not text or len(text) > MAX_LENGTH:
         raise BadRequestError(f"q must be 1-{MAX_LENGTH} characters")
     return _Parser(text).parse()
+
+
+def rename_attributes(text: str, rename: Callable[[str], str]) -> str:
+    """``q`` with every attribute name passed through ``rename`` (for JSON-LD terms); a
+    malformed ``q`` comes back unchanged for the query to refuse."""
+    parser = _Parser(text)
+    try:
+        parser.parse()
+    except BadRequestError:
+        return text
+    out, last = [], 0
+    for start, end in parser.attribute_spans:
+        out += [text[last:start], rename(text[start:end])]
+        last = end
+    return "".join([*out, text[last:]])

@@ -70,7 +70,9 @@ async def delete_temporal_entity(
 
 
 @router.delete(
-    "/entities/{entity_id}/attrs/{attr}", status_code=204, summary="Delete an attribute's history"
+    "/entities/{entity_id}/attrs/{attr:path}",
+    status_code=204,
+    summary="Delete an attribute's history",
 )
 async def delete_attribute_history(
     entity_id: EntityIdPath, attr: AttrPath, store: StoreDep, tenant: TenantDep

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
         "keys",
         description="keys: every request needs an API key; off: open (loopback address only).",
     )
+    jsonld_context_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="How long fetching a user @context may take (once each)."
+    )
     notifier_enabled: bool = Field(
         True, description="Run the subscription notifier in this API process (one leads)."
     )

@@ -1,0 +1,96 @@
+"""@context resolution: built-in contexts answered locally, others fetched once and cached."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from interoperability.jsonld import Context, ContextError, bundled, parse_local_context
+from support.errors import CiudadError
+
+MAX_DEPTH = 4
+
+
+class ContextUnavailableError(CiudadError):
+    """A linked context could not be fetched (NGSI-LD LdContextNotAvailable, 503)."""
+
+
+class ContextResolver:
+    """Resolves a request's @context (URL, object or list of them) to term definitions.
+
+    Remote documents are fetched over HTTP(S) once per process (at most
+    ``max_bytes`` each, within ``timeout_s``) and kept, least recently used
+    first out, up to ``max_entries``.
+    """
+
+    def __init__(self, timeout_s: float = 5.0, max_bytes: int = 1 << 20, max_entries: int = 256):
+        self._http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=True)
+        self._max_bytes = max_bytes
+        self._max_entries = max_entries
+        self._cache: OrderedDict[str, Context] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.fetches = 0
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def resolve(self, spec: Any, depth: int = 0) -> Context:
+        """The merged definitions of ``spec`` (later entries override earlier ones)."""
+        if depth > MAX_DEPTH:
+            raise ContextError("@context nests too deeply")
+        items = spec if isinstance(spec, list) else [spec]
+        merged = Context()
+        for item in items:
+            if isinstance(item, str):
+                merged = merged.merged(await self._remote(item, depth))
+            elif isinstance(item, dict):
+                merged = merged.merged(parse_local_context(item))
+            elif item is not None:
+                raise ContextError("a context must be a JSON object, a URL or a list of them")
+        return merged
+
+    async def _remote(self, url: str, depth: int) -> Context:
+        known = bundled(url)
+        if known is not None:
+            return known
+        if url in self._cache:
+            self._cache.move_to_end(url)
+            return self._cache[url]
+        async with self._locks.setdefault(url, asyncio.Lock()):
+            if url not in self._cache:
+                document = await self._fetch(url)
+                self._cache[url] = await self.resolve(document.get("@context"), depth + 1)
+                while len(self._cache) > self._max_entries:
+                    self._cache.popitem(last=False)
+        self._locks.pop(url, None)
+        return self._cache[url]
+
+    async def _fetch(self, url: str) -> dict[str, Any]:
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ContextError(f"context {url!r:.100} is not an http(s) URL")
+        self.fetches += 1
+        try:
+            async with self._http.stream(
+                "GET", url, headers={"Accept": "application/ld+json, application/json"}
+            ) as answer:
+                if not answer.is_success:
+                    raise ContextUnavailableError(f"{url:.200}: HTTP {answer.status_code}")
+                body = bytearray()
+                async for chunk in answer.aiter_bytes():
+                    body += chunk
+                    if len(body) > self._max_bytes:
+                        raise ContextError(f"context {url:.200} is over {self._max_bytes} bytes")
+        except httpx.HTTPError as exc:
+            raise ContextUnavailableError(f"{url:.200}: {type(exc).__name__}") from None
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise ContextError(f"context {url:.200} is not JSON") from None
+        if not isinstance(document, dict) or "@context" not in document:
+            raise ContextError(f"context {url:.200} has no @context member")
+        return document

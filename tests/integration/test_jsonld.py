@@ -1,0 +1,237 @@
+"""User @contexts over the running API: expansion in, compaction out, fetched once."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from interoperability import create_app
+from knowledge import PostgresStore
+from support import Settings
+from support.net import LOOPBACK, free_port
+from tests.integration.notify_receiver import receiving
+from tests.integration.test_gateway import wait_until
+
+pytestmark = pytest.mark.integration
+SDM = "https://smartdatamodels.org/dataModel.Environment/"
+USER_CONTEXT = {
+    "@context": {
+        "ex": "http://example.org/",
+        "Ruido": SDM + "NoiseLevelObserved",
+        "ruido": {"@id": SDM + "LAeq"},
+        "humedad": "ex:humidity",
+    }
+}
+SDM_URL = "https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/context.jsonld"
+LEON = {"NGSILD-Tenant": "leon"}
+ENTITY_ID = "urn:ngsi-ld:NoiseLevelObserved:leon:ctx1"
+
+
+class ContextServer:
+    def __init__(self) -> None:
+        self.fetches = 0
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}/ctx.jsonld"
+
+
+@pytest.fixture
+def context_server() -> Iterator[ContextServer]:
+    served = ContextServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.fetches += 1
+            body = json.dumps(USER_CONTEXT).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/ld+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((LOOPBACK, served.port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield served
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+async def http(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(database_url=database_url, api_auth="off")  # type: ignore[arg-type]
+    app = create_app(settings, open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        yield client
+
+
+def link(url: str) -> dict[str, str]:
+    return LEON | {
+        "Link": f'<{url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+    }
+
+
+async def test_terms_of_a_linked_context_map_to_the_stored_names(
+    http: httpx.AsyncClient, context_server: ContextServer
+) -> None:
+    mine = link(context_server.url)
+    created = await http.post(
+        "/ngsi-ld/v1/entities",
+        headers=mine,
+        json={
+            "id": ENTITY_ID,
+            "type": "Ruido",
+            "ruido": {"type": "Property", "value": 61.0, "observedAt": "2026-11-22T08:00:00Z"},
+            "humedad": {"type": "Property", "value": 40.0, "observedAt": "2026-11-22T08:00:00Z"},
+        },
+    )
+    assert created.status_code == 201, created.text
+    # Without a context the platform's own (Smart Data Models) names answer.
+    plain = (await http.get(f"/ngsi-ld/v1/entities/{ENTITY_ID}", headers=LEON)).json()
+    assert plain["type"] == "NoiseLevelObserved"
+    assert plain["LAeq"]["value"] == 61.0
+    assert plain["http://example.org/humidity"]["value"] == 40.0
+    # With it, the client's names come back, and the Link names its context.
+    answer = await http.get(f"/ngsi-ld/v1/entities/{ENTITY_ID}", headers=mine)
+    assert answer.json()["type"] == "Ruido"
+    assert set(answer.json()) == {"id", "type", "ruido", "humedad"}
+    assert context_server.url in answer.headers["link"]
+    queried = await http.get(
+        "/ngsi-ld/v1/entities",
+        headers=mine,
+        params={"type": "Ruido", "q": "ruido>60", "attrs": "ruido"},
+    )
+    assert [set(e) for e in queried.json()] == [{"id", "type", "ruido"}]
+    none = await http.get(
+        "/ngsi-ld/v1/entities", headers=mine, params={"type": "Ruido", "q": "ruido>70"}
+    )
+    assert none.json() == []
+    history = await http.get(f"/ngsi-ld/v1/temporal/entities/{ENTITY_ID}", headers=mine)
+    assert [i["value"] for i in history.json()["ruido"]] == [61.0]
+    removed = await http.delete(f"/ngsi-ld/v1/entities/{ENTITY_ID}/attrs/humedad", headers=mine)
+    assert removed.status_code == 204
+    left = (await http.get(f"/ngsi-ld/v1/entities/{ENTITY_ID}", headers=LEON)).json()
+    assert "http://example.org/humidity" not in left
+    assert context_server.fetches == 1  # fetched once, then cached
+
+
+async def test_ld_json_bodies_carry_their_context_and_get_it_back(
+    http: httpx.AsyncClient,
+) -> None:
+    inline = USER_CONTEXT["@context"]
+    created = await http.post(
+        "/ngsi-ld/v1/entities",
+        headers=LEON | {"Content-Type": "application/ld+json"},
+        content=json.dumps(
+            {
+                "id": ENTITY_ID,
+                "type": "Ruido",
+                "@context": inline,
+                "ruido": {"type": "Property", "value": 55.0},
+            }
+        ),
+    )
+    assert created.status_code == 201, created.text
+    plain = (await http.get(f"/ngsi-ld/v1/entities/{ENTITY_ID}", headers=LEON)).json()
+    assert plain["LAeq"]["value"] == 55.0
+    as_ld = await http.get(
+        f"/ngsi-ld/v1/entities/{ENTITY_ID}",
+        headers=link(SDM_URL) | {"Accept": "application/ld+json"},
+    )
+    assert as_ld.headers["content-type"].startswith("application/ld+json")
+    assert as_ld.json()["@context"] == SDM_URL  # a built-in context: never fetched
+    assert as_ld.json()["LAeq"]["value"] == 55.0
+    missing = await http.post(
+        "/ngsi-ld/v1/entities",
+        headers=LEON | {"Content-Type": "application/ld+json"},
+        content=json.dumps({"id": "urn:x:1", "type": "T"}),
+    )
+    assert missing.status_code == 400
+    assert "@context" in missing.json()["detail"]
+
+
+async def test_an_unreachable_context_is_a_503_and_core_needs_no_fetch(
+    http: httpx.AsyncClient,
+) -> None:
+    gone = await http.get(
+        "/ngsi-ld/v1/entities",
+        params={"type": "T"},
+        headers=link(f"http://{LOOPBACK}:{free_port()}/nothing.jsonld"),
+    )
+    assert gone.status_code == 503
+    assert gone.json()["type"].endswith("/LdContextNotAvailable")
+    core = await http.get(
+        "/ngsi-ld/v1/entities",
+        params={"type": "T"},
+        headers=link("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"),
+    )
+    assert core.status_code == 200
+
+
+async def test_subscriptions_store_the_platform_names_of_linked_terms(
+    http: httpx.AsyncClient, context_server: ContextServer
+) -> None:
+    created = await http.post(
+        "/ngsi-ld/v1/subscriptions",
+        headers=link(context_server.url),
+        json={
+            "entities": [{"type": "Ruido"}],
+            "watchedAttributes": ["ruido"],
+            "q": "ruido>70",
+            "notification": {"attributes": ["ruido"], "endpoint": {"uri": "http://127.0.0.1:9/n"}},
+        },
+    )
+    assert created.status_code == 201, created.text
+    listed = (await http.get("/ngsi-ld/v1/subscriptions", headers=LEON)).json()
+    assert listed[0]["entities"] == [{"type": "NoiseLevelObserved"}]
+    assert (listed[0]["watchedAttributes"], listed[0]["q"]) == (["LAeq"], "LAeq>70")
+    assert listed[0]["notification"]["attributes"] == ["LAeq"]
+    mine = (await http.get("/ngsi-ld/v1/subscriptions", headers=link(context_server.url))).json()
+    assert (mine[0]["watchedAttributes"], mine[0]["q"]) == (["ruido"], "ruido>70")
+
+
+async def test_notifications_speak_the_subscribers_context(
+    http: httpx.AsyncClient, context_server: ContextServer
+) -> None:
+    with receiving() as receiver:
+        created = await http.post(
+            "/ngsi-ld/v1/subscriptions",
+            headers=link(context_server.url),
+            json={
+                "entities": [{"type": "Ruido"}],
+                "notification": {
+                    "endpoint": {"uri": receiver.uri, "accept": "application/ld+json"}
+                },
+            },
+        )
+        assert created.status_code == 201, created.text
+        await http.post(
+            "/ngsi-ld/v1/entities",
+            headers=LEON,
+            json={
+                "id": ENTITY_ID,
+                "type": "NoiseLevelObserved",
+                "LAeq": {"type": "Property", "value": 72.0},
+            },
+        )
+
+        async def notified() -> bool:
+            return bool(receiver.entities())
+
+        await wait_until(notified)
+    assert receiver.entities()[0]["type"] == "Ruido"
+    assert receiver.entities()[0]["ruido"]["value"] == 72.0
+    assert receiver.notifications[0]["@context"] == context_server.url
