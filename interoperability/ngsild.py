@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from knowledge import AttributeHistory, AttributeState, EntityState
-from support.times import iso_utc
+from support.times import from_epoch_us, iso_utc, to_epoch_us
 
 CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
 LINK_HEADER = (
     f'<{CORE_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
 )
 ERROR_TYPE_BASE = "https://uri.etsi.org/ngsi-ld/errors/"
+INSTANCE_PREFIX = "urn:ngsi-ld:Instance:"
 # NGSI-LD names no error type for refused credentials: ours live under this base.
 CIUDAD_ERROR_BASE = "urn:ciudad:errors:"
 _CIUDAD_ERRORS = frozenset({"Unauthorized", "Forbidden"})
@@ -57,11 +58,25 @@ def render_temporal(
             _property(
                 value, "Number" if isinstance(value, float) else "Text", at, history.unit_code
             )
+            | {"instanceId": instance_id(at)}
             for at, value in zip(history.times, history.values, strict=True)
         ]
     if with_context:
         doc["@context"] = CORE_CONTEXT
     return doc
+
+
+def instance_id(observed_at: datetime) -> str:
+    """An attribute instance is its observation time (one value per attribute and time)."""
+    return f"{INSTANCE_PREFIX}{to_epoch_us(observed_at)}"
+
+
+def instance_time(identifier: str) -> datetime | None:
+    """The observation time an instance id names, or None for anything else."""
+    digits = identifier.removeprefix(INSTANCE_PREFIX)
+    if digits == identifier or not digits.isdigit() or len(digits) > 17:
+        return None
+    return from_epoch_us(int(digits))
 
 
 def problem(error_type: str, title: str, detail: str) -> Mapping[str, str]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Path, Response
 
 from acquisition import EntityRecord
 from interoperability.access import TenantDep
@@ -18,6 +18,7 @@ from interoperability.deps import (
     check_name,
 )
 from interoperability.entity_body import parse_temporal_attributes
+from interoperability.ngsild import instance_time
 from support import NotFoundError
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
@@ -66,6 +67,27 @@ async def delete_temporal_entity(
     entity_id: EntityIdPath, store: StoreDep, tenant: TenantDep
 ) -> Response:
     await store.delete_entity(tenant, entity_id)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/entities/{entity_id}/attrs/{attr}/{instance}",
+    status_code=204,
+    summary="Delete one instance of an attribute",
+)
+async def delete_attribute_instance(
+    entity_id: EntityIdPath,
+    attr: AttrPath,
+    instance: Annotated[str, Path(description="instanceId from the temporal representation")],
+    store: StoreDep,
+    tenant: TenantDep,
+) -> Response:
+    """Roll-ups of the instance's day are recomputed; if it was the attribute's latest
+    value, the one before becomes current."""
+    observed_at = instance_time(instance)
+    if observed_at is None:
+        raise NotFoundError(f"no instance {instance!r:.80}")
+    await store.delete_instance(tenant, entity_id, attr, observed_at)
     return Response(status_code=204)
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
 
+from knowledge import rollups
+from knowledge.bulk import Transfer
 from support import AlreadyExistsError, NotFoundError
 
 Conn = AsyncConnection[Any]
@@ -114,3 +117,45 @@ async def clear_attributes(conn: Conn, tenant: str, entity_id: str) -> None:
     await conn.execute(
         "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s", (tenant, entity_id)
     )
+
+
+_RESTORE_STATE = """
+WITH gone AS (
+    DELETE FROM ciudad_attr_state
+    WHERE tenant = %(t)s AND entity_id = %(e)s AND attr = %(a)s AND observed_at = %(at)s
+    RETURNING value_type, unit_code
+)
+INSERT INTO ciudad_attr_state (tenant, entity_id, attr, observed_at, num, txt, value_type,
+                               unit_code)
+SELECT o.tenant, o.entity_id, o.attr, o.observed_at, o.num, o.txt, g.value_type, g.unit_code
+FROM gone g, LATERAL (
+    SELECT * FROM ciudad_observations
+    WHERE tenant = %(t)s AND entity_id = %(e)s AND attr = %(a)s
+    ORDER BY observed_at DESC LIMIT 1
+) o
+"""
+
+
+async def delete_instance(
+    conn: Conn, transfer: Transfer, tenant: str, entity_id: str, attr: str, at: datetime
+) -> None:
+    """One observation; its day's roll-ups are rebuilt and, if it was the attribute's
+    current value, the previous observation becomes current."""
+    key = {"t": tenant, "e": entity_id, "a": attr, "at": at}
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(
+            "DELETE FROM ciudad_observations WHERE tenant = %(t)s AND entity_id = %(e)s "
+            "AND attr = %(a)s AND observed_at = %(at)s RETURNING num",
+            key,
+        )
+        if await cur.fetchone() is None:
+            raise NotFoundError(f"no instance of {attr} at {at.isoformat()} in {entity_id}")
+        await cur.execute(_RESTORE_STATE, key)
+        await cur.execute(
+            "SELECT series_id, date_trunc('day', %(at)s::timestamptz, 'UTC') FROM ciudad_series "
+            "WHERE tenant = %(t)s AND entity_id = %(e)s AND attr = %(a)s",
+            key,
+        )
+        series = await cur.fetchone()
+        if series is not None:
+            await rollups.rebuild_day(cur, transfer, series[0], series[1])

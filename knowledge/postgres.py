@@ -225,6 +225,15 @@ class PostgresStore:
         async with self.connection() as conn:
             await entity_writes.delete_entity(conn, tenant, entity_id)
 
+    async def delete_instance(
+        self, tenant: str, entity_id: str, attr: str, observed_at: datetime
+    ) -> None:
+        """One observation of an attribute (NotFoundError if there is none at that time)."""
+        async with self.connection() as conn:
+            await entity_writes.delete_instance(
+                conn, self._transfer, tenant, entity_id, attr, observed_at
+            )
+
     async def delete_attribute(
         self, tenant: str, entity_id: str, attr: str, with_history: bool = False
     ) -> None:

@@ -224,6 +224,11 @@ async def store_observations(cur: AsyncCursor[Any], transfer: Transfer) -> int:
     """
     await cur.execute(ENSURE_SERIES)
     await cur.execute(INSERT_OBSERVATIONS)
+    return await merge_new_readings(cur, transfer)
+
+
+async def merge_new_readings(cur: AsyncCursor[Any], transfer: Transfer) -> int:
+    """Summarises ``ciudad_new_readings`` into the roll-ups; returns how many there were."""
     new = await fetch_columns(cur, sql.SQL("FROM ciudad_new_readings"), _NEW_READINGS)
     count = int(new["series_id"].size)
     if count == 0:
@@ -238,3 +243,26 @@ async def store_observations(cur: AsyncCursor[Any], transfer: Transfer) -> int:
     await cur.execute(MERGE_ROLLUPS)
     await cur.execute(MERGE_HISTOGRAMS)
     return count
+
+
+async def rebuild_day(cur: AsyncCursor[Any], transfer: Transfer, series_id: int, day: Any) -> None:
+    """The roll-ups of one series over one UTC day, recomputed from its raw rows (after a
+    deletion: extremes cannot be subtracted)."""
+    bounds = {"s": series_id, "day": day}
+    for table in ("ciudad_rollups", "ciudad_rollup_hist"):
+        await cur.execute(
+            sql.SQL(
+                "DELETE FROM {} WHERE series_id = %(s)s AND bucket >= %(day)s "
+                "AND bucket < %(day)s + interval '1 day'"
+            ).format(sql.Identifier(table)),
+            bounds,
+        )
+    await cur.execute(
+        "INSERT INTO ciudad_new_readings (series_id, observed_at, num, energetic) "
+        "SELECT s.series_id, o.observed_at, o.num, s.energetic "
+        "FROM ciudad_series s JOIN ciudad_observations o USING (tenant, entity_id, attr) "
+        "WHERE s.series_id = %(s)s AND o.num IS NOT NULL AND o.observed_at >= %(day)s "
+        "AND o.observed_at < %(day)s + interval '1 day'",
+        bounds,
+    )
+    await merge_new_readings(cur, transfer)

@@ -93,6 +93,10 @@ class KnowledgeStore(Protocol):
 
     async def delete_entity(self, tenant: str, entity_id: str) -> None: ...
 
+    async def delete_instance(
+        self, tenant: str, entity_id: str, attr: str, observed_at: datetime
+    ) -> None: ...
+
     async def delete_attribute(
         self, tenant: str, entity_id: str, attr: str, with_history: bool = False
     ) -> None: ...

@@ -142,6 +142,21 @@ async def test_replayed_batches_do_not_change_the_rollups(store: PostgresStore) 
     _assert_same(_actual(result, 900), _expected(_unique(readings), 900))
 
 
+@pytest.mark.parametrize("period_s", [60, 900, 3600, 86_400])
+async def test_deleted_instances_leave_the_rollups_equal_to_the_remaining_data(
+    store: PostgresStore, period_s: int
+) -> None:
+    readings = _readings(4, 300)
+    await _write(store, readings)
+    kept = _unique(readings)
+    for entity_id, at in sorted(kept)[::7]:  # every seventh observation goes
+        await store.delete_instance("leon", entity_id, "LAeq", at)
+        del kept[(entity_id, at)]
+    result = await store.aggregate("leon", "LAeq", period_s, TimeRange(), "NoiseLevelObserved")
+    assert result.resolution_s == period_s
+    _assert_same(_actual(result, period_s), _expected(kept, period_s))
+
+
 async def test_percentiles_come_from_the_rollup_histograms(store: PostgresStore) -> None:
     readings = _readings(4, 500, hours=1.0)
     await _write(store, readings)

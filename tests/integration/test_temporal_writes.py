@@ -82,3 +82,48 @@ async def test_bad_temporal_bodies_are_400(
 ) -> None:
     response = await client.post("/ngsi-ld/v1/temporal/entities", json=body)
     assert response.status_code == 400, response.text
+
+
+async def test_single_instances_are_deleted_with_their_roll_ups_and_state(
+    client: httpx.AsyncClient,  # noqa: F811
+) -> None:
+    body = {
+        "id": METER,
+        "type": "Streetlight",
+        "powerConsumption": _instances(
+            ("2026-11-21T18:00:00Z", 30.0),
+            ("2026-11-21T18:20:00Z", 90.0),
+            ("2026-11-21T18:40:00Z", 40.0),
+        ),
+    }
+    assert (await client.post("/ngsi-ld/v1/temporal/entities", json=body)).status_code == 201
+
+    async def hourly() -> list[list[object]]:
+        answer = await client.get(
+            URL,
+            params={
+                "options": "aggregatedValues",
+                "aggrMethods": "max,totalCount",
+                "aggrPeriodDuration": "PT1H",
+            },
+        )
+        series = answer.json()["powerConsumption"]
+        return [series["max"][0][0], series["totalCount"][0][0]]
+
+    assert await hourly() == [90.0, 3]
+    history = (await client.get(URL)).json()["powerConsumption"]
+    peak, latest = history[1], history[2]
+    deleted = await client.delete(f"{URL}/attrs/powerConsumption/{peak['instanceId']}")
+    assert deleted.status_code == 204
+    assert await hourly() == [40.0, 2]  # the maximum is recomputed, not kept
+    assert (
+        await client.delete(f"{URL}/attrs/powerConsumption/{latest['instanceId']}")
+    ).status_code == 204
+    current = (await client.get(f"/ngsi-ld/v1/entities/{METER}")).json()["powerConsumption"]
+    assert (current["value"], current["observedAt"]) == (30.0, "2026-11-21T18:00:00Z")
+    again = await client.delete(f"{URL}/attrs/powerConsumption/{peak['instanceId']}")
+    assert again.status_code == 404
+    bogus = await client.delete(f"{URL}/attrs/powerConsumption/urn:ngsi-ld:Instance:x")
+    assert bogus.status_code == 404
+    remaining = (await client.get(URL)).json()["powerConsumption"]
+    assert [i["value"] for i in remaining] == [30.0]
