@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from acquisition.columnar import normalise_columns
@@ -23,6 +25,7 @@ from acquisition.pipeline import MeasurePipeline
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading
 from acquisition.spool import Spool, SpoolFullError
 from support import StoreUnavailableError
+from support.metrics import PlatformMetrics
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +133,7 @@ class Gateway:
         spool: Spool | None = None,
         drain_every_s: float = 1.0,
         commands: ResultRecorder | None = None,
+        metrics: PlatformMetrics | None = None,
     ) -> None:
         self._source = source
         self._pipeline = pipeline
@@ -143,7 +147,9 @@ class Gateway:
         self._lock = asyncio.Lock()  # one writer at a time: keeps replay order
         self._failures = 0
         self._store_retry_at = 0.0
+        self._spool_full = False
         self.stats = GatewayStats()
+        self.metrics = metrics
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tasks:
@@ -172,9 +178,11 @@ class Gateway:
                     try:
                         self._spool.append(batch)
                         self.stats.spooled += 1
+                        self._spool_full = False
                         return
                     except SpoolFullError:
                         self.stats.spool_full += 1
+                        self._spool_full = True
             # Store down and nowhere to put the batch: hold the acks (backpressure).
             await asyncio.sleep(self._backoff.delay(min(self._failures, 10)))
 
@@ -185,9 +193,12 @@ class Gateway:
         """One write attempt, skipped while the store is known down; True if committed."""
         if self._store_resting():
             return False
+        started = time.perf_counter()
         try:
             await self._sink.write_batch(batch)
         except StoreUnavailableError as exc:
+            if self.metrics is not None:
+                self.metrics.write_failures.inc()
             delay = self._backoff.delay(self._failures)
             self._failures += 1
             self.stats.write_retries += 1
@@ -196,6 +207,9 @@ class Gateway:
                 "store unavailable", extra={"error": str(exc), "retry_in_s": round(delay, 2)}
             )
             return False
+        if self.metrics is not None:
+            self.metrics.write_seconds.observe(time.perf_counter() - started)
+            self.metrics.observe_lag(datetime.now(UTC), (r.observed_at for r in batch.readings))
         if self._failures:
             log.info("store is back", extra={"after_failures": self._failures})
         self._failures = 0
@@ -224,12 +238,35 @@ class Gateway:
         self.stats.statuses += sum(1 for m in messages if m.topic.endswith("/status"))
         self.stats.readings += len(batch.readings)
         self.stats.batches += 1
+        if self.metrics is not None:
+            self._export(messages, batch, self.metrics)
         for letter in batch.dead_letters:
             self.stats.dead_letters[letter.reason] += 1
             log.warning(
                 "dead-lettered",
                 extra={"reason": letter.reason, "topic": letter.topic, "detail": letter.detail},
             )
+
+    @staticmethod
+    def _export(messages: Sequence[InboundMessage], batch: Batch, metrics: PlatformMetrics) -> None:
+        metrics.messages.inc(len(messages))
+        metrics.batch_messages.observe(len(messages))
+        for tenant, count in Counter(r.tenant for r in batch.readings).items():
+            metrics.readings.labels(tenant).inc(count)
+        for reason, count in Counter(d.reason for d in batch.dead_letters).items():
+            metrics.dead_letters.labels(reason).inc(count)
+
+    def refresh_gauges(self, connected: bool) -> None:
+        """Point-in-time gauges, set when metrics are scraped."""
+        if self.metrics is None:
+            return
+        self.metrics.mqtt_connected.set(1 if connected else 0)
+        self.metrics.spool_batches.set(len(self._spool) if self._spool is not None else 0)
+        self.metrics.spool_bytes.set(self._spool.bytes if self._spool is not None else 0)
+
+    def spool_full(self) -> bool:
+        """True while the last attempt to spool found no room."""
+        return self._spool_full
 
     async def report_forever(self, every_s: float = 10.0) -> None:
         while True:

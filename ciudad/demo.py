@@ -25,7 +25,7 @@ from ciudad.runners import write_fleet_provisioning
 from knowledge import start_embedded_postgres
 from support import CiudadError, Settings
 from support.mosquitto import MosquittoBroker
-from support.net import LOOPBACK, free_port, port_is_free, wait_for_port
+from support.net import LOOPBACK, free_port, port_is_free
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +61,9 @@ class Child:
 
 
 def _child_env(
-    settings: Settings, dsn: str, mqtt_port: int, api_port: int, provisioning: Path
+    settings: Settings, dsn: str, mqtt_port: int, ports: tuple[int, int], provisioning: Path
 ) -> dict[str, str]:
+    api_port, ops_port = ports
     env = dict(os.environ)
     env.update(
         {
@@ -71,6 +72,7 @@ def _child_env(
             "CIUDAD_MQTT_HOST": LOOPBACK,
             "CIUDAD_MQTT_PORT": str(mqtt_port),
             "CIUDAD_API_PORT": str(api_port),
+            "CIUDAD_GATEWAY_OPS_PORT": str(ops_port),
             "CIUDAD_PROVISIONING_FILE": str(provisioning),
             "CIUDAD_DEFAULT_TENANT": settings.sim_tenant,
             # The demo's API listens on loopback only and is open, so browsers can follow
@@ -79,6 +81,18 @@ def _child_env(
         }
     )
     return env
+
+
+def _wait_ready(url: str, timeout_s: float) -> bool:
+    """True once ``url`` (a /health/ready) answers 200."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - fixed http URL
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
 
 
 def _entity_count(api: str) -> str:
@@ -103,6 +117,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
     log_dir = demo_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     api_port = settings.api_port if port_is_free(settings.api_port) else free_port()
+    ops_port = settings.gateway_ops_port if port_is_free(settings.gateway_ops_port) else free_port()
     api = f"http://{LOOPBACK}:{api_port}"
     with ExitStack() as cleanup:
         broker = MosquittoBroker(free_port(), demo_dir / "mosquitto")
@@ -118,20 +133,23 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
         provisioning = demo_dir / "provisioning.json"
         devices = write_fleet_provisioning(settings, provisioning)
         print(f"provisioning   {devices} devices -> {provisioning}", flush=True)
-        env = _child_env(settings, dsn, broker.port, api_port, provisioning)
+        env = _child_env(settings, dsn, broker.port, (api_port, ops_port), provisioning)
         children = [
             Child("gateway", ["gateway"], env, log_dir),
             Child("api", ["api"], env, log_dir),
         ]
         for child in children:
             cleanup.callback(child.stop)
-        if not wait_for_port(api_port, timeout_s=30):
-            raise CiudadError(f"the API did not start; see {log_dir / 'api.log'}")
+        ops = f"http://{LOOPBACK}:{ops_port}"
+        for name, url in (("api", f"{api}/health/ready"), ("gateway", f"{ops}/health/ready")):
+            if not _wait_ready(url, timeout_s=60):
+                raise CiudadError(f"the {name} is not ready; see {log_dir / (name + '.log')}")
         simulate_args = ["simulate", "--backfill", str(options.backfill_s)]
         simulator = Child("simulator", simulate_args, env, log_dir)
         cleanup.callback(simulator.stop)
         children.append(simulator)
         _print_urls(api, log_dir)
+        print(f"gateway ops    {ops}/metrics  {ops}/health/ready", flush=True)
         return _supervise(children, api, options, stop)
 
 

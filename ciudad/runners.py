@@ -49,6 +49,8 @@ from knowledge import (
 )
 from services import service_routers
 from support import ConfigurationError, Settings, StoreUnavailableError
+from support.metrics import PlatformMetrics
+from support.ops_server import OpsServer
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,7 @@ async def _run_gateway_loop(
 ) -> None:
     store = await open_store(settings)
     source = MqttSource(mqtt_options(settings))
+    ops: OpsServer | None = None
     try:
         await source.start()
         spool = (
@@ -130,7 +133,9 @@ async def _run_gateway_loop(
             max_wait_s=settings.batch_max_wait_ms / 1000,
             spool=spool,
             commands=dispatcher,
+            metrics=PlatformMetrics(),
         )
+        ops = await start_gateway_ops(settings, gateway, source, store)
         log.info("gateway running", extra={"broker": f"{settings.mqtt_host}:{settings.mqtt_port}"})
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(gateway.run(), name="gateway-loop")
@@ -140,8 +145,35 @@ async def _run_gateway_loop(
             if settings.retention_interval_s:
                 tasks.create_task(apply_retention_forever(store, settings), name="retention")
     finally:
+        if ops is not None:
+            await ops.close()
         source.stop()
         await store.close()
+
+
+async def start_gateway_ops(
+    settings: Settings, gateway: Gateway, source: MqttSource, store: PostgresStore
+) -> OpsServer | None:
+    """/metrics and /health/* of the gateway, or None when CIUDAD_GATEWAY_OPS_PORT is 0."""
+    if not settings.gateway_ops_port:
+        return None
+
+    async def ready() -> dict[str, dict[str, object]]:
+        reachable: dict[str, object] = {"ok": True}
+        try:
+            await store.ping()
+        except StoreUnavailableError as exc:
+            reachable = {"ok": False, "error": str(exc)}
+        return {
+            "broker": {"ok": source.connected},
+            "store": reachable,
+            "spool": {"ok": not gateway.spool_full(), "batches": gateway.stats.spooled},
+        }
+
+    assert gateway.metrics is not None
+    ops = OpsServer(gateway.metrics, ready, lambda: gateway.refresh_gauges(source.connected))
+    await ops.start(settings.api_host, settings.gateway_ops_port)
+    return ops
 
 
 async def apply_retention_forever(store: PostgresStore, settings: Settings) -> None:

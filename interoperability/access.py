@@ -87,16 +87,20 @@ async def _tenant_for_method(
 ) -> str:
     needed = Scope.READ if request.method in _READ_METHODS else Scope.WRITE
     tenant, _ = await authorise(presented, settings, keys, ngsild_tenant, needed)
+    request.state.tenant = tenant  # for the per-tenant request metrics
     return tenant
 
 
 async def _admin_access(
+    request: Request,
     presented: PresentedKey,
     settings: Annotated[Settings, Depends(get_settings)],
     keys: Annotated[ApiKeyStore, Depends(get_api_keys)],
     ngsild_tenant: Annotated[str | None, Header(alias="NGSILD-Tenant")] = None,
 ) -> tuple[str, ApiKey | None]:
-    return await authorise(presented, settings, keys, ngsild_tenant, Scope.ADMIN)
+    access = await authorise(presented, settings, keys, ngsild_tenant, Scope.ADMIN)
+    request.state.tenant = access[0]
+    return access
 
 
 async def _admin_tenant(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,18 +14,58 @@ from interoperability.access import AdminAccessDep, AdminTenantDep, ApiKeysDep
 from interoperability.api_keys import Scope
 from interoperability.deps import StoreDep
 from support import StoreUnavailableError
+from support.metrics import CONTENT_TYPE, PlatformMetrics
 from support.times import iso_utc
 
 router = APIRouter(tags=["platform"])
+log = logging.getLogger(__name__)
 
 
-@router.get("/health", summary="Liveness and store reachability")
-async def health(store: StoreDep) -> JSONResponse:
+async def _store_check(store: StoreDep) -> dict[str, Any]:
     try:
         await store.ping()
     except StoreUnavailableError as exc:
-        return JSONResponse({"status": "degraded", "store": str(exc)}, status_code=503)
+        return {"ok": False, "error": str(exc)}
+    return {"ok": True}
+
+
+@router.get("/health", summary="Readiness (kept for older probes): the store answers")
+async def health(store: StoreDep) -> JSONResponse:
+    check = await _store_check(store)
+    if not check["ok"]:
+        return JSONResponse({"status": "degraded", "store": check["error"]}, status_code=503)
     return JSONResponse({"status": "ok", "store": "ok"})
+
+
+@router.get("/health/live", summary="Liveness: the process answers")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/health/ready", summary="Readiness: the store and the registry answer")
+async def ready(request: Request, store: StoreDep) -> JSONResponse:
+    checks = {"store": await _store_check(store), "registry": {"ok": True}}
+    try:
+        async with request.app.state.registry.pool.connection() as conn:
+            await conn.execute("SELECT 1")
+    except Exception as exc:
+        checks["registry"] = {"ok": False, "error": type(exc).__name__}
+    ok = all(c["ok"] for c in checks.values())
+    body = {"status": "ok" if ok else "not ready", "checks": checks}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics of this API process")
+async def metrics(request: Request) -> Response:
+    platform: PlatformMetrics = request.app.state.metrics
+    try:
+        async with request.app.state.registry.pool.connection() as conn:
+            cur = await conn.execute("SELECT count(*) FROM ciudad_notifications")
+            row = await cur.fetchone()
+        platform.notification_queue.set(row[0] if row else 0)
+    except Exception:
+        log.warning("notification queue depth unavailable")
+    return Response(platform.exposition(), media_type=CONTENT_TYPE)
 
 
 @router.get("/ciudad/v1/dead-letters", summary="Refused device input, newest first")

@@ -33,6 +33,7 @@ from interoperability.ngsild import problem
 from interoperability.notification_content import SubscriberTerms
 from interoperability.notifier import Notifier, NotifierOptions
 from interoperability.notify_transport import NotificationSender
+from interoperability.request_metrics import RequestMetrics
 from interoperability.subscription_store import SubscriptionStore
 from knowledge import KnowledgeStore, PostgresStore, open_store, resolve_dsn
 from support import (
@@ -43,6 +44,7 @@ from support import (
     Settings,
     StoreUnavailableError,
 )
+from support.metrics import PlatformMetrics
 
 StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
 RegistryOpener = Callable[[Settings], AbstractAsyncContextManager[DeviceRegistry]]
@@ -64,6 +66,7 @@ async def _running_notifier(
     subscriptions: SubscriptionStore,
     store: KnowledgeStore,
     contexts: SubscriberTerms,
+    metrics: PlatformMetrics,
 ) -> AsyncIterator[None]:
     if not settings.notifier_enabled:
         yield
@@ -74,7 +77,7 @@ async def _running_notifier(
         max_backoff_s=settings.notification_max_backoff_s,
         max_pending=settings.notification_max_pending,
     )
-    notifier = Notifier(subscriptions, store, sender, options, contexts)
+    notifier = Notifier(subscriptions, store, sender, options, contexts, metrics)
     task = asyncio.create_task(notifier.run(await resolve_dsn(settings)))
     try:
         yield
@@ -136,6 +139,7 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     open_store_fn: StoreOpener | None = None,
     open_registry_fn: RegistryOpener | None = None,
+    metrics: PlatformMetrics | None = None,
 ) -> FastAPI:
     """The API over the knowledge layer; ``routers`` adds the smart services' endpoints."""
     opener = open_store_fn or _open_postgres
@@ -157,7 +161,9 @@ def create_app(
                 app.state.subscriptions = SubscriptionStore(registry.pool)
                 await app.state.subscriptions.create_schema()
                 terms = SubscriberTerms(resolver, platform)
-                async with _running_notifier(settings, app.state.subscriptions, store, terms):
+                async with _running_notifier(
+                    settings, app.state.subscriptions, store, terms, app.state.metrics
+                ):
                     yield
         finally:
             await store.close()
@@ -171,6 +177,8 @@ def create_app(
     )
     app.state.settings = settings
     app.add_middleware(JsonLdMiddleware, resolver=resolver, platform=platform)
+    app.state.metrics = metrics or PlatformMetrics()
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     _install_error_handlers(app)
     for router in (
         entities_routes.router,

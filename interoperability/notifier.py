@@ -39,6 +39,7 @@ from interoperability.subscriptions import Subscription
 from knowledge import KnowledgeStore
 from knowledge.change_feed import Change, take_changes
 from knowledge.filters import EntityQuery
+from support.metrics import PlatformMetrics
 from support.times import iso_utc
 
 log = logging.getLogger(__name__)
@@ -69,12 +70,14 @@ class Notifier:
         sender: NotificationSender,
         options: NotifierOptions,
         contexts: SubscriberTerms,
+        metrics: PlatformMetrics | None = None,
     ) -> None:
         self._subscriptions = subscriptions
         self._store = store
         self._sender = sender
         self._options = options
         self._contexts = contexts
+        self._metrics = metrics
 
     async def run(self, dsn: str) -> None:
         """Waits to lead (one notifier per database), then works until cancelled."""
@@ -186,6 +189,7 @@ class Notifier:
             try:
                 await self._sender.send(sub.body.notification.endpoint, sub.tenant, notification)
             except DeliveryError as exc:
+                self._count(sub, "failed")
                 attempts = max(row.attempts for row in group) + 1
                 retry_at = now + timedelta(seconds=backoff_s(attempts, self._options.max_backoff_s))
                 async with self._subscriptions.pool.connection() as conn:
@@ -195,8 +199,13 @@ class Notifier:
                     extra={"subscription": sub.id, "attempts": attempts, "reason": str(exc)},
                 )
                 return
+            self._count(sub, "delivered")
             async with self._subscriptions.pool.connection() as conn:
                 await queue.delivered(conn, group, now, sub.body.throttling or 0)
+
+    def _count(self, sub: Subscription, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.notifications.labels(sub.tenant, outcome).inc()
 
 
 def _chunks(rows: list[PendingNotification], most: int) -> list[list[PendingNotification]]:

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     retention_interval_s: float = Field(
         3600.0, ge=0, description="How often the gateway applies retention (0: never)."
     )
+    gateway_ops_port: int = Field(
+        9101,
+        ge=0,
+        le=65535,
+        description="Port of the gateway's /metrics and /health/* (on api_host); 0: none.",
+    )
     provisioning_file: Path | None = Field(
         None,
         description="Provisioning (JSON or CSV) imported into the registry at gateway start.",
