@@ -15,6 +15,7 @@ from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
 
 from ciudad.admin import add_admin_commands, run_admin
+from ciudad.config_check import describe_errors, load_settings, report
 from ciudad.demo import DemoOptions, run_demo
 from ciudad.runners import (
     openapi_document,
@@ -61,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     bridge = sub.add_parser("serial-bridge", help="republish a serial concentrator feed")
     bridge.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
     bridge.add_argument("--baud", type=int, default=115200)
+    config = sub.add_parser("config", help="settings")
+    config_sub = config.add_subparsers(dest="action", required=True)
+    check = config_sub.add_parser("check", help="validate the settings and show them")
+    check.add_argument("--env-file", type=Path, help="a settings file (as /etc/ciudad/ciudad.env)")
     add_admin_commands(sub)
     return parser
 
@@ -119,10 +124,16 @@ def _retention(settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = Settings()
+        settings = load_settings(args.env_file if args.command == "config" else None)
     except ValidationError as exc:
-        print(f"ciudad: invalid settings:\n{exc}", file=sys.stderr)
+        print(f"ciudad: invalid settings:\n{describe_errors(exc)}", file=sys.stderr)
         return 2
+    except FileNotFoundError as exc:
+        print(f"ciudad: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "config":
+        print(report(settings))
+        return 0
     configure_logging(settings.log_level, settings.log_format)
     commands: dict[str, Callable[[], int]] = {
         "demo": lambda: run_demo(settings, DemoOptions(args.duration, args.backfill)),

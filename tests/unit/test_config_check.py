@@ -1,0 +1,49 @@
+"""`ciudad config check` and start-up errors that name the setting and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ciudad.cli import main
+
+DEPLOY_ENV = Path(__file__).resolve().parents[2] / "deploy" / "ciudad.env.example"
+
+
+def test_a_wrong_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CIUDAD_MQTT_PORT", "70000")
+    assert main(["config", "check"]) == 2
+    assert "CIUDAD_MQTT_PORT: Input should be less than or equal to 65535 (got '70000')" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.delenv("CIUDAD_MQTT_PORT")
+    monkeypatch.setenv("CIUDAD_RETENTION_RAW_DAYS", "7")
+    assert main(["gateway"]) == 2  # every command refuses to start
+    assert "lower CIUDAD_MAX_PAST_AGE_S or raise CIUDAD_RETENTION_RAW_DAYS" in (
+        capsys.readouterr().err
+    )
+
+
+def test_the_deployment_example_is_valid_and_secrets_stay_hidden(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["config", "check", "--env-file", str(DEPLOY_ENV)]) == 0
+    out = capsys.readouterr().out
+    assert "CIUDAD_API_AUTH=keys" in out
+    assert "CIUDAD_MQTT_PASSWORD=********" in out
+    assert "CHANGE_ME" not in out  # the DSN and password are secrets
+
+
+def test_warnings_for_valid_but_risky_settings(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CIUDAD_API_AUTH", "off")
+    monkeypatch.setenv("CIUDAD_SPOOL_MAX_BYTES", "0")
+    assert main(["config", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: CIUDAD_API_AUTH=off" in out
+    assert "warning: CIUDAD_SPOOL_MAX_BYTES=0" in out
+    assert main(["config", "check", "--env-file", "/nonexistent.env"]) == 2
