@@ -15,6 +15,7 @@ from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
 
 from ciudad.admin import add_admin_commands, run_admin
+from ciudad.backup import backup, restore
 from ciudad.config_check import describe_errors, load_settings, report
 from ciudad.demo import DemoOptions, run_demo
 from ciudad.runners import (
@@ -26,6 +27,7 @@ from ciudad.runners import (
     run_simulator,
     write_fleet_provisioning,
 )
+from knowledge import resolve_dsn
 from support import CiudadError, Settings, configure_logging
 
 
@@ -62,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     bridge = sub.add_parser("serial-bridge", help="republish a serial concentrator feed")
     bridge.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
     bridge.add_argument("--baud", type=int, default=115200)
+    dump = sub.add_parser("backup", help="dump the platform's database (pg_dump, custom format)")
+    dump.add_argument("--output", type=Path, required=True)
+    load = sub.add_parser("restore", help="restore a dump into an empty database")
+    load.add_argument("dump", type=Path)
     config = sub.add_parser("config", help="settings")
     config_sub = config.add_subparsers(dest="action", required=True)
     check = config_sub.add_parser("check", help="validate the settings and show them")
@@ -121,6 +127,18 @@ def _retention(settings: Settings) -> int:
     return 0
 
 
+def _backup(settings: Settings, output: Path) -> int:
+    size = backup(asyncio.run(resolve_dsn(settings)), output)
+    print(f"wrote {output} ({size:,} bytes)")
+    return 0
+
+
+def _restore(settings: Settings, dump: Path) -> int:
+    restore(asyncio.run(resolve_dsn(settings)), dump)
+    print(f"restored {dump}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -150,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "devices": lambda: asyncio.run(run_admin(settings, args)),
         "broker-config": lambda: asyncio.run(run_admin(settings, args)),
         "apikey": lambda: asyncio.run(run_admin(settings, args)),
+        "backup": lambda: _backup(settings, args.output),
+        "restore": lambda: _restore(settings, args.dump),
     }
     try:
         return commands[args.command]()
