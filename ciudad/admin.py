@@ -24,6 +24,7 @@ from ciudad.runners import import_provisioning_file
 from interoperability.api_keys import ApiKeyStore, Scope
 from knowledge import resolve_dsn
 from support import ConfigurationError, Settings
+from support.audit import AuditLog, cli_actor
 from support.tls import make_dev_ca
 
 
@@ -61,6 +62,9 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     broker.add_argument("--output", type=Path, required=True)
     broker.add_argument("--tls", action="store_true", help="also make a development CA")
 
+    audit = sub.add_parser("audit", help="the audit log of administrative actions, newest first")
+    audit.add_argument("--tenant")
+    audit.add_argument("--limit", type=int, default=100)
     keys = sub.add_parser("apikey", help="API keys (one tenant and scope each)")
     ksub = keys.add_subparsers(dest="action", required=True)
     create = ksub.add_parser("create", help="create a key (printed once, stored hashed)")
@@ -73,36 +77,52 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     revoke.add_argument("key_id")
 
 
-async def _groups(registry: DeviceRegistry, args: argparse.Namespace) -> None:
+async def _groups(registry: DeviceRegistry, args: argparse.Namespace, audit: AuditLog) -> None:
     if args.action == "add":
         await registry.put_group(ServiceGroupEntry(apikey=args.apikey, tenant=args.tenant))
+        await audit.record(args.tenant, cli_actor(), "group.put", args.apikey)
     elif args.action == "delete":
         await registry.delete_group(args.apikey)
+        await audit.record(None, cli_actor(), "group.delete", args.apikey)
     for group in await registry.groups():
         print(f"{group.apikey}\t{group.tenant}")
 
 
-async def _devices(registry: DeviceRegistry, args: argparse.Namespace) -> None:
+async def _devices(registry: DeviceRegistry, args: argparse.Namespace, audit: AuditLog) -> None:
     action = args.action
     if action == "import":
-        print(f"imported {await import_provisioning_file(registry, args.file)} devices")
+        count = await import_provisioning_file(registry, args.file)
+        await audit.record(
+            None, cli_actor(), "devices.put", f"{count} devices", file=f"{args.file}"
+        )
+        print(f"imported {count} devices")
     elif action in ("list", "export"):
-        records = await registry.devices(args.tenant)
-        if action == "list":
-            for r in records:
-                state = "revoked" if r.revoked else ("credentials" if r.has_credentials else "-")
-                print(
-                    f"{r.entry.apikey}\t{r.entry.device_id}\t{r.entry.entity_type}\t"
-                    f"{r.tenant}\t{state}"
-                )
-        elif args.format == "csv":
-            sys.stdout.write(devices_to_csv(r.entry for r in records))
-        else:
-            print(json.dumps([r.entry.model_dump(mode="json") for r in records], indent=2))
-    elif action == "revoke":
+        await _list_devices(registry, args)
+    else:
+        await _change_device(registry, args)
+        target = f"{args.apikey}/{args.device_id}"
+        await audit.record(None, cli_actor(), f"device.{action}", target)
+
+
+async def _list_devices(registry: DeviceRegistry, args: argparse.Namespace) -> None:
+    records = await registry.devices(args.tenant)
+    if args.action == "list":
+        for r in records:
+            state = "revoked" if r.revoked else ("credentials" if r.has_credentials else "-")
+            print(
+                f"{r.entry.apikey}\t{r.entry.device_id}\t{r.entry.entity_type}\t{r.tenant}\t{state}"
+            )
+    elif args.format == "csv":
+        sys.stdout.write(devices_to_csv(r.entry for r in records))
+    else:
+        print(json.dumps([r.entry.model_dump(mode="json") for r in records], indent=2))
+
+
+async def _change_device(registry: DeviceRegistry, args: argparse.Namespace) -> None:
+    if args.action == "revoke":
         await registry.revoke(args.apikey, args.device_id)
         print(f"revoked {args.apikey}/{args.device_id}; run `ciudad broker-config` to apply")
-    elif action == "delete":
+    elif args.action == "delete":
         await registry.delete_device(args.apikey, args.device_id)
     else:
         password = generate_password()
@@ -151,14 +171,18 @@ async def _broker_config(
     )
 
 
-async def _api_keys(keys: ApiKeyStore, args: argparse.Namespace) -> None:
+async def _api_keys(keys: ApiKeyStore, args: argparse.Namespace, audit: AuditLog) -> None:
     await keys.create_schema()
     if args.action == "create":
         clear, key = await keys.create(args.tenant, Scope.parse(args.scope), args.name)
+        await audit.record(
+            args.tenant, cli_actor(), "apikey.create", key.key_id, scope=args.scope, name=args.name
+        )
         print(json.dumps(key.public() | {"key": clear}))
         print("keep the key now: only its digest is stored", file=sys.stderr)
     elif args.action == "revoke":
         await keys.revoke(None, args.key_id)
+        await audit.record(None, cli_actor(), "apikey.revoke", args.key_id)
         print(f"revoked {args.key_id}")
     else:
         for key in await keys.list(args.tenant):
@@ -168,12 +192,17 @@ async def _api_keys(keys: ApiKeyStore, args: argparse.Namespace) -> None:
 
 async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
     async with open_device_registry(await resolve_dsn(settings)) as registry:
+        audit = AuditLog(registry.pool)
+        await audit.create_schema()
         if args.command == "apikey":
-            await _api_keys(ApiKeyStore(registry.pool), args)
+            await _api_keys(ApiKeyStore(registry.pool), args, audit)
         elif args.command == "groups":
-            await _groups(registry, args)
+            await _groups(registry, args, audit)
         elif args.command == "devices":
-            await _devices(registry, args)
+            await _devices(registry, args, audit)
+        elif args.command == "audit":
+            for entry in await audit.entries(args.tenant, args.limit):
+                print(json.dumps(entry.public()))
         else:
             await _broker_config(registry, settings, args.output, args.tls)
     return 0

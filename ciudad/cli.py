@@ -168,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "devices": lambda: asyncio.run(run_admin(settings, args)),
         "broker-config": lambda: asyncio.run(run_admin(settings, args)),
         "apikey": lambda: asyncio.run(run_admin(settings, args)),
+        "audit": lambda: asyncio.run(run_admin(settings, args)),
         "backup": lambda: _backup(settings, args.output),
         "restore": lambda: _restore(settings, args.dump),
     }

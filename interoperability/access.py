@@ -10,7 +10,7 @@ provisioning, keys and dead letters the admin scope. With ``api_auth=off``
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -18,6 +18,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from interoperability.api_keys import TENANT_PATTERN, ApiKey, ApiKeyStore, Scope
 from interoperability.deps import BadRequestError, get_settings
 from support import Settings
+from support.audit import AuditLog
 from support.errors import CiudadError
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -86,8 +87,8 @@ async def _tenant_for_method(
     ngsild_tenant: Annotated[str | None, Header(alias="NGSILD-Tenant")] = None,
 ) -> str:
     needed = Scope.READ if request.method in _READ_METHODS else Scope.WRITE
-    tenant, _ = await authorise(presented, settings, keys, ngsild_tenant, needed)
-    request.state.tenant = tenant  # for the per-tenant request metrics
+    tenant, key = await authorise(presented, settings, keys, ngsild_tenant, needed)
+    _remember(request, tenant, key)
     return tenant
 
 
@@ -99,8 +100,30 @@ async def _admin_access(
     ngsild_tenant: Annotated[str | None, Header(alias="NGSILD-Tenant")] = None,
 ) -> tuple[str, ApiKey | None]:
     access = await authorise(presented, settings, keys, ngsild_tenant, Scope.ADMIN)
-    request.state.tenant = access[0]
+    _remember(request, *access)
     return access
+
+
+def _remember(request: Request, tenant: str, key: ApiKey | None) -> None:
+    """For the per-tenant request metrics and the audit log."""
+    request.state.tenant = tenant
+    request.state.actor = f"key:{key.key_id}" if key else "open-api"
+
+
+class RequestAudit:
+    """Records administrative actions of one request in the audit log."""
+
+    def __init__(self, log: AuditLog, request: Request) -> None:
+        self._log = log
+        self._request = request
+
+    async def __call__(self, tenant: str, action: str, target: str, **detail: Any) -> None:
+        actor = getattr(self._request.state, "actor", "open-api")
+        await self._log.record(tenant, actor, action, target, **detail)
+
+
+def get_audit(request: Request) -> RequestAudit:
+    return RequestAudit(request.app.state.audit, request)
 
 
 async def _admin_tenant(
@@ -113,3 +136,4 @@ TenantDep = Annotated[str, Depends(_tenant_for_method)]
 AdminTenantDep = Annotated[str, Depends(_admin_tenant)]
 AdminAccessDep = Annotated[tuple[str, ApiKey | None], Depends(_admin_access)]
 ApiKeysDep = Annotated[ApiKeyStore, Depends(get_api_keys)]
+AuditDep = Annotated[RequestAudit, Depends(get_audit)]

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from interoperability.access import AdminAccessDep, AdminTenantDep, ApiKeysDep
+from interoperability.access import AdminAccessDep, AdminTenantDep, ApiKeysDep, AuditDep
 from interoperability.api_keys import Scope
 from interoperability.deps import StoreDep
 from support import StoreUnavailableError
+from support.audit import AuditLog
 from support.metrics import CONTENT_TYPE, PlatformMetrics
 from support.times import iso_utc
 
@@ -91,10 +92,11 @@ class NewApiKey(BaseModel):
 
 @router.post("/ciudad/v1/apikeys", status_code=201, summary="Create an API key for the tenant")
 async def create_api_key(
-    body: NewApiKey, keys: ApiKeysDep, tenant: AdminTenantDep
+    body: NewApiKey, keys: ApiKeysDep, tenant: AdminTenantDep, audit: AuditDep
 ) -> dict[str, Any]:
     """The clear key is in this answer only: it is stored as a digest."""
     clear, key = await keys.create(tenant, Scope.parse(body.scope), body.name)
+    await audit(tenant, "apikey.create", key.key_id, scope=body.scope, name=body.name)
     return key.public() | {"key": clear}
 
 
@@ -104,5 +106,18 @@ async def list_api_keys(keys: ApiKeysDep, tenant: AdminTenantDep) -> list[dict[s
 
 
 @router.delete("/ciudad/v1/apikeys/{key_id}", status_code=204, summary="Revoke an API key")
-async def revoke_api_key(key_id: str, keys: ApiKeysDep, tenant: AdminTenantDep) -> None:
+async def revoke_api_key(
+    key_id: str, keys: ApiKeysDep, tenant: AdminTenantDep, audit: AuditDep
+) -> None:
     await keys.revoke(tenant, key_id)
+    await audit(tenant, "apikey.revoke", key_id)
+
+
+@router.get("/ciudad/v1/audit", summary="The tenant's administrative actions, newest first")
+async def audit_log(
+    request: Request,
+    tenant: AdminTenantDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    log_: AuditLog = request.app.state.audit
+    return [entry.public() for entry in await log_.entries(tenant, limit)]

@@ -44,6 +44,7 @@ from support import (
     Settings,
     StoreUnavailableError,
 )
+from support.audit import AuditLog
 from support.metrics import PlatformMetrics
 
 StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
@@ -158,6 +159,8 @@ def create_app(
                 await app.state.commands.create_schema()
                 app.state.api_keys = ApiKeyStore(registry.pool)
                 await app.state.api_keys.create_schema()
+                app.state.audit = AuditLog(registry.pool)
+                await app.state.audit.create_schema()
                 app.state.subscriptions = SubscriptionStore(registry.pool)
                 await app.state.subscriptions.create_schema()
                 terms = SubscriberTerms(resolver, platform)

@@ -19,7 +19,7 @@ from acquisition import (
     mosquitto_password_hash,
     parse_devices_csv,
 )
-from interoperability.access import AdminTenantDep
+from interoperability.access import AdminTenantDep, AuditDep
 from interoperability.deps import BadRequestError
 from support import NotFoundError
 
@@ -62,7 +62,7 @@ async def list_groups(registry: RegistryDep, tenant: AdminTenantDep) -> list[dic
 
 @router.post("/service-groups", status_code=201, summary="Create or update a service group")
 async def put_group(
-    group: ServiceGroupEntry, registry: RegistryDep, tenant: AdminTenantDep
+    group: ServiceGroupEntry, registry: RegistryDep, tenant: AdminTenantDep, audit: AuditDep
 ) -> None:
     if group.tenant != tenant:
         raise BadRequestError(f"a group of tenant {group.tenant} cannot be created as {tenant}")
@@ -70,13 +70,17 @@ async def put_group(
     if existing.get(group.apikey, tenant) != tenant:
         raise BadRequestError(f"apikey {group.apikey} belongs to another tenant")
     await registry.put_group(group)
+    await audit(tenant, "group.put", group.apikey)
 
 
 @router.delete("/service-groups/{apikey}", status_code=204, summary="Delete an empty group")
-async def delete_group(apikey: str, registry: RegistryDep, tenant: AdminTenantDep) -> None:
+async def delete_group(
+    apikey: str, registry: RegistryDep, tenant: AdminTenantDep, audit: AuditDep
+) -> None:
     if apikey not in await _tenant_apikeys(registry, tenant):
         raise NotFoundError(f"service group {apikey} not found")
     await registry.delete_group(apikey)
+    await audit(tenant, "group.delete", apikey)
 
 
 @router.get("/devices", summary="The tenant's devices (JSON, or CSV with ?format=csv)")
@@ -93,7 +97,7 @@ async def list_devices(
 
 @router.post("/devices", status_code=201, summary="Create or replace devices (JSON list or CSV)")
 async def put_devices(
-    request: Request, registry: RegistryDep, tenant: AdminTenantDep
+    request: Request, registry: RegistryDep, tenant: AdminTenantDep, audit: AuditDep
 ) -> dict[str, int]:
     body = (await request.body()).decode("utf-8", "replace")
     if request.headers.get("content-type", "").startswith("text/csv"):
@@ -107,7 +111,14 @@ async def put_devices(
     foreign = sorted({e.apikey for e in entries} - allowed)
     if foreign:
         raise BadRequestError(f"apikeys not in tenant {tenant}: {', '.join(foreign)}")
-    return {"count": await registry.put_devices(entries)}
+    count = await registry.put_devices(entries)
+    await audit(
+        tenant,
+        "devices.put",
+        f"{count} devices",
+        devices=[f"{e.apikey}/{e.device_id}" for e in entries[:100]],
+    )
+    return {"count": count}
 
 
 @router.get("/devices/{apikey}/{device_id}", summary="One device")
@@ -119,18 +130,28 @@ async def get_device(
 
 @router.delete("/devices/{apikey}/{device_id}", status_code=204, summary="Remove a device")
 async def delete_device(
-    apikey: str, device_id: str, registry: RegistryDep, tenant: AdminTenantDep
+    apikey: str,
+    device_id: str,
+    registry: RegistryDep,
+    tenant: AdminTenantDep,
+    audit: AuditDep,
 ) -> None:
     await own_device(registry, tenant, apikey, device_id)
     await registry.delete_device(apikey, device_id)
+    await audit(tenant, "device.delete", f"{apikey}/{device_id}")
 
 
 @router.post("/devices/{apikey}/{device_id}/revoke", status_code=204, summary="Revoke a device")
 async def revoke_device(
-    apikey: str, device_id: str, registry: RegistryDep, tenant: AdminTenantDep
+    apikey: str,
+    device_id: str,
+    registry: RegistryDep,
+    tenant: AdminTenantDep,
+    audit: AuditDep,
 ) -> None:
     await own_device(registry, tenant, apikey, device_id)
     await registry.revoke(apikey, device_id)
+    await audit(tenant, "device.revoke", f"{apikey}/{device_id}")
 
 
 @router.post(
@@ -139,9 +160,14 @@ async def revoke_device(
     summary="New broker credentials; the password is shown only in this response",
 )
 async def new_credentials(
-    apikey: str, device_id: str, registry: RegistryDep, tenant: AdminTenantDep
+    apikey: str,
+    device_id: str,
+    registry: RegistryDep,
+    tenant: AdminTenantDep,
+    audit: AuditDep,
 ) -> dict[str, str]:
     await own_device(registry, tenant, apikey, device_id)
+    await audit(tenant, "device.credentials", f"{apikey}/{device_id}")
     password = generate_password()
     await registry.set_password_hash(apikey, device_id, mosquitto_password_hash(password))
     return {"username": broker_username(apikey, device_id), "password": password}

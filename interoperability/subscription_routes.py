@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
 
-from interoperability.access import TenantDep
+from interoperability.access import AuditDep, TenantDep
 from interoperability.deps import NAME_PATTERN, BadRequestError
 from interoperability.subscription_store import StoredSubscription, SubscriptionStore
 from interoperability.subscriptions import (
@@ -85,9 +85,12 @@ async def create_subscription(
     subscriptions: SubscriptionsDep,
     tenant: TenantDep,
     response: Response,
+    audit: AuditDep,
 ) -> None:
     subscription = new_subscription(tenant, _body(raw))
     await subscriptions.create(subscription)
+    endpoint = subscription.body.notification.endpoint.uri
+    await audit(tenant, "subscription.create", subscription.id, endpoint=endpoint)
     response.headers["Location"] = f"/ngsi-ld/v1/subscriptions/{subscription.id}"
 
 
@@ -117,6 +120,7 @@ async def patch_subscription(
     raw: Annotated[dict[str, Any], Body()],
     subscriptions: SubscriptionsDep,
     tenant: TenantDep,
+    audit: AuditDep,
 ) -> None:
     current = await subscriptions.get(tenant, subscription_id)
     try:
@@ -124,10 +128,15 @@ async def patch_subscription(
     except ValidationError as exc:
         raise BadRequestError(_problems(exc)) from None
     await subscriptions.replace(load_subscription(tenant, subscription_id, merged))
+    await audit(tenant, "subscription.update", subscription_id, members=sorted(raw))
 
 
 @router.delete("/{subscription_id}", status_code=204, summary="Delete a subscription")
 async def delete_subscription(
-    subscription_id: SubscriptionIdPath, subscriptions: SubscriptionsDep, tenant: TenantDep
+    subscription_id: SubscriptionIdPath,
+    subscriptions: SubscriptionsDep,
+    tenant: TenantDep,
+    audit: AuditDep,
 ) -> None:
     await subscriptions.delete(tenant, subscription_id)
+    await audit(tenant, "subscription.delete", subscription_id)
