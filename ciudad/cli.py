@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
 
+from acquisition import open_device_registry
 from ciudad.admin import add_admin_commands, run_admin
 from ciudad.backup import backup, restore
 from ciudad.config_check import describe_errors, load_settings, report
@@ -27,7 +30,9 @@ from ciudad.runners import (
     run_simulator,
     write_fleet_provisioning,
 )
-from knowledge import resolve_dsn
+from interoperability.api_stats import API_STATS_DDL, api_counts
+from knowledge import open_store, resolve_dsn
+from services.service_levels import Objectives, service_levels
 from support import CiudadError, Settings, configure_logging
 
 
@@ -64,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     bridge = sub.add_parser("serial-bridge", help="republish a serial concentrator feed")
     bridge.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
     bridge.add_argument("--baud", type=int, default=115200)
+    slo = sub.add_parser("slo", help="a tenant's service levels over the last hours (JSON)")
+    slo.add_argument("--tenant", required=True)
+    slo.add_argument("--hours", type=float, default=24.0)
     dump = sub.add_parser("backup", help="dump the platform's database (pg_dump, custom format)")
     dump.add_argument("--output", type=Path, required=True)
     load = sub.add_parser("restore", help="restore a dump into an empty database")
@@ -127,6 +135,25 @@ def _retention(settings: Settings) -> int:
     return 0
 
 
+async def _slo(settings: Settings, tenant: str, hours: float) -> int:
+    end = datetime.now(UTC)
+    start = end - timedelta(hours=hours)
+    store = await open_store(settings)
+    try:
+        async with open_device_registry(await resolve_dsn(settings)) as registry:
+            devices = (await registry.provisioning()).devices()
+            async with registry.pool.connection() as conn:
+                await conn.execute(API_STATS_DDL)
+            counts = await api_counts(registry.pool, tenant, start, end)
+        report = await service_levels(
+            store, devices, counts, tenant, start, end, Objectives.of(settings)
+        )
+    finally:
+        await store.close()
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def _backup(settings: Settings, output: Path) -> int:
     size = backup(asyncio.run(resolve_dsn(settings)), output)
     print(f"wrote {output} ({size:,} bytes)")
@@ -170,6 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "apikey": lambda: asyncio.run(run_admin(settings, args)),
         "audit": lambda: asyncio.run(run_admin(settings, args)),
         "backup": lambda: _backup(settings, args.output),
+        "slo": lambda: asyncio.run(_slo(settings, args.tenant, args.hours)),
         "restore": lambda: _restore(settings, args.dump),
     }
     try:

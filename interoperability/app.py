@@ -25,6 +25,7 @@ from interoperability import (
 )
 from interoperability.access import ForbiddenError, UnauthorizedError
 from interoperability.api_keys import ApiKeyStore
+from interoperability.api_stats import API_STATS_DDL, ApiStats
 from interoperability.context_resolver import ContextResolver
 from interoperability.deps import BadRequestError
 from interoperability.jsonld import platform_context
@@ -159,15 +160,24 @@ def create_app(
                 await app.state.commands.create_schema()
                 app.state.api_keys = ApiKeyStore(registry.pool)
                 await app.state.api_keys.create_schema()
+                async with registry.pool.connection() as conn:
+                    await conn.execute(API_STATS_DDL)
                 app.state.audit = AuditLog(registry.pool)
                 await app.state.audit.create_schema()
                 app.state.subscriptions = SubscriptionStore(registry.pool)
                 await app.state.subscriptions.create_schema()
                 terms = SubscriberTerms(resolver, platform)
-                async with _running_notifier(
-                    settings, app.state.subscriptions, store, terms, app.state.metrics
-                ):
-                    yield
+                flusher = asyncio.create_task(app.state.api_stats.flush_forever(registry.pool))
+                try:
+                    async with _running_notifier(
+                        settings, app.state.subscriptions, store, terms, app.state.metrics
+                    ):
+                        yield
+                finally:
+                    flusher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await flusher
+                    await app.state.api_stats.flush(registry.pool)
         finally:
             await store.close()
             await resolver.close()
@@ -181,7 +191,8 @@ def create_app(
     app.state.settings = settings
     app.add_middleware(JsonLdMiddleware, resolver=resolver, platform=platform)
     app.state.metrics = metrics or PlatformMetrics()
-    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.state.api_stats = ApiStats()
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics, stats=app.state.api_stats)
     _install_error_handlers(app)
     for router in (
         entities_routes.router,

@@ -7,13 +7,15 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from interoperability.api_stats import ApiStats
 from support.metrics import PlatformMetrics
 
 
 class RequestMetrics:
-    def __init__(self, app: ASGIApp, metrics: PlatformMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: PlatformMetrics, stats: ApiStats) -> None:
         self.app = app
         self.metrics = metrics
+        self.stats = stats
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,4 +39,6 @@ class RequestMetrics:
             tenant = scope.get("state", {}).get("tenant", "")
             method = scope["method"]
             self.metrics.api_requests.labels(template, method, str(status), tenant).inc()
+            if tenant:
+                self.stats.count(tenant, status)
             self.metrics.api_seconds.labels(template, method).observe(time.perf_counter() - started)

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -14,16 +14,18 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
-from knowledge import aggregate_queries, entity_writes, queries, rollups
+from knowledge import aggregate_queries, entity_writes, queries, rollups, service_levels
 from knowledge.bulk import CopyTransfer, InsertTransfer, Transfer
 from knowledge.change_feed import MERGE_STATE_RECORDING_CHANGES
 from knowledge.filters import EntityQuery
+from knowledge.ingest_stats import record_latency
 from knowledge.retention import RetentionPolicy, RetentionReport, apply_retention
 from knowledge.schema import Partitioning, create_schema, days_covering, ensure_day_partitions
 from knowledge.views import (
     AttributeHistory,
     EntityState,
     ExportRow,
+    LatencyCounts,
     NumericSeries,
     SeriesAggregates,
     TimeRange,
@@ -185,8 +187,8 @@ class PostgresStore:
             async with conn.transaction():
                 if batch.entities:
                     await self._upsert_entities(conn, batch.entities)
-                if batch.readings:
-                    await self._merge_readings(conn, batch.readings)
+                if batch.readings and await self._merge_readings(conn, batch.readings):
+                    await record_latency(conn, batch.readings, datetime.now(UTC))
                 if batch.dead_letters:
                     await self._insert_dead_letters(conn, batch.dead_letters)
 
@@ -224,6 +226,14 @@ class PostgresStore:
     async def delete_entity(self, tenant: str, entity_id: str) -> None:
         async with self.connection() as conn:
             await entity_writes.delete_entity(conn, tenant, entity_id)
+
+    async def ingest_latency(self, tenant: str, window: TimeRange) -> LatencyCounts:
+        async with self.connection() as conn:
+            return await service_levels.ingest_latency(conn, tenant, window)
+
+    async def readings_per_entity(self, tenant: str, window: TimeRange) -> dict[str, int]:
+        async with self.connection() as conn:
+            return await service_levels.readings_per_entity(conn, tenant, window)
 
     async def delete_instance(
         self, tenant: str, entity_id: str, attr: str, observed_at: datetime
@@ -264,13 +274,15 @@ class PostgresStore:
 
     async def _merge_readings(
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
-    ) -> None:
+    ) -> int:
+        """Stores readings; returns how many numeric ones were new (0 for a replay)."""
         async with conn.cursor() as cur:
             await self._transfer.load_rows(
                 cur, "ciudad_staging", _STAGING_COLUMNS, map(_staging_row, readings)
             )
-            await rollups.store_observations(cur, self._transfer)
+            new = await rollups.store_observations(cur, self._transfer)
             await cur.execute(MERGE_STATE_RECORDING_CHANGES)
+            return new
 
     async def _insert_dead_letters(
         self, conn: AsyncConnection[Any], letters: tuple[DeadLetter, ...]

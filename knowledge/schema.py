@@ -16,6 +16,7 @@ import psycopg
 from psycopg import AsyncConnection, sql
 
 from knowledge.change_feed import CHANGE_FEED_DDL
+from knowledge.ingest_stats import INGEST_STATS_DDL
 from knowledge.rollups import ROLLUP_DDL
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ async def create_schema(conn: AsyncConnection) -> Partitioning:
         await conn.execute(COMMON_DDL)
         await conn.execute(ROLLUP_DDL)
         await conn.execute(CHANGE_FEED_DDL)
+        await conn.execute(INGEST_STATS_DDL)
         if partitioning is Partitioning.NATIVE:
             await conn.execute(NATIVE_DDL)
         else:

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
 from knowledge.filters import EntityQuery
+from knowledge.ingest_stats import LAG_EDGES_S
 from knowledge.partials import Partials
 
 
@@ -75,6 +76,19 @@ class ExportRow:
     unit_code: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class LatencyCounts:
+    """Readings stored in a window and how many fell in each latency bucket."""
+
+    readings: int
+    buckets: tuple[int, ...]
+
+    def within(self, seconds: float) -> int:
+        """Readings stored within ``seconds`` (rounded down to a bucket edge)."""
+        edges = [i for i, edge in enumerate(LAG_EDGES_S) if edge <= seconds]
+        return sum(self.buckets[: edges[-1] + 1]) if edges else 0
+
+
 class KnowledgeStore(Protocol):
     """What the upper layers may ask of a store; every backend implements it."""
 
@@ -92,6 +106,10 @@ class KnowledgeStore(Protocol):
     ) -> None: ...
 
     async def delete_entity(self, tenant: str, entity_id: str) -> None: ...
+
+    async def ingest_latency(self, tenant: str, window: TimeRange) -> LatencyCounts: ...
+
+    async def readings_per_entity(self, tenant: str, window: TimeRange) -> dict[str, int]: ...
 
     async def delete_instance(
         self, tenant: str, entity_id: str, attr: str, observed_at: datetime

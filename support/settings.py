@@ -121,6 +121,19 @@ class Settings(BaseSettings):
         "default", description="Tenant used when a request has no NGSILD-Tenant header."
     )
 
+    slo_ingest_latency_s: float = Field(
+        5.0, gt=0, description="Objective: a reading is queryable this soon after its timestamp."
+    )
+    slo_ingest_share: float = Field(
+        0.95, gt=0, le=1, description="Share of readings that must meet the latency objective."
+    )
+    slo_api_availability: float = Field(
+        0.999, gt=0, le=1, description="Share of API requests answered without a server error."
+    )
+    slo_completeness: float = Field(
+        0.95, gt=0, le=1, description="Share of its expected readings each sensor must deliver."
+    )
+
     sim_latitude: float = Field(LEON_LATITUDE, ge=-90, le=90, description="Simulated city centre.")
     sim_longitude: float = Field(LEON_LONGITUDE, ge=-180, le=180)
     sim_tenant: str = Field("leon", pattern=r"^[a-z0-9_]+$", description="Tenant of the fleet.")

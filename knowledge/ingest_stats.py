@@ -1,0 +1,63 @@
+"""Per tenant and minute: how long readings took from their device timestamp to being stored.
+
+Written in each batch's transaction (so replays that store nothing add
+nothing), as counts per latency bucket: enough to tell the share of readings
+that met any latency objective on a bucket edge, for the service levels.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from acquisition import Reading
+
+# Upper edges in seconds; the last bucket holds everything slower.
+LAG_EDGES_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
+
+INGEST_STATS_DDL = """
+CREATE TABLE IF NOT EXISTS ciudad_ingest_stats (
+    tenant   text        NOT NULL,
+    minute   timestamptz NOT NULL,
+    readings bigint      NOT NULL,
+    buckets  bigint[]    NOT NULL,
+    PRIMARY KEY (tenant, minute)
+);
+"""
+_UPSERT = """
+INSERT INTO ciudad_ingest_stats AS s (tenant, minute, readings, buckets)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (tenant, minute) DO UPDATE SET
+    readings = s.readings + excluded.readings,
+    buckets = ARRAY(SELECT a + b FROM unnest(s.buckets, excluded.buckets) AS t(a, b))
+"""
+
+
+def bucket_of(lag_s: float) -> int:
+    for index, edge in enumerate(LAG_EDGES_S):
+        if lag_s <= edge:
+            return index
+    return len(LAG_EDGES_S)
+
+
+def latency_rows(
+    readings: Iterable[Reading], stored_at: datetime
+) -> list[tuple[str, datetime, int, list[int]]]:
+    """(tenant, minute stored, readings, counts per latency bucket) of a batch."""
+    minute = stored_at.replace(second=0, microsecond=0)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * (len(LAG_EDGES_S) + 1))
+    for reading in readings:
+        lag = (stored_at - reading.observed_at).total_seconds()
+        counts[reading.tenant][bucket_of(lag)] += 1
+    return [(tenant, minute, sum(c), c) for tenant, c in counts.items()]
+
+
+async def record_latency(
+    conn: AsyncConnection[Any], readings: Iterable[Reading], stored_at: datetime
+) -> None:
+    for row in latency_rows(readings, stored_at):  # a row per tenant: a handful
+        await conn.execute(_UPSERT, row)
