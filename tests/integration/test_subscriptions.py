@@ -175,6 +175,10 @@ async def test_a_failing_endpoint_is_retried_and_its_status_shows_it(database_ur
             recovered = (await status(http, sub_id))["notification"]
             assert (recovered["status"], recovered["timesSent"]) == ("ok", 3)
             assert recovered["lastSuccess"] > recovered["lastFailure"]
+            scraped = (await http.get("/metrics")).text
+            assert 'ciudad_notifications_total{outcome="failed",tenant="leon"} 2.0' in scraped
+            assert 'ciudad_notifications_total{outcome="delivered",tenant="leon"} 1.0' in scraped
+            assert "ciudad_notification_queue 0.0" in scraped
 
 
 async def test_no_change_is_lost_under_concurrent_load_and_flaky_endpoint(
