@@ -23,6 +23,7 @@ from acquisition.decoding import parse_measure_topic
 from acquisition.provisioning import Device, Provisioning
 from acquisition.records import Reading, ValueType
 from support import NotFoundError, PayloadError
+from support.pg import ensure_schema
 
 CHANNEL = "ciudad_commands"
 RESULT_SUFFIX = "/cmdexe"
@@ -148,9 +149,7 @@ class CommandQueue:
         self._pool = pool
 
     async def create_schema(self) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(178106)")
-            await conn.execute(COMMANDS_DDL)
+        await ensure_schema(self._pool, COMMANDS_DDL)
 
     async def submit(
         self, tenant: str, apikey: str, device_id: str, name: str, value: Any, timeout_s: float

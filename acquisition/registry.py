@@ -23,6 +23,7 @@ from acquisition.provisioning import (
     parse_provisioning,
 )
 from support import ConfigurationError, NotFoundError
+from support.pg import ensure_schema
 
 CHANNEL = "ciudad_registry"
 
@@ -110,9 +111,7 @@ class DeviceRegistry:
         return self._pool
 
     async def create_schema(self) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(178105)")
-            await conn.execute(REGISTRY_DDL)
+        await ensure_schema(self._pool, REGISTRY_DDL)
 
     async def _notify(self, conn: AsyncConnection[Any]) -> None:
         await conn.execute(f"NOTIFY {CHANNEL}")

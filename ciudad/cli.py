@@ -34,6 +34,7 @@ from interoperability.api_stats import API_STATS_DDL, api_counts
 from knowledge import open_store, resolve_dsn
 from services.service_levels import Objectives, service_levels
 from support import CiudadError, Settings, configure_logging
+from support.pg import ensure_schema
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,8 +143,7 @@ async def _slo(settings: Settings, tenant: str, hours: float) -> int:
     try:
         async with open_device_registry(await resolve_dsn(settings)) as registry:
             devices = (await registry.provisioning()).devices()
-            async with registry.pool.connection() as conn:
-                await conn.execute(API_STATS_DDL)
+            await ensure_schema(registry.pool, API_STATS_DDL)
             counts = await api_counts(registry.pool, tenant, start, end)
         report = await service_levels(
             store, devices, counts, tenant, start, end, Objectives.of(settings)

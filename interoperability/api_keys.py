@@ -22,6 +22,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from support import ConfigurationError, NotFoundError
+from support.pg import ensure_schema
 
 API_KEYS_DDL = """
 CREATE TABLE IF NOT EXISTS ciudad_api_keys (
@@ -118,9 +119,7 @@ class ApiKeyStore:
         self._verified: dict[str, tuple[float, ApiKey]] = {}
 
     async def create_schema(self) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(178106)")
-            await conn.execute(API_KEYS_DDL)
+        await ensure_schema(self._pool, API_KEYS_DDL)
 
     async def create(self, tenant: str, scope: Scope, name: str) -> tuple[str, ApiKey]:
         """The clear key (to show once) and its record."""

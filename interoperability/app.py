@@ -47,6 +47,7 @@ from support import (
 )
 from support.audit import AuditLog
 from support.metrics import PlatformMetrics
+from support.pg import ensure_schema
 
 StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
 RegistryOpener = Callable[[Settings], AbstractAsyncContextManager[DeviceRegistry]]
@@ -160,8 +161,7 @@ def create_app(
                 await app.state.commands.create_schema()
                 app.state.api_keys = ApiKeyStore(registry.pool)
                 await app.state.api_keys.create_schema()
-                async with registry.pool.connection() as conn:
-                    await conn.execute(API_STATS_DDL)
+                await ensure_schema(registry.pool, API_STATS_DDL)
                 app.state.audit = AuditLog(registry.pool)
                 await app.state.audit.create_schema()
                 app.state.subscriptions = SubscriptionStore(registry.pool)

@@ -20,6 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from interoperability.subscriptions import Subscription, SubscriptionBody, load_subscription
 from knowledge.change_feed import ANY_TYPE, set_watches
 from support import AlreadyExistsError, NotFoundError
+from support.pg import ensure_schema
 
 SUBSCRIPTIONS_DDL = """
 CREATE TABLE IF NOT EXISTS ciudad_subscriptions (
@@ -100,9 +101,7 @@ class SubscriptionStore:
         return self._pool
 
     async def create_schema(self) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(178107)")
-            await conn.execute(SUBSCRIPTIONS_DDL)
+        await ensure_schema(self._pool, SUBSCRIPTIONS_DDL)
 
     async def create(self, subscription: Subscription) -> None:
         body = subscription.body.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -18,6 +18,7 @@ from psycopg import AsyncConnection, sql
 from knowledge.change_feed import CHANGE_FEED_DDL
 from knowledge.ingest_stats import INGEST_STATS_DDL
 from knowledge.rollups import ROLLUP_DDL
+from support.pg import SCHEMA_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ async def create_schema(conn: AsyncConnection) -> Partitioning:
     partitioning = await detect_partitioning(conn)
     async with conn.transaction():
         # Serialises concurrent first starts of several processes on one database.
-        await conn.execute("SELECT pg_advisory_xact_lock(178104)")
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
         await conn.execute(COMMON_DDL)
         await conn.execute(ROLLUP_DDL)
         await conn.execute(CHANGE_FEED_DDL)

@@ -16,6 +16,8 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from support.pg import ensure_schema
+
 AUDIT_DDL = """
 CREATE TABLE IF NOT EXISTS ciudad_audit (
     id     bigserial   PRIMARY KEY,
@@ -75,9 +77,7 @@ class AuditLog:
         self._pool = pool
 
     async def create_schema(self) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(178109)")
-            await conn.execute(AUDIT_DDL)
+        await ensure_schema(self._pool, AUDIT_DDL)
 
     async def record(
         self, tenant: str | None, actor: str, action: str, target: str, **detail: Any
