@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from acquisition import open_device_registry
 from ciudad.admin import add_admin_commands, run_admin
 from ciudad.backup import backup, restore
+from ciudad.bench import run_bench
 from ciudad.config_check import describe_errors, load_settings, report
 from ciudad.demo import DemoOptions, run_demo
 from ciudad.runners import (
@@ -70,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     bridge = sub.add_parser("serial-bridge", help="republish a serial concentrator feed")
     bridge.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
     bridge.add_argument("--baud", type=int, default=115200)
+    bench = sub.add_parser("bench", help="run the benchmarks; JSON report and markdown summary")
+    bench.add_argument("--only", help="comma-separated sections: ingest, knowledge, api")
+    bench.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    bench.add_argument(
+        "--output", type=Path, default=None, help="report directory (default bench-results/<time>)"
+    )
     slo = sub.add_parser("slo", help="a tenant's service levels over the last hours (JSON)")
     slo.add_argument("--tenant", required=True)
     slo.add_argument("--hours", type=float, default=24.0)
@@ -154,6 +161,14 @@ async def _slo(settings: Settings, tenant: str, hours: float) -> int:
     return 0
 
 
+def _bench(only: str | None, quick: bool, output: Path | None) -> int:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    chosen = [name.strip() for name in only.split(",")] if only else None
+    written = run_bench(chosen, quick, output or Path("bench-results") / stamp)
+    print(f"wrote {written / 'report.json'} and {written / 'report.md'}")
+    return 0
+
+
 def _backup(settings: Settings, output: Path) -> int:
     size = backup(asyncio.run(resolve_dsn(settings)), output)
     print(f"wrote {output} ({size:,} bytes)")
@@ -197,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "apikey": lambda: asyncio.run(run_admin(settings, args)),
         "audit": lambda: asyncio.run(run_admin(settings, args)),
         "backup": lambda: _backup(settings, args.output),
+        "bench": lambda: _bench(args.only, args.quick, args.output),
         "slo": lambda: asyncio.run(_slo(settings, args.tenant, args.hours)),
         "restore": lambda: _restore(settings, args.dump),
     }

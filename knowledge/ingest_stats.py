@@ -7,6 +7,7 @@ that met any latency objective on a bucket edge, for the service levels.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -38,10 +39,8 @@ ON CONFLICT (tenant, minute) DO UPDATE SET
 
 
 def bucket_of(lag_s: float) -> int:
-    for index, edge in enumerate(LAG_EDGES_S):
-        if lag_s <= edge:
-            return index
-    return len(LAG_EDGES_S)
+    """Index of the first edge at or above ``lag_s`` (the last bucket past them all)."""
+    return bisect.bisect_left(LAG_EDGES_S, lag_s)
 
 
 def latency_rows(
@@ -50,9 +49,9 @@ def latency_rows(
     """(tenant, minute stored, readings, counts per latency bucket) of a batch."""
     minute = stored_at.replace(second=0, microsecond=0)
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * (len(LAG_EDGES_S) + 1))
+    stored_s = stored_at.timestamp()
     for reading in readings:
-        lag = (stored_at - reading.observed_at).total_seconds()
-        counts[reading.tenant][bucket_of(lag)] += 1
+        counts[reading.tenant][bucket_of(stored_s - reading.observed_at.timestamp())] += 1
     return [(tenant, minute, sum(c), c) for tenant, c in counts.items()]
 
 

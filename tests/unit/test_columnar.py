@@ -28,6 +28,7 @@ from capture import (
 )
 from support import LEON_LATITUDE, LEON_LONGITUDE
 from tests.conftest import APIKEY
+from tests.fuzzing import fuzz_examples
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 POLICY = TimePolicy(max_future=timedelta(minutes=5), max_past=timedelta(days=30))
@@ -139,7 +140,7 @@ MESSAGES = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=fuzz_examples(200), deadline=None, suppress_health_check=list(HealthCheck))
 @given(raw=MESSAGES)
 def test_fast_path_equals_the_scalar_pipeline_on_arbitrary_input(
     provisioning: Provisioning, raw: list[tuple[str, bytes]]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from acquisition import MeasurePipeline
 from capture import format_time
 from tests.conftest import APIKEY
+from tests.fuzzing import fuzz_examples
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 DEVICES = ["noise-001", "air-001", "parking-001", "streetlight-001", "ghost"]
@@ -53,7 +54,9 @@ PAYLOADS = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=fuzz_examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(topic=TOPICS, payload=PAYLOADS)
 def test_every_input_is_accepted_or_dead_lettered_with_a_reason(
     pipeline: MeasurePipeline, topic: str, payload: bytes
