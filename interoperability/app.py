@@ -137,6 +137,55 @@ def _install_error_handlers(app: FastAPI) -> None:
         return respond(503, "InternalError", "Store unavailable", "the store is unreachable")
 
 
+async def _open_platform_tables(app: FastAPI, registry: DeviceRegistry) -> None:
+    """The API's own tables, in the registry's database, and the objects over them."""
+    pool = registry.pool
+    app.state.registry = registry
+    app.state.commands = CommandQueue(pool)
+    app.state.api_keys = ApiKeyStore(pool)
+    app.state.audit = AuditLog(pool)
+    app.state.subscriptions = SubscriptionStore(pool)
+    for owner in (app.state.commands, app.state.api_keys, app.state.audit, app.state.subscriptions):
+        await owner.create_schema()
+    await ensure_schema(pool, API_STATS_DDL)
+
+
+@asynccontextmanager
+async def _saving_api_stats(stats: ApiStats, registry: DeviceRegistry) -> AsyncIterator[None]:
+    flusher = asyncio.create_task(stats.flush_forever(registry.pool))
+    try:
+        yield
+    finally:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        await stats.flush(registry.pool)  # the last seconds' counts too
+
+
+def _lifespan(
+    settings: Settings, opener: StoreOpener, registry_opener: RegistryOpener, terms: SubscriberTerms
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await opener(settings)
+        app.state.store = store
+        try:
+            async with registry_opener(settings) as registry:
+                await _open_platform_tables(app, registry)
+                async with (
+                    _saving_api_stats(app.state.api_stats, registry),
+                    _running_notifier(
+                        settings, app.state.subscriptions, store, terms, app.state.metrics
+                    ),
+                ):
+                    yield
+        finally:
+            await store.close()
+            await terms.close()
+
+    return lifespan
+
+
 def create_app(
     settings: Settings,
     routers: Sequence[APIRouter] = (),
@@ -145,53 +194,21 @@ def create_app(
     metrics: PlatformMetrics | None = None,
 ) -> FastAPI:
     """The API over the knowledge layer; ``routers`` adds the smart services' endpoints."""
-    opener = open_store_fn or _open_postgres
     resolver = ContextResolver(settings.jsonld_context_timeout_s)
     platform = platform_context()
-    registry_opener = open_registry_fn or _open_registry
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await opener(settings)
-        app.state.store = store
-        try:
-            async with registry_opener(settings) as registry:
-                app.state.registry = registry
-                app.state.commands = CommandQueue(registry.pool)
-                await app.state.commands.create_schema()
-                app.state.api_keys = ApiKeyStore(registry.pool)
-                await app.state.api_keys.create_schema()
-                await ensure_schema(registry.pool, API_STATS_DDL)
-                app.state.audit = AuditLog(registry.pool)
-                await app.state.audit.create_schema()
-                app.state.subscriptions = SubscriptionStore(registry.pool)
-                await app.state.subscriptions.create_schema()
-                terms = SubscriberTerms(resolver, platform)
-                flusher = asyncio.create_task(app.state.api_stats.flush_forever(registry.pool))
-                try:
-                    async with _running_notifier(
-                        settings, app.state.subscriptions, store, terms, app.state.metrics
-                    ):
-                        yield
-                finally:
-                    flusher.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await flusher
-                    await app.state.api_stats.flush(registry.pool)
-        finally:
-            await store.close()
-            await resolver.close()
-
+    terms = SubscriberTerms(resolver, platform)
     app = FastAPI(
         title="ciudad interoperability API",
         version="0.1.0",
         description="NGSI-LD style access to a city's sensor entities and their history.",
-        lifespan=lifespan,
+        lifespan=_lifespan(
+            settings, open_store_fn or _open_postgres, open_registry_fn or _open_registry, terms
+        ),
     )
     app.state.settings = settings
-    app.add_middleware(JsonLdMiddleware, resolver=resolver, platform=platform)
     app.state.metrics = metrics or PlatformMetrics()
     app.state.api_stats = ApiStats()
+    app.add_middleware(JsonLdMiddleware, resolver=resolver, platform=platform)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics, stats=app.state.api_stats)
     _install_error_handlers(app)
     for router in (

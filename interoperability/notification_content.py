@@ -86,6 +86,9 @@ class SubscriberTerms:
         self._resolver = resolver
         self._platform = platform
 
+    async def close(self) -> None:
+        await self._resolver.close()
+
     async def compact(
         self, sub: Subscription, documents: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
