@@ -136,13 +136,17 @@ class JsonLdMiddleware:
             await _problem(send, 400, "BadRequestData", str(exc))
             return
         mapper = TermMapper.build(user, self.platform)
-        scope = _stored_scope(scope, mapper)
+        inner = _stored_scope(scope, mapper)
         if data is not None:
-            stored = rewrite_body(scope["path"], data, mapper.to_stored)
-            if "/subscriptions" in scope["path"] and isinstance(stored, dict):
+            stored = rewrite_body(inner["path"], data, mapper.to_stored)
+            if "/subscriptions" in inner["path"] and isinstance(stored, dict):
                 stored["@context"] = spec  # notifications speak the subscriber's terms
             body = json.dumps(stored).encode()
-        await self.app(scope, _replay(body), _compacting(send, scope["path"], mapper, spec))
+        try:
+            await self.app(inner, _replay(body), _compacting(send, inner["path"], mapper, spec))
+        finally:
+            if "route" in inner:  # for the request metrics outside this middleware
+                scope["route"] = inner["route"]
 
 
 def _stored_scope(scope: Scope, mapper: TermMapper) -> Scope:
