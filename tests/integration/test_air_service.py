@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from interoperability import create_app
 from knowledge import PostgresStore
-from services import service_routers
-from support import Settings
+from tests.integration.api_client import open_api
 
 pytestmark = pytest.mark.integration
 HOUR = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -42,20 +39,7 @@ async def test_hourly_index_per_station(database_url: str) -> None:
     entity = EntityRecord("leon", STATION, "AirQualityObserved", {})
     await store.write_batch(Batch(tuple(first + second), (entity,)))
     await store.close()
-    settings = Settings(
-        database_url=database_url,
-        api_auth="off",  # type: ignore[arg-type]
-        notifier_enabled=False,
-    )
-    app = create_app(
-        settings,
-        routers=service_routers(),
-        open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
+    async with open_api(database_url) as http:
         answer = await http.get(
             "/ciudad/v1/services/air/aqi",
             headers={"NGSILD-Tenant": "leon"},

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from ciudad.cli import main
 from interoperability import create_app
 from knowledge import PostgresStore
 from support import Settings
+from tests.integration.api_client import open_api
 from tests.integration.test_api import _noise_batch
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -29,21 +28,6 @@ HOURLY = {
     "aggrMethods": "avg,max,totalCount",
     "aggrPeriodDuration": "PT1H",
 }
-
-
-@asynccontextmanager
-async def api(dsn: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=dsn,
-        api_auth="off",  # type: ignore[arg-type]
-        notifier_enabled=False,
-    )
-    app = create_app(settings, open_store_fn=lambda s: PostgresStore.open(dsn, max_size=2))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
-        yield http
 
 
 async def snapshot(http: httpx.AsyncClient) -> dict[str, Any]:
@@ -77,7 +61,7 @@ async def test_a_restored_database_serves_the_same_history(
     store = await PostgresStore.open(database_url, max_size=2)
     await store.write_batch(_noise_batch("leon", "n1", [60.0, 70.0, 60.0, 70.0, 60.0]))
     await store.close()
-    async with api(database_url) as http:
+    async with open_api(database_url) as http:
         made = await http.post(
             "/ngsi-ld/v1/subscriptions",
             headers=LEON,
@@ -105,7 +89,7 @@ async def test_a_restored_database_serves_the_same_history(
     fresh = empty_database(postgres_uri)
     monkeypatch.setenv("CIUDAD_DATABASE_URL", fresh)
     assert await asyncio.to_thread(main, ["restore", str(dump)]) == 0
-    async with api(fresh) as http:
+    async with open_api(fresh) as http:
         assert await snapshot(http) == before
     assert before["hourly"]["LAeq"]["totalCount"][0][0] == 5
     keys = Settings(database_url=fresh)  # type: ignore[arg-type]

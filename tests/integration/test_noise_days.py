@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from interoperability import create_app
 from knowledge import PostgresStore
 from knowledge.domain import lden_from_levels
-from services import service_routers
-from support import Settings
+from tests.integration.api_client import open_api
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}
@@ -63,20 +60,7 @@ async def test_days_and_map_compare_each_period_with_its_area_objective(
     )
     await store.write_batch(Batch(tuple(one_day("homes") + one_day("works")), (homes, works)))
     await store.close()
-    settings = Settings(
-        database_url=database_url,
-        api_auth="off",  # type: ignore[arg-type]
-        notifier_enabled=False,
-    )
-    app = create_app(
-        settings,
-        routers=service_routers(),
-        open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
-    ):
+    async with open_api(database_url) as http:
         days = (
             await http.get(
                 "/ciudad/v1/services/noise/days", params={"day": "2026-11-20"}, headers=LEON
