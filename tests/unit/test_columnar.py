@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -34,9 +35,14 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 POLICY = TimePolicy(max_future=timedelta(minutes=5), max_past=timedelta(days=30))
 
 
+@functools.cache
+def _validator() -> EntityValidator:
+    """Compiled schemas only (stateless): built once, a fresh pipeline per case."""
+    return EntityValidator({n: t.schema_file for n, t in ENTITY_TYPES.items()})
+
+
 def _pipeline(provisioning: Provisioning) -> MeasurePipeline:
-    validator = EntityValidator({n: t.schema_file for n, t in ENTITY_TYPES.items()})
-    return MeasurePipeline(provisioning, validator, POLICY)
+    return MeasurePipeline(provisioning, _validator(), POLICY)
 
 
 def _scalar(pipeline: MeasurePipeline, messages: list[InboundMessage]) -> tuple[set, set, set]:
