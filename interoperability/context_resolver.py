@@ -34,7 +34,6 @@ class ContextResolver:
         self._max_entries = max_entries
         self._cache: OrderedDict[str, Context] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
-        self.fetches = 0
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -73,7 +72,6 @@ class ContextResolver:
     async def _fetch(self, url: str) -> dict[str, Any]:
         if urlsplit(url).scheme not in ("http", "https"):
             raise ContextError(f"context {url!r:.100} is not an http(s) URL")
-        self.fetches += 1
         try:
             async with self._http.stream(
                 "GET", url, headers={"Accept": "application/ld+json, application/json"}

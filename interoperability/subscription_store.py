@@ -148,15 +148,23 @@ class SubscriptionStore:
         )
 
     async def everyone(self) -> list[StoredSubscription]:
-        """Every tenant's subscriptions (for the notifier)."""
-        return await self._select("", ())
+        """Every tenant's subscriptions (for the notifier, several times a second: without
+        counting their queues, which only the API's answers show)."""
+        return await self._select("", (), count_pending=False)
 
-    async def _select(self, where: str, params: Sequence[Any]) -> list[StoredSubscription]:
+    async def _select(
+        self, where: str, params: Sequence[Any], count_pending: bool = True
+    ) -> list[StoredSubscription]:
+        pending = (
+            "(SELECT count(*) FROM ciudad_notifications n WHERE n.tenant = s.tenant "
+            "AND n.subscription_id = s.id)"
+            if count_pending
+            else "0"
+        )
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                f"SELECT s.tenant, s.id, s.body, {_STATUS_COLUMNS}, "
-                "(SELECT count(*) FROM ciudad_notifications n WHERE n.tenant = s.tenant "
-                f"AND n.subscription_id = s.id) FROM ciudad_subscriptions s {where}",
+                f"SELECT s.tenant, s.id, s.body, {_STATUS_COLUMNS}, {pending} "
+                f"FROM ciudad_subscriptions s {where}",
                 params,
             )
             return [_stored(row[0], row[1], row[2], row[3:]) for row in await cur.fetchall()]

@@ -107,13 +107,6 @@ class Subscription:
     body: SubscriptionBody
     q: Filter | None = field(default=None, compare=False)
 
-    @property
-    def entity_types(self) -> frozenset[str] | None:
-        """Types it watches; None for any type."""
-        if self.body.entities is None:
-            return None
-        return frozenset(e.type for e in self.body.entities)
-
     def selects(self, entity_id: str, entity_type: str) -> bool:
         if self.body.entities is None:
             return True

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,6 +78,21 @@ class Publisher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+@contextmanager
+def streaming(port: int, count: int, per_second: float) -> Iterator[None]:
+    """Publishes ``count`` readings in the background while the block injects a fault; on
+    leaving, every one has been acknowledged by the broker."""
+    publisher = Publisher(port)
+    sending = threading.Thread(target=publisher.publish, args=(count, per_second))
+    sending.start()
+    try:
+        yield
+    finally:
+        sending.join(timeout=60)
+        publisher.wait_acknowledged(60)
+        publisher.close()
 
 
 def stored(dsn: str) -> tuple[int, int]:
@@ -170,16 +186,11 @@ def test_broker_restart_mid_stream_loses_and_duplicates_nothing(
     gateway = gateway_process(env, tmp_path / "gateway.log")
     try:
         wait_for_session(database_url, broker, env)
-        publisher = Publisher(broker.port)
-        sending = threading.Thread(target=publisher.publish, args=(600, 150.0))
-        sending.start()
-        time.sleep(1.5)
-        broker.stop()  # mid-stream: the publisher and the gateway both lose the broker
-        time.sleep(2.0)
-        broker.start()
-        sending.join(timeout=60)
-        publisher.wait_acknowledged(60)
-        publisher.close()
+        with streaming(broker.port, 600, 150.0):
+            time.sleep(1.5)
+            broker.stop()  # mid-stream: the publisher and the gateway both lose the broker
+            time.sleep(2.0)
+            broker.start()
         count, distinct = until_stored(database_url, 600, 60)
     finally:
         gateway.terminate()
@@ -197,18 +208,13 @@ def test_gateway_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
     gateway = gateway_process(env, tmp_path / "gateway.log")
     try:
         wait_for_session(database_url, mosquitto, env)
-        publisher = Publisher(mosquitto.port)
-        sending = threading.Thread(target=publisher.publish, args=(900, 300.0))
-        sending.start()
-        time.sleep(1.0)
-        before_kill = stored(database_url)[0]
-        gateway.send_signal(signal.SIGKILL)  # no goodbye: batches in flight die with it
-        gateway.wait(timeout=10)
-        time.sleep(1.0)  # messages keep arriving at the broker for the absent gateway
-        gateway = gateway_process(env, tmp_path / "gateway.log")
-        sending.join(timeout=60)
-        publisher.wait_acknowledged(60)
-        publisher.close()
+        with streaming(mosquitto.port, 900, 300.0):
+            time.sleep(1.0)
+            before_kill = stored(database_url)[0]
+            gateway.send_signal(signal.SIGKILL)  # no goodbye: batches in flight die with it
+            gateway.wait(timeout=10)
+            time.sleep(1.0)  # messages keep arriving at the broker for the absent gateway
+            gateway = gateway_process(env, tmp_path / "gateway.log")
         count, distinct = until_stored(database_url, 900, 60)
     finally:
         gateway.terminate()
