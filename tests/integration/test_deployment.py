@@ -125,7 +125,14 @@ def test_gateway_and_api_run_as_their_units_say_and_report_metrics_and_health(
     api = f"http://127.0.0.1:{env['CIUDAD_API_PORT']}"
     try:
         assert wait_for_port(int(env["CIUDAD_API_PORT"]), timeout_s=60)
-        eventually(lambda: fetch(f"{ops}/health/ready")[0] == 200, 60)
+
+        def gateway_ready() -> bool:
+            try:
+                return fetch(f"{ops}/health/ready")[0] == 200
+            except OSError:  # the gateway may open its port after the API does
+                return False
+
+        eventually(gateway_ready, 60)
         ready = json.loads(fetch(f"{ops}/health/ready")[1])
         assert {name for name, check in ready["checks"].items() if check["ok"]} == {
             "broker",
