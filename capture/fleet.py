@@ -36,6 +36,9 @@ DEFAULT_COUNTS = {
     NodeKind.STREETLIGHT: 8,
 }
 _EARTH_RADIUS_M = 6_371_000.0
+# One lamp of the simulated fleet has failed, as some always have in a real city, so that
+# fault detection and its alerts have something to show.
+FAILED_LAMP = 3
 
 
 def offset_point(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
@@ -81,5 +84,8 @@ def _static_attributes(kind: NodeKind, n: int) -> dict[str, str | float]:
         # Spots are grouped in zones of six along a street.
         return {"zone": f"zone-{(n - 1) // 6 + 1:02d}"}
     if kind is NodeKind.STREETLIGHT:
-        return {"power_rating_w": 70.0 if n % 2 else 100.0}
+        static: dict[str, str | float] = {"power_rating_w": 70.0 if n % 2 else 100.0}
+        if n == FAILED_LAMP:
+            static["lamp_failed"] = "yes"  # its driver is on, the lamp draws nothing
+        return static
     return {}

@@ -94,4 +94,12 @@ class ReadingGenerator:
         level = _light_level(hour)
         rating = float(self.device.static.get("power_rating_w", 70.0))
         watts = rating * level / 100 * self.rng.uniform(0.96, 1.04) if level else 0.0
-        return {"on": "on" if level else "off", "dim": level, "w": round(watts, 1)}
+        failed = level > 0 and self.device.static.get("lamp_failed") == "yes"
+        if failed:
+            watts = 0.3  # the driver's standby draw
+        return {
+            "on": "on" if level else "off",
+            "dim": level,
+            "w": round(watts, 1),
+            "flt": "no_current" if failed else "ok",
+        }

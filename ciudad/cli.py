@@ -31,6 +31,7 @@ from ciudad.runners import (
     run_simulator,
     write_fleet_provisioning,
 )
+from ciudad.samples_import import DEFAULT_DIR, SAMPLES, import_samples
 from interoperability.api_stats import API_STATS_DDL, api_counts
 from knowledge import open_store, resolve_dsn
 from services.service_levels import Objectives, service_levels
@@ -84,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     dump.add_argument("--output", type=Path, required=True)
     load = sub.add_parser("restore", help="restore a dump into an empty database")
     load.add_argument("dump", type=Path)
+    samples = sub.add_parser("samples", help="the real open-data samples")
+    samples_sub = samples.add_subparsers(dest="samples_command", required=True)
+    replay = samples_sub.add_parser("import", help="replay samples into tenants of their own")
+    replay.add_argument("names", nargs="*", default=list(SAMPLES), help="default: all")
+    replay.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="the samples directory")
     config = sub.add_parser("config", help="settings")
     config_sub = config.add_subparsers(dest="action", required=True)
     check = config_sub.add_parser("check", help="validate the settings and show them")
@@ -181,6 +187,13 @@ def _restore(settings: Settings, dump: Path) -> int:
     return 0
 
 
+async def _import_samples(settings: Settings, directory: Path, names: list[str]) -> int:
+    for done in await import_samples(settings, directory, names):
+        print(f"{done.sample}: {done.entities} entities, {done.readings} readings "
+              f"(tenant {done.sample})")  # fmt: skip
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -215,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bench": lambda: _bench(args.only, args.quick, args.output),
         "slo": lambda: asyncio.run(_slo(settings, args.tenant, args.hours)),
         "restore": lambda: _restore(settings, args.dump),
+        "samples": lambda: asyncio.run(_import_samples(settings, args.dir, args.names)),
     }
     try:
         return commands[args.command]()

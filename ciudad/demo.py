@@ -154,6 +154,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
 
 
 def _print_urls(api: str, log_dir: Path) -> None:
+    print(f"dashboard      {api}/dashboard", flush=True)
     print(f"API            {api}/docs  (OpenAPI UI)", flush=True)
     print(f"entities       {api}/ngsi-ld/v1/entities?type=NoiseLevelObserved", flush=True)
     print(f"history        {api}/ngsi-ld/v1/temporal/entities/<id>?lastN=10", flush=True)
@@ -163,6 +164,8 @@ def _print_urls(api: str, log_dir: Path) -> None:
         "&aggrMethods=avg,max,l90&aggrPeriodDuration=PT1H",
         flush=True,
     )
+    print(f"KPI board      {api}/ciudad/v1/services/kpi", flush=True)
+    print(f"alerts         {api}/ciudad/v1/services/alerts", flush=True)
     print(f"open data      {api}/ciudad/v1/opendata", flush=True)
     print(f"dead letters   {api}/ciudad/v1/dead-letters", flush=True)
     print(f"logs           {log_dir}/", flush=True)

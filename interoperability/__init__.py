@@ -1,7 +1,7 @@
 """Interoperability layer: the NGSI-LD style HTTP API over the knowledge layer."""
 
 from interoperability.access import TenantDep
-from interoperability.app import create_app
+from interoperability.app import BackgroundJob, create_app
 from interoperability.deps import (
     BadRequestError,
     LdJsonDep,
@@ -14,6 +14,7 @@ from support.times import iso_utc
 
 __all__ = [
     "CORE_CONTEXT",
+    "BackgroundJob",
     "BadRequestError",
     "LdJsonDep",
     "StoreDep",

@@ -50,6 +50,9 @@ from support.metrics import PlatformMetrics
 from support.pg import ensure_schema
 
 StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
+# Work a service runs beside the API (alert evaluation): started once the store and the
+# platform tables are open, cancelled at shutdown.
+BackgroundJob = Callable[[FastAPI], Awaitable[None]]
 RegistryOpener = Callable[[Settings], AbstractAsyncContextManager[DeviceRegistry]]
 
 
@@ -162,8 +165,28 @@ async def _saving_api_stats(stats: ApiStats, registry: DeviceRegistry) -> AsyncI
         await stats.flush(registry.pool)  # the last seconds' counts too
 
 
+@asynccontextmanager
+async def _running_jobs(app: FastAPI, jobs: Sequence[BackgroundJob]) -> AsyncIterator[None]:
+    async def run(job: BackgroundJob) -> None:
+        await job(app)
+
+    tasks = [asyncio.create_task(run(job)) for job in jobs]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 def _lifespan(
-    settings: Settings, opener: StoreOpener, registry_opener: RegistryOpener, terms: SubscriberTerms
+    settings: Settings,
+    opener: StoreOpener,
+    registry_opener: RegistryOpener,
+    terms: SubscriberTerms,
+    jobs: Sequence[BackgroundJob],
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -177,6 +200,7 @@ def _lifespan(
                     _running_notifier(
                         settings, app.state.subscriptions, store, terms, app.state.metrics
                     ),
+                    _running_jobs(app, jobs),
                 ):
                     yield
         finally:
@@ -192,8 +216,10 @@ def create_app(
     open_store_fn: StoreOpener | None = None,
     open_registry_fn: RegistryOpener | None = None,
     metrics: PlatformMetrics | None = None,
+    jobs: Sequence[BackgroundJob] = (),
 ) -> FastAPI:
-    """The API over the knowledge layer; ``routers`` adds the smart services' endpoints."""
+    """The API over the knowledge layer; ``routers`` adds the smart services' endpoints and
+    ``jobs`` their background work."""
     resolver = ContextResolver(settings.jsonld_context_timeout_s)
     platform = platform_context()
     terms = SubscriberTerms(resolver, platform)
@@ -202,7 +228,11 @@ def create_app(
         version="0.1.0",
         description="NGSI-LD style access to a city's sensor entities and their history.",
         lifespan=_lifespan(
-            settings, open_store_fn or _open_postgres, open_registry_fn or _open_registry, terms
+            settings,
+            open_store_fn or _open_postgres,
+            open_registry_fn or _open_registry,
+            terms,
+            jobs,
         ),
     )
     app.state.settings = settings

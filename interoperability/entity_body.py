@@ -7,6 +7,7 @@ structured Property values are kept as the entity's static attributes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,24 @@ def _observed_at(fragment: Mapping[str, Any], name: str, now: datetime) -> datet
     return moment.astimezone(UTC)
 
 
+def _check_numbers(name: str, fragment: Any) -> None:
+    """JSON as Python reads it admits NaN, Infinity and integers beyond any float: none is
+    a measurement, and one NaN would poison every aggregate it enters."""
+    if isinstance(fragment, dict):
+        for member in fragment.values():
+            _check_numbers(name, member)
+    elif isinstance(fragment, list):
+        for member in fragment:
+            _check_numbers(name, member)
+    elif isinstance(fragment, int | float) and not isinstance(fragment, bool):
+        try:
+            finite = math.isfinite(float(fragment))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise BadRequestError(f"attribute {name!r:.80} holds a number out of range (NaN, ±inf)")
+
+
 def parse_attributes(
     tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], now: datetime
 ) -> ParsedAttributes:
@@ -55,6 +74,7 @@ def parse_attributes(
         value = fragment.get("value", fragment.get("object"))
         if value is None:
             raise BadRequestError(f"attribute {name!r:.80} has no value (or object)")
+        _check_numbers(name, fragment)
         is_scalar = isinstance(value, (int, float, str)) and not isinstance(value, bool)
         if fragment["type"] == "Property" and is_scalar:
             readings.append(

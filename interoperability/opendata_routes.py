@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
-from acquisition import ENTITY_TYPES
 from interoperability.access import TenantDep
 from interoperability.deps import BadRequestError, StoreDep, check_time
 from knowledge import EntityState, KnowledgeStore, TimeRange, per_series
@@ -45,8 +44,7 @@ EntityType = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,256}$")]
 @router.get("", summary="The open-data catalogue: what this tenant can export")
 async def catalogue(store: StoreDep, tenant: TenantDep) -> list[dict[str, Any]]:
     entries = []
-    for entity_type in sorted(ENTITY_TYPES):
-        count = await store.count_entities(tenant, entity_type)
+    for entity_type, count in (await store.entity_types(tenant)).items():
         if count:
             base = f"{router.prefix}/{entity_type}"
             entries.append(

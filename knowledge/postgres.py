@@ -320,6 +320,11 @@ class PostgresStore:
         async with self.connection() as conn, _query_errors():
             return await queries.count_entities(conn, tenant, entity_type, query)
 
+    async def entity_types(self, tenant: str) -> dict[str, int]:
+        """Entity types of the tenant with their entity counts."""
+        async with self.connection() as conn:
+            return await queries.entity_types(conn, tenant)
+
     async def get_entity(self, tenant: str, entity_id: str) -> EntityState:
         async with self.connection() as conn:
             return await queries.get_entity(conn, tenant, entity_id)

@@ -122,6 +122,15 @@ async def count_entities(
     return int(row[0]) if row else 0
 
 
+async def entity_types(conn: Conn, tenant: str) -> dict[str, int]:
+    cur = await conn.execute(
+        "SELECT entity_type, count(*) FROM ciudad_entities WHERE tenant = %s "
+        "GROUP BY entity_type ORDER BY entity_type",
+        (tenant,),
+    )
+    return {str(name): int(count) for name, count in await cur.fetchall()}
+
+
 async def get_entity(conn: Conn, tenant: str, entity_id: str) -> EntityState:
     cur = await conn.execute(
         "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities "

@@ -17,6 +17,9 @@ command -v openssl >/dev/null 2>&1 || need_debs+=(openssl)
 command -v node >/dev/null 2>&1 || need_debs+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_debs+=(npm)
 command -v influxd >/dev/null 2>&1 || need_debs+=(influxdb)
+# Headless Chromium (with its WebDriver) runs the dashboard test.
+command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_debs+=(chromium-driver)
 
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

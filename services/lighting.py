@@ -16,10 +16,19 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
-from interoperability import StoreDep, TenantDep, iso_utc
+from interoperability import BadRequestError, StoreDep, TenantDep, check_time, iso_utc
+from interoperability.commands_routes import CommandsDep
+from interoperability.devices_routes import RegistryDep
+from knowledge import TimeRange
+from services.entity_state import coordinates
+from services.lighting_faults import (
+    LAMP_TYPE,
+    energy_summary,
+    lamp_energy,
+    lamp_faults,
+    lamp_states,
+)
 from services.sun import sun_times
-
-LAMP_TYPE = "Streetlight"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +72,6 @@ def night_schedule(
     return sorted(steps, key=lambda s: s.at)
 
 
-def _coordinates(static: Any) -> tuple[float, float] | None:
-    location = static.get("location") if isinstance(static, dict) else None
-    geometry = location.get("value") if isinstance(location, dict) else None
-    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-        return None
-    longitude, latitude = geometry["coordinates"][:2]
-    return float(latitude), float(longitude)
-
-
 router = APIRouter(prefix="/ciudad/v1/services/lighting", tags=["services: energy"])
 
 
@@ -83,7 +83,7 @@ async def schedule(
 ) -> list[dict[str, Any]]:
     rows = []
     for lamp in await store.list_entities(tenant, LAMP_TYPE, 1000, 0):
-        point = _coordinates(lamp.static)
+        point = coordinates(lamp.static)
         if point is None:
             continue
         steps = night_schedule(day, *point)
@@ -97,3 +97,67 @@ async def schedule(
             }
         )
     return rows
+
+
+def firmware_steps(steps: list[ScheduleStep]) -> list[list[int]]:
+    """The lighting node's ``schedule`` command value: ``[[minute of the UTC day, level]]``,
+    sorted by minute (the node repeats it every day)."""
+    return sorted([[s.at.hour * 60 + s.at.minute, s.level] for s in steps])
+
+
+@router.post(
+    "/schedule/send",
+    status_code=202,
+    summary="Send each lamp its night schedule as a command through the gateway",
+)
+async def send_schedules(
+    store: StoreDep,
+    tenant: TenantDep,
+    registry: RegistryDep,
+    commands: CommandsDep,
+    day: Annotated[date, Query(description="The night that starts at this day's sunset")],
+) -> list[dict[str, Any]]:
+    devices = {
+        d.entity_id: d for d in (await registry.provisioning()).devices() if d.tenant == tenant
+    }
+    sent = []
+    for lamp in await store.list_entities(tenant, LAMP_TYPE, 1000, 0):
+        point, device = coordinates(lamp.static), devices.get(lamp.entity_id)
+        steps = night_schedule(day, *point) if point else None
+        if device is None or not steps:
+            continue
+        command = await commands.submit(
+            tenant, device.apikey, device.device_id, "schedule", firmware_steps(steps), 43_200
+        )
+        sent.append({"id": lamp.entity_id, "device": device.device_id, "command": command.id,
+                     "schedule": command.value})  # fmt: skip
+    return sent
+
+
+@router.get("/faults", summary="Lamps whose latest report shows a fault")
+async def faults(store: StoreDep, tenant: TenantDep) -> list[dict[str, Any]]:
+    return [
+        {"id": lamp.entity_id, "faults": found, "watts": lamp.watts, "ratingW": lamp.rating_w,
+         "observedAt": iso_utc(lamp.observed_at) if lamp.observed_at else None}
+        for lamp in await lamp_states(store, tenant)
+        if (found := lamp_faults(lamp))
+    ]  # fmt: skip
+
+
+@router.get("/energy", summary="Energy per lamp over a range, and the saving against full power")
+async def energy(
+    store: StoreDep,
+    tenant: TenantDep,
+    time_at: Annotated[datetime, Query(alias="timeAt")],
+    end_time_at: Annotated[datetime, Query(alias="endTimeAt")],
+) -> dict[str, Any]:
+    start, end = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
+    if not start < end <= start + timedelta(days=31):
+        raise BadRequestError("endTimeAt must be after timeAt, at most 31 days later")
+    lamps = await lamp_energy(store, tenant, TimeRange(start, end))
+    return energy_summary(lamps) | {
+        "lamps": [
+            {"id": e.entity_id, "kWh": round(e.kwh, 4), "baselineKWh": round(e.baseline_kwh, 4)}
+            for e in lamps
+        ],
+    }

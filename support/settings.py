@@ -134,6 +134,12 @@ class Settings(BaseSettings):
         0.95, gt=0, le=1, description="Share of its expected readings each sensor must deliver."
     )
 
+    alert_rules_file: Path | None = Field(
+        None, description="Alert rules table (JSON list); empty: the built-in EU/WHO rules."
+    )
+    alert_interval_s: float = Field(
+        60.0, ge=0, description="How often the API evaluates the alert rules (0: never)."
+    )
     sim_latitude: float = Field(LEON_LATITUDE, ge=-90, le=90, description="Simulated city centre.")
     sim_longitude: float = Field(LEON_LONGITUDE, ge=-180, le=180)
     sim_tenant: str = Field("leon", pattern=r"^[a-z0-9_]+$", description="Tenant of the fleet.")

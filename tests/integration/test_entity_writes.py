@@ -3,6 +3,8 @@ append/update/delete, entity deletion, batch operations with per-entity results.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -72,13 +74,21 @@ async def test_creating_an_existing_id_is_409_already_exists(
             "type": "Streetlight",
             "power": {"type": "Property", "value": 1, "observedAt": "yesterday"},
         },
+        # JSON as Python parses it admits these; none is a measurement
+        {"id": LAMP, "type": "Streetlight", "power": {"type": "Property", "value": float("nan")}},
+        {"id": LAMP, "type": "Streetlight", "power": {"type": "Property", "value": float("inf")}},
+        {"id": LAMP, "type": "Streetlight", "power": {"type": "Property", "value": 10**400}},
+        {"id": LAMP, "type": "Streetlight", "spec": {"type": "Property", "value": [-float("inf")]}},
     ],
 )
 async def test_malformed_entities_are_400(
     client: httpx.AsyncClient,  # noqa: F811
     body: dict[str, object],
 ) -> None:
-    response = await client.post("/ngsi-ld/v1/entities", json=body)
+    # json.dumps writes NaN and Infinity as Python's parser reads them back
+    text = json.dumps(body)
+    headers = {"Content-Type": "application/json"}
+    response = await client.post("/ngsi-ld/v1/entities", content=text, headers=headers)
     assert response.status_code == 400, response.text
     assert response.json()["type"].endswith("/BadRequestData")
 

@@ -1,0 +1,91 @@
+"""Governance: the KPI board ("cuadro de mando") of one tenant, per smart domain.
+
+Over the last ``hours`` (24 by default): sensors online (an observed entity
+reporting within ``onlineMinutes``), data completeness (readings received
+over readings expected from each provisioned sensor's period), alerts raised
+per vertical, noise and air exceedances, parking occupancy now, lighting
+energy and what dimming saved.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from interoperability import StoreDep, TenantDep, iso_utc
+from interoperability.deps import get_settings
+from interoperability.devices_routes import RegistryDep
+from knowledge import EntityState, TimeRange
+from services.alerts import ALERT_TYPE, render_alert
+from services.entity_state import last_seen
+from services.lighting_faults import energy_summary, lamp_energy
+from services.parking import availability, spots
+from services.service_levels import completeness
+from support import Settings
+
+DOMAINS = {
+    "NoiseLevelObserved": "environment",
+    "AirQualityObserved": "environment",
+    "ParkingSpot": "mobility",
+    "Streetlight": "energy",
+}
+MAX_ENTITIES = 10_000
+
+
+def online_by_type(entities: list[EntityState], since: datetime) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for entity_type, domain in DOMAINS.items():
+        of_type = [e for e in entities if e.entity_type == entity_type]
+        online = sum(1 for e in of_type if last_seen(e) >= since)
+        out[entity_type] = {
+            "domain": domain,
+            "sensors": len(of_type),
+            "online": online,
+            "onlineShare": round(online / len(of_type), 4) if of_type else None,
+        }
+    return out
+
+
+def alert_counts(alerts: list[dict[str, Any]], since: datetime) -> dict[str, Any]:
+    recent = [a for a in alerts if a["dateIssued"] and a["dateIssued"] >= iso_utc(since)]
+    return {
+        "raised": len(recent),
+        "open": sum(1 for a in alerts if a["status"] == "open"),
+        "bySubCategory": dict(Counter(a["subCategory"] for a in recent)),
+        "byRule": dict(Counter(a["rule"] for a in recent)),
+    }
+
+
+router = APIRouter(prefix="/ciudad/v1/services", tags=["services: governance"])
+
+
+@router.get("/kpi", summary="The tenant's KPI board per smart domain")
+async def kpi_board(
+    store: StoreDep,
+    tenant: TenantDep,
+    registry: RegistryDep,
+    settings: Annotated[Settings, Depends(get_settings)],
+    hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24.0,
+    online_minutes: Annotated[float, Query(alias="onlineMinutes", gt=0, le=1440)] = 15.0,
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    window = TimeRange(now - timedelta(hours=hours), now)
+    entities = await store.list_entities(tenant, None, MAX_ENTITIES, 0)
+    devices = [d for d in (await registry.provisioning()).devices() if d.tenant == tenant]
+    received = await store.readings_per_entity(tenant, window)
+    alerts = [render_alert(e) for e in entities if e.entity_type == ALERT_TYPE]
+    parking = availability(await spots(store, tenant))
+    occupied = sum(z["occupied"] for z in parking)
+    known = occupied + sum(z["free"] for z in parking)
+    return {
+        "tenant": tenant,
+        "window": {"start": iso_utc(now - timedelta(hours=hours)), "end": iso_utc(now)},
+        "sensorsOnline": online_by_type(entities, now - timedelta(minutes=online_minutes)),
+        "completeness": completeness(devices, received, hours * 3600, settings.slo_completeness),
+        "alerts": alert_counts(alerts, now - timedelta(hours=hours)),
+        "parking": {"occupancy": round(occupied / known, 4) if known else None, "zones": parking},
+        "energy": energy_summary(await lamp_energy(store, tenant, window)),
+    }
