@@ -39,6 +39,7 @@ _EARTH_RADIUS_M = 6_371_000.0
 # One lamp of the simulated fleet has failed, as some always have in a real city, so that
 # fault detection and its alerts have something to show.
 FAILED_LAMP = 3
+LOUD_STREET = 6  # and one noise sensor stands at a busy crossing
 
 
 def offset_point(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
@@ -80,6 +81,8 @@ def build_fleet(
 
 
 def _static_attributes(kind: NodeKind, n: int) -> dict[str, str | float]:
+    if kind is NodeKind.NOISE and n == LOUD_STREET:
+        return {"offset_db": 9.0}  # a busy crossing: its busiest hours pass 70 dB(A)
     if kind is NodeKind.PARKING:
         # Spots are grouped in zones of six along a street.
         return {"zone": f"zone-{(n - 1) // 6 + 1:02d}"}

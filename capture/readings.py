@@ -29,8 +29,8 @@ def activity(hour: float) -> float:
     return 0.5 - 0.5 * math.cos(2 * math.pi * (hour - 3) / 22) if 3 <= hour <= 25 else 0.0
 
 
-def _noise(rng: random.Random, hour: float) -> dict[str, object]:
-    laeq = 42 + 24 * activity(hour) + rng.gauss(0, 2.5)
+def _noise(rng: random.Random, hour: float, offset_db: float) -> dict[str, object]:
+    laeq = 42 + offset_db + 24 * activity(hour) + rng.gauss(0, 2.5)
     return {"laeq": round(laeq, 1), "lamax": round(laeq + rng.uniform(4, 16), 1)}
 
 
@@ -74,7 +74,7 @@ class ReadingGenerator:
         values: dict[str, object] = {TIME_KEY: format_time(epoch_s)}
         kind = self.device.kind
         if kind is NodeKind.NOISE:
-            values.update(_noise(self.rng, hour))
+            values.update(_noise(self.rng, hour, float(self.device.static.get("offset_db", 0.0))))
         elif kind is NodeKind.AIR:
             values.update(_air(self.rng, hour))
         elif kind is NodeKind.PARKING:

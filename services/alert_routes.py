@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Query
 from interoperability import BackgroundJob, BadRequestError, StoreDep, TenantDep, check_time
 from knowledge import KnowledgeStore, TimeRange
 from services.alert_rules import AlertRule
-from services.alerts import ALERT_TYPE, acknowledge, raise_alerts, render_alert, rule_drafts
+from services.alerts import acknowledge, newest_alerts, raise_alerts, rule_drafts
 from services.lighting_faults import fault_drafts
 from support.times import iso_utc
 
@@ -62,12 +62,7 @@ def alert_router(rules: Sequence[AlertRule]) -> APIRouter:
         status: Annotated[Literal["open", "acknowledged"] | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_ALERTS)] = 100,
     ) -> list[dict[str, Any]]:
-        alerts = [
-            render_alert(e) for e in await store.list_entities(tenant, ALERT_TYPE, MAX_ALERTS, 0)
-        ]
-        alerts = [a for a in alerts if status is None or a["status"] == status]
-        alerts.sort(key=lambda a: (a["validFrom"] or "", a["id"]), reverse=True)
-        return alerts[:limit]
+        return await newest_alerts(store, tenant, limit, status)
 
     @router.post("/{alert_id}/ack", summary="Acknowledge an alert (subscribers are notified)")
     async def ack(alert_id: str, store: StoreDep, tenant: TenantDep) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from acquisition import EntityRecord, Reading
 from acquisition.records import ValueType
 from knowledge import EntityState, KnowledgeStore, TimeRange
+from knowledge.filters import Comparison, EntityQuery
 from services.alert_rules import AlertRule, Exceedance, exceedances
 from support import AlreadyExistsError, NotFoundError
 from support.times import iso_utc
@@ -47,8 +48,9 @@ class AlertDraft:
 
 
 def alert_id(draft: AlertDraft) -> str:
+    """Window start first: ids sort by time, so the newest alerts are the last ids."""
     source = hashlib.sha256(draft.source_id.encode()).hexdigest()[:12]
-    return f"urn:ngsi-ld:Alert:{draft.rule}:{source}:{draft.window_start:%Y%m%dT%H%MZ}"
+    return f"urn:ngsi-ld:Alert:{draft.window_start:%Y%m%dT%H%MZ}:{draft.rule}:{source}"
 
 
 def draft_from(exceedance: Exceedance) -> AlertDraft:
@@ -158,6 +160,20 @@ async def acknowledge(store: KnowledgeStore, tenant: str, entity_id: str) -> dat
     reading = Reading(tenant, entity_id, ALERT_TYPE, STATUS, now, "acknowledged", ValueType.TEXT)
     await store.append_attributes(tenant, entity_id, {}, (reading,))
     return now
+
+
+def status_query(status: str | None) -> EntityQuery | None:
+    return EntityQuery(q=Comparison(STATUS, "==", status)) if status else None
+
+
+async def newest_alerts(
+    store: KnowledgeStore, tenant: str, limit: int, status: str | None = None
+) -> list[dict[str, Any]]:
+    """The alerts of the latest windows, newest first (the last ids, see alert_id)."""
+    query = status_query(status)
+    total = await store.count_entities(tenant, ALERT_TYPE, query)
+    found = await store.list_entities(tenant, ALERT_TYPE, limit, max(0, total - limit), query)
+    return [render_alert(e) for e in reversed(found)]
 
 
 def render_alert(entity: EntityState) -> dict[str, Any]:

@@ -193,3 +193,28 @@ async def test_the_rules_in_force_are_listed(database_url: str) -> None:
         3600,
         200,
     )
+
+
+async def test_alerts_are_listed_newest_first_and_by_status(database_url: str) -> None:
+    async with platform(database_url, alert_interval_s=0, notifier_enabled=False) as (http, store):
+        await store.write_batch(no2("s1", [(5, 300.0), (65, 300.0), (125, 300.0)]))
+        window = {"timeAt": HOUR.isoformat(), "endTimeAt": (HOUR + timedelta(hours=3)).isoformat()}
+        await http.post("/ciudad/v1/services/alerts/evaluate", params=window, headers=LEON)
+
+        async def listed(**params: Any) -> list[str]:
+            answer = await http.get("/ciudad/v1/services/alerts", params=params, headers=LEON)
+            return [a["validFrom"] for a in answer.json()]
+
+        newest_two = await listed(limit=2)
+        (middle,) = [
+            a["id"]
+            for a in (await http.get("/ciudad/v1/services/alerts", headers=LEON)).json()
+            if a["validFrom"] == newest_two[1]
+        ]
+        await http.post(f"/ciudad/v1/services/alerts/{middle}/ack", headers=LEON)
+        still_open = await listed(status="open")
+        acknowledged = await listed(status="acknowledged")
+    hours = [(HOUR + timedelta(hours=h)).isoformat().replace("+00:00", "Z") for h in range(3)]
+    assert newest_two == [hours[2], hours[1]]
+    assert still_open == [hours[2], hours[0]]
+    assert acknowledged == [hours[1]]

@@ -27,6 +27,20 @@ def test_a_wrong_setting_names_the_variable(
     )
 
 
+def test_the_alert_rules_file_is_checked_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["config", "check"]) == 0
+    assert "alert rules: 6 (built-in)" in capsys.readouterr().out
+    rules = tmp_path / "rules.json"
+    rules.write_text('[{"name": "no2", "entity_type": "AirQualityObserved"}]')
+    monkeypatch.setenv("CIUDAD_ALERT_RULES_FILE", str(rules))
+    assert main(["config", "check"]) == 2
+    error = capsys.readouterr().err
+    assert f"alert rules file {rules}" in error
+    assert "attribute" in error  # a missing field, named
+
+
 def test_the_deployment_example_is_valid_and_secrets_stay_hidden(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -23,6 +24,11 @@ from support import LEON_LATITUDE, LEON_LONGITUDE
 def _local_noon_and_night(day: datetime) -> tuple[float, float]:
     # León is UTC+1 in winter: 13:00 UTC is early afternoon, 02:00 UTC is deep night.
     return day.replace(hour=13).timestamp(), day.replace(hour=2).timestamp()
+
+
+def number(value: object) -> float:
+    assert isinstance(value, int | float)
+    return float(value)
 
 
 def test_fleet_has_every_kind_near_the_centre(fleet: tuple[DeviceSpec, ...]) -> None:
@@ -47,6 +53,36 @@ def test_noise_is_louder_by_day_than_at_night(fleet: tuple[DeviceSpec, ...]) -> 
     by_day = [generator.measure(noon + 60 * k)["laeq"] for k in range(30)]
     by_night = [generator.measure(night + 60 * k)["laeq"] for k in range(30)]
     assert sum(by_day) / 30 > sum(by_night) / 30 + 10  # type: ignore[operator]
+
+
+def test_one_noise_sensor_stands_where_the_busiest_hours_pass_70_db(
+    fleet: tuple[DeviceSpec, ...],
+) -> None:
+    noon, night = _local_noon_and_night(datetime(2026, 11, 18, tzinfo=UTC))
+
+    def hourly_leq(device: DeviceSpec, start: float) -> float:
+        generator = ReadingGenerator(device)
+        levels = [number(generator.measure(start + 60 * k)["laeq"]) for k in range(60)]
+        return 10 * math.log10(sum(10 ** (v / 10) for v in levels) / len(levels))
+
+    noise = [d for d in fleet if d.kind is NodeKind.NOISE]
+    loud = [d for d in noise if hourly_leq(d, noon) > 70]
+    assert [d.device_id for d in loud] == ["noise-006"]
+    assert hourly_leq(loud[0], night) < 70
+
+
+def test_one_lamp_has_failed_and_its_node_says_so(fleet: tuple[DeviceSpec, ...]) -> None:
+    _, night = _local_noon_and_night(datetime(2026, 11, 18, tzinfo=UTC))
+    reports = {
+        d.device_id: ReadingGenerator(d).measure(night)
+        for d in fleet
+        if d.kind is NodeKind.STREETLIGHT
+    }
+    failed = {name: r for name, r in reports.items() if r["flt"] != "ok"}
+    assert list(failed) == ["streetlight-003"]
+    assert failed["streetlight-003"]["on"] == "on"
+    assert number(failed["streetlight-003"]["w"]) < 1
+    assert all(number(r["w"]) > 30 for name, r in reports.items() if name not in failed)
 
 
 def test_streetlights_burn_at_night_and_are_off_by_day(fleet: tuple[DeviceSpec, ...]) -> None:
