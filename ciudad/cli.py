@@ -34,7 +34,7 @@ from ciudad.runners import (
 from ciudad.samples_import import DEFAULT_DIR, SAMPLES, import_samples
 from interoperability.api_stats import API_STATS_DDL, api_counts
 from knowledge import open_store, resolve_dsn
-from services import load_rules
+from services import ServiceTables
 from services.service_levels import Objectives, service_levels
 from support import CiudadError, Settings, configure_logging
 from support.pg import ensure_schema
@@ -207,12 +207,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "config":
         try:
-            rules = load_rules(settings.alert_rules_file)
+            tables = ServiceTables.load(settings)
         except CiudadError as exc:
             print(f"ciudad: {exc}", file=sys.stderr)
             return 2
         print(report(settings))
-        print(f"alert rules: {len(rules)} ({settings.alert_rules_file or 'built-in'})")
+        print(f"alert rules: {len(tables.rules)} ({settings.alert_rules_file or 'built-in'})")
+        objectives = settings.noise_objectives_file or "built-in, RD 1367/2007"
+        print(f"noise objectives: {len(tables.noise_objectives)} areas ({objectives})")
         return 0
     configure_logging(settings.log_level, settings.log_format)
     commands: dict[str, Callable[[], int]] = {

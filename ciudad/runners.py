@@ -47,7 +47,7 @@ from knowledge import (
     resolve_dsn,
     retention_policy,
 )
-from services import load_rules, service_jobs, service_routers
+from services import ServiceTables, service_jobs, service_routers
 from support import ConfigurationError, Settings, StoreUnavailableError
 from support.metrics import PlatformMetrics
 from support.ops_server import OpsServer
@@ -204,8 +204,8 @@ def openapi_document(settings: Settings) -> str:
 
 def run_api(settings: Settings) -> None:
     """Serves the HTTP API (blocking) on settings.api_host:api_port."""
-    rules = load_rules(settings.alert_rules_file)
-    app = create_app(settings, routers=service_routers(rules), jobs=service_jobs(settings, rules))
+    tables = ServiceTables.load(settings)
+    app = create_app(settings, routers=service_routers(tables), jobs=service_jobs(settings, tables))
     config = uvicorn.Config(
         app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False
     )

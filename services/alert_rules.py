@@ -10,16 +10,16 @@ Windows are aligned to the epoch, so daily rules use UTC days.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from knowledge import SeriesAggregates
+from services.config_files import load_json_table
 from support import ConfigurationError
 from support.times import from_epoch_us
 
@@ -91,10 +91,7 @@ def load_rules(path: Path | None) -> tuple[AlertRule, ...]:
     naming the file and the fault otherwise."""
     if path is None:
         return DEFAULT_RULES
-    try:
-        rules = _RULES.validate_python(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError) as exc:
-        raise ConfigurationError(f"alert rules file {path}: {exc}") from exc
+    rules = load_json_table(path, _RULES, "alert rules")
     if any(86_400 % r.period_s for r in rules):
         raise ConfigurationError(f"alert rules file {path}: every period_s must divide a day")
     names = [r.name for r in rules]

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from interoperability import BadRequestError, StoreDep, TenantDep, check_time, iso_utc
 from interoperability.commands_routes import CommandsDep
@@ -72,6 +72,24 @@ def night_schedule(
     return sorted(steps, key=lambda s: s.at)
 
 
+def profile_query(
+    evening_level: Annotated[int, Query(alias="eveningLevel", ge=1, le=100)] = 100,
+    dim_level: Annotated[int, Query(alias="dimLevel", ge=1, le=100)] = 50,
+    dim_from: Annotated[time, Query(alias="dimFrom", description="Local time")] = time(23),
+    dim_until: Annotated[time, Query(alias="dimUntil", description="Local time")] = time(6),
+    timezone: Annotated[str, Query()] = "Europe/Madrid",
+) -> DimmingProfile:
+    """A dimming profile from the request: full power (``eveningLevel``) from sunset,
+    ``dimLevel`` from ``dimFrom``, back to full at ``dimUntil``, off at sunrise."""
+    try:
+        ZoneInfo(timezone)
+    except (KeyError, ValueError):
+        raise BadRequestError(f"unknown timezone {timezone!r:.60}") from None
+    steps = (DimmingStep(dim_from, dim_level), DimmingStep(dim_until, evening_level))
+    return DimmingProfile(evening_level, steps, timezone)
+
+
+ProfileDep = Annotated[DimmingProfile, Depends(profile_query)]
 router = APIRouter(prefix="/ciudad/v1/services/lighting", tags=["services: energy"])
 
 
@@ -80,13 +98,14 @@ async def schedule(
     store: StoreDep,
     tenant: TenantDep,
     day: Annotated[date, Query(description="The night that starts at this day's sunset")],
+    profile: ProfileDep,
 ) -> list[dict[str, Any]]:
     rows = []
     for lamp in await store.list_entities(tenant, LAMP_TYPE, 1000, 0):
         point = coordinates(lamp.static)
         if point is None:
             continue
-        steps = night_schedule(day, *point)
+        steps = night_schedule(day, *point, profile)
         rows.append(
             {
                 "id": lamp.entity_id,
@@ -116,6 +135,7 @@ async def send_schedules(
     registry: RegistryDep,
     commands: CommandsDep,
     day: Annotated[date, Query(description="The night that starts at this day's sunset")],
+    profile: ProfileDep,
 ) -> list[dict[str, Any]]:
     devices = {
         d.entity_id: d for d in (await registry.provisioning()).devices() if d.tenant == tenant
@@ -123,7 +143,7 @@ async def send_schedules(
     sent = []
     for lamp in await store.list_entities(tenant, LAMP_TYPE, 1000, 0):
         point, device = coordinates(lamp.static), devices.get(lamp.entity_id)
-        steps = night_schedule(day, *point) if point else None
+        steps = night_schedule(day, *point, profile) if point else None
         if device is None or not steps:
             continue
         command = await commands.submit(

@@ -12,37 +12,64 @@ tolerance applies to yearly assessments, not to single days).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from interoperability import StoreDep, TenantDep
 from knowledge import KnowledgeStore, TimeRange
 from knowledge.domain import EU_NOISE_PERIODS, DayNoise, day_noise
+from services.config_files import load_json_table
+from support import ConfigurationError
 
 NOISE_TYPE = "NoiseLevelObserved"
 AREA_ATTRIBUTE = "acousticAreaType"
 DEFAULT_AREA = "a"
 
 
-@dataclass(frozen=True, slots=True)
-class AreaObjectives:
+class AreaObjectives(BaseModel):
+    """Quality objectives of one acoustic area type, dB(A), per period."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     name: str
     ld: float
     le: float
     ln: float
 
 
-RD_1367_2007_TABLE_A = {
-    "e": AreaObjectives("sanitary, educational and cultural", 60, 60, 50),
-    "a": AreaObjectives("residential", 65, 65, 55),
-    "d": AreaObjectives("tertiary", 70, 70, 65),
-    "c": AreaObjectives("recreational and shows", 73, 73, 63),
-    "b": AreaObjectives("industrial", 75, 75, 65),
-}
+def _table(**areas: tuple[str, float, float, float]) -> dict[str, AreaObjectives]:
+    return {
+        k: AreaObjectives(name=n, ld=d, le=e, ln=night) for k, (n, d, e, night) in areas.items()
+    }
+
+
+RD_1367_2007_TABLE_A = _table(
+    e=("sanitary, educational and cultural", 60, 60, 50),
+    a=("residential", 65, 65, 55),
+    d=("tertiary", 70, 70, 65),
+    c=("recreational and shows", 73, 73, 63),
+    b=("industrial", 75, 75, 65),
+)
+ObjectivesTable = dict[str, AreaObjectives]
+_TABLE = TypeAdapter(ObjectivesTable)
+
+
+def load_objectives(path: Path | None) -> ObjectivesTable:
+    """The objectives table from a JSON object ``{area: {name, ld, le, ln}}`` (Spain's
+    RD 1367/2007 without a file); it must define the default area ``a``."""
+    if path is None:
+        return RD_1367_2007_TABLE_A
+    table = load_json_table(path, _TABLE, "noise objectives")
+    if DEFAULT_AREA not in table:
+        raise ConfigurationError(
+            f"noise objectives file {path}: define area {DEFAULT_AREA!r}, the default"
+        )
+    return table
 
 
 def exceedances(day: DayNoise, objectives: AreaObjectives) -> list[str]:
@@ -55,17 +82,19 @@ def exceedances(day: DayNoise, objectives: AreaObjectives) -> list[str]:
     return [name for name, level, limit in pairs if not math.isnan(level) and level > limit]
 
 
-def area_of(static: Any) -> str:
+def area_of(static: Any, table: ObjectivesTable) -> str:
     attribute = static.get(AREA_ATTRIBUTE) if isinstance(static, dict) else None
     value = attribute.get("value") if isinstance(attribute, dict) else None
-    return value if value in RD_1367_2007_TABLE_A else DEFAULT_AREA
+    return value if isinstance(value, str) and value in table else DEFAULT_AREA
 
 
 def _level(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 1)
 
 
-async def noise_days(store: KnowledgeStore, tenant: str, day: date) -> list[dict[str, Any]]:
+async def noise_days(
+    store: KnowledgeStore, tenant: str, day: date, table: ObjectivesTable
+) -> list[dict[str, Any]]:
     """Every noise sensor's levels for one assessment day (07:00 local to 07:00 local)."""
     zone = ZoneInfo(EU_NOISE_PERIODS.timezone)
     start = datetime.combine(day, time(EU_NOISE_PERIODS.day_start), zone).astimezone(UTC)
@@ -78,8 +107,8 @@ async def noise_days(store: KnowledgeStore, tenant: str, day: date) -> list[dict
         if levels.day != day:
             continue
         state = sensors.get(levels.entity_id)
-        area = area_of(state.static if state else {})
-        objectives = RD_1367_2007_TABLE_A[area]
+        area = area_of(state.static if state else {}, table)
+        objectives = table[area]
         rows.append(
             {
                 "id": levels.entity_id,
@@ -97,25 +126,32 @@ async def noise_days(store: KnowledgeStore, tenant: str, day: date) -> list[dict
     return rows
 
 
-router = APIRouter(prefix="/ciudad/v1/services/noise", tags=["services: environment"])
 DayQuery = Annotated[date, Query(description="Assessment day (local): 07:00 to 07:00 next day")]
 
 
-@router.get("/days", summary="Ld/Le/Ln/Lden per sensor for a day, with exceeded objectives")
-async def days(store: StoreDep, tenant: TenantDep, day: DayQuery) -> list[dict[str, Any]]:
-    return [
-        {k: v for k, v in row.items() if k != "location"}
-        for row in await noise_days(store, tenant, day)
-    ]
+def noise_day_router(table: ObjectivesTable) -> APIRouter:
+    router = APIRouter(prefix="/ciudad/v1/services/noise", tags=["services: environment"])
 
+    @router.get("/days", summary="Ld/Le/Ln/Lden per sensor for a day, with exceeded objectives")
+    async def days(store: StoreDep, tenant: TenantDep, day: DayQuery) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in row.items() if k != "location"}
+            for row in await noise_days(store, tenant, day, table)
+        ]
 
-@router.get("/map.geojson", summary="A day's noise levels per sensor as GeoJSON points")
-async def noise_map(store: StoreDep, tenant: TenantDep, day: DayQuery) -> dict[str, Any]:
-    features = []
-    for row in await noise_days(store, tenant, day):
-        location = row.pop("location")
-        geometry = location.get("value") if isinstance(location, dict) else None
-        if geometry is None:
-            continue
-        features.append({"type": "Feature", "geometry": geometry, "properties": row})
-    return {"type": "FeatureCollection", "features": features}
+    @router.get("/objectives", summary="The acoustic quality objectives in force, per area")
+    async def objectives() -> dict[str, Any]:
+        return {area: o.model_dump() for area, o in table.items()}
+
+    @router.get("/map.geojson", summary="A day's noise levels per sensor as GeoJSON points")
+    async def noise_map(store: StoreDep, tenant: TenantDep, day: DayQuery) -> dict[str, Any]:
+        features = []
+        for row in await noise_days(store, tenant, day, table):
+            location = row.pop("location")
+            geometry = location.get("value") if isinstance(location, dict) else None
+            if geometry is None:
+                continue
+            features.append({"type": "Feature", "geometry": geometry, "properties": row})
+        return {"type": "FeatureCollection", "features": features}
+
+    return router

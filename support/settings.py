@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     alert_rules_file: Path | None = Field(
         None, description="Alert rules table (JSON list); empty: the built-in EU/WHO rules."
     )
+    noise_objectives_file: Path | None = Field(
+        None, description="Noise quality objectives per area (JSON); empty: RD 1367/2007."
+    )
     alert_interval_s: float = Field(
         60.0, ge=0, description="How often the API evaluates the alert rules (0: never)."
     )

@@ -10,7 +10,7 @@ import httpx
 
 from interoperability import create_app
 from knowledge import PostgresStore
-from services import service_routers
+from services import ServiceTables, service_routers
 from support import Settings
 
 
@@ -22,7 +22,7 @@ async def open_api(database_url: str, **settings: Any) -> AsyncIterator[httpx.As
     )
     app = create_app(
         config,
-        routers=service_routers(),
+        routers=service_routers(ServiceTables.load(config)),
         open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
     )
     async with (

@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from interoperability import create_app
 from knowledge import PostgresStore
-from services import load_rules, service_jobs, service_routers
+from services import ServiceTables, service_jobs, service_routers
 from support import Settings
 from support.mosquitto import MosquittoBroker
 from tests.integration.notify_receiver import receiving
@@ -54,12 +54,12 @@ async def platform(
     config = Settings(  # type: ignore[call-arg]
         database_url=database_url, api_auth="off", notification_max_backoff_s=1, **settings
     )
-    rules = load_rules(config.alert_rules_file)
+    tables = ServiceTables.load(config)
     app = create_app(
         config,
-        routers=service_routers(rules),
+        routers=service_routers(tables),
         open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
-        jobs=service_jobs(config, rules),
+        jobs=service_jobs(config, tables),
     )
     writer = await PostgresStore.open(database_url, max_size=2)
     try:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import PostgresStore
 from knowledge.domain import lden_from_levels
+from services.noise_day import load_objectives
+from support import ConfigurationError
 from tests.integration.api_client import open_api
 
 pytestmark = pytest.mark.integration
@@ -42,9 +46,7 @@ def one_day(sensor: str) -> list[Reading]:
     return out
 
 
-async def test_days_and_map_compare_each_period_with_its_area_objective(
-    database_url: str,
-) -> None:
+async def store_homes_and_works(database_url: str) -> None:
     store = await PostgresStore.open(database_url, max_size=2)
     homes = EntityRecord(
         "leon",
@@ -60,6 +62,12 @@ async def test_days_and_map_compare_each_period_with_its_area_objective(
     )
     await store.write_batch(Batch(tuple(one_day("homes") + one_day("works")), (homes, works)))
     await store.close()
+
+
+async def test_days_and_map_compare_each_period_with_its_area_objective(
+    database_url: str,
+) -> None:
+    await store_homes_and_works(database_url)
     async with open_api(database_url) as http:
         days = (
             await http.get(
@@ -95,3 +103,29 @@ async def test_days_and_map_compare_each_period_with_its_area_objective(
             "/ciudad/v1/services/noise/days", params={"day": "2026-11-25"}, headers=LEON
         )
         assert empty.json() == []
+
+
+async def test_a_city_sets_its_own_objectives(database_url: str, tmp_path: Path) -> None:
+    await store_homes_and_works(database_url)
+    table = tmp_path / "objectives.json"
+    # a stricter night for homes; no industrial area: its sensor falls back to "a"
+    table.write_text(json.dumps({"a": {"name": "homes", "ld": 70, "le": 70, "ln": 57}}))
+    async with open_api(database_url, noise_objectives_file=str(table)) as http:
+        days = (
+            await http.get(
+                "/ciudad/v1/services/noise/days", params={"day": "2026-11-20"}, headers=LEON
+            )
+        ).json()
+        objectives = (await http.get("/ciudad/v1/services/noise/objectives")).json()
+    assert [(d["areaType"], d["exceeded"]) for d in days] == [("a", ["night"]), ("a", ["night"])]
+    assert objectives == {"a": {"name": "homes", "ld": 70.0, "le": 70.0, "ln": 57.0}}
+
+
+def test_an_objectives_table_without_the_default_area_is_refused(tmp_path: Path) -> None:
+    table = tmp_path / "objectives.json"
+    table.write_text(json.dumps({"b": {"name": "industry", "ld": 75, "le": 75, "ln": 65}}))
+    with pytest.raises(ConfigurationError, match="define area 'a'"):
+        load_objectives(table)
+    table.write_text(json.dumps({"a": {"name": "homes", "ld": "loud"}}))
+    with pytest.raises(ConfigurationError, match=r"objectives\.json"):
+        load_objectives(table)
