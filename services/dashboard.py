@@ -19,8 +19,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from interoperability import StoreDep, TenantDep, iso_utc
 from knowledge import EntityState, KnowledgeStore, SeriesAggregates, TimeRange
+from knowledge.filters import EntityQuery
 from services.air_quality import BANDS, air_quality_index
-from services.entity_state import coordinates, last_seen, latest_values
+from services.entity_state import AsOfDep, coordinates, last_seen, latest_values
 from services.lighting_faults import lamp_faults, lamp_state
 from services.parking import availability, spots, status_of, zone_occupancy
 from support import NotFoundError
@@ -111,9 +112,10 @@ def _mean_per_bucket(aggregates: SeriesAggregates, energetic: bool) -> list[list
     return points
 
 
-async def chart_series(store: KnowledgeStore, tenant: str, hours: float) -> dict[str, Any]:
+async def chart_series(
+    store: KnowledgeStore, tenant: str, hours: float, now: datetime
+) -> dict[str, Any]:
     period = period_for(hours)
-    now = datetime.now(UTC)
     end = datetime.fromtimestamp((int(now.timestamp()) // period + 1) * period, UTC)
     window = TimeRange(end - timedelta(hours=hours), end)
 
@@ -163,13 +165,16 @@ async def dashboard_asset(name: str) -> Response:
 
 
 @router.get("/ciudad/v1/services/dashboard/map", summary="Every sensor with its state colour")
-async def dashboard_map(store: StoreDep, tenant: TenantDep) -> list[dict[str, Any]]:
-    entities = await store.list_entities(tenant, None, MAX_ENTITIES, 0)
-    return map_features(entities, datetime.now(UTC))
+async def dashboard_map(store: StoreDep, tenant: TenantDep, now: AsOfDep) -> list[dict[str, Any]]:
+    sensors = EntityQuery(types=tuple(STATE_OF))
+    return map_features(await store.list_entities(tenant, None, MAX_ENTITIES, 0, sensors), now)
 
 
 @router.get("/ciudad/v1/services/dashboard/series", summary="Noise, air, parking, energy charts")
 async def dashboard_series(
-    store: StoreDep, tenant: TenantDep, hours: Annotated[float, Query(gt=0, le=24 * 7)] = 24.0
+    store: StoreDep,
+    tenant: TenantDep,
+    now: AsOfDep,
+    hours: Annotated[float, Query(gt=0, le=24 * 7)] = 24.0,
 ) -> dict[str, Any]:
-    return await chart_series(store, tenant, hours)
+    return await chart_series(store, tenant, hours, now)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
+from fastapi import Depends, Query
+
+from interoperability import check_time
 from knowledge import EntityState
 
 
@@ -16,6 +19,18 @@ def coordinates(static: Any) -> tuple[float, float] | None:
         return None
     longitude, latitude = geometry["coordinates"][:2]
     return float(latitude), float(longitude)
+
+
+def as_of_query(
+    end_time_at: Annotated[
+        datetime | None,
+        Query(alias="endTimeAt", description="As of this time (default: now), e.g. for history"),
+    ] = None,
+) -> datetime:
+    return check_time("endTimeAt", end_time_at) if end_time_at else datetime.now(UTC)
+
+
+AsOfDep = Annotated[datetime, Depends(as_of_query)]
 
 
 def latest_values(entity: EntityState) -> dict[str, Any]:

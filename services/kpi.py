@@ -10,7 +10,7 @@ energy and what dimming saved.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -21,7 +21,7 @@ from interoperability.devices_routes import RegistryDep
 from knowledge import EntityState, TimeRange
 from knowledge.filters import EntityQuery
 from services.alerts import ALERT_TYPE, newest_alerts, status_query
-from services.entity_state import last_seen
+from services.entity_state import AsOfDep, last_seen
 from services.lighting_faults import energy_summary, lamp_energy
 from services.parking import availability, spots
 from services.service_levels import completeness
@@ -51,8 +51,14 @@ def online_by_type(entities: list[EntityState], since: datetime) -> dict[str, di
     return out
 
 
-def alert_counts(alerts: list[dict[str, Any]], since: datetime) -> dict[str, Any]:
-    recent = [a for a in alerts if a["dateIssued"] and a["dateIssued"] >= iso_utc(since)]
+def alert_counts(alerts: list[dict[str, Any]], window: TimeRange) -> dict[str, Any]:
+    """Alerts about the window: those whose own window starts in it."""
+    start, end = (iso_utc(t) if t else None for t in (window.start, window.end))
+    recent = [
+        a for a in alerts
+        if a["validFrom"] and (start is None or a["validFrom"] >= start)
+        and (end is None or a["validFrom"] < end)
+    ]  # fmt: skip
     return {
         "raised": len(recent),
         "bySubCategory": dict(Counter(a["subCategory"] for a in recent)),
@@ -69,10 +75,10 @@ async def kpi_board(
     tenant: TenantDep,
     registry: RegistryDep,
     settings: Annotated[Settings, Depends(get_settings)],
+    now: AsOfDep,
     hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24.0,
     online_minutes: Annotated[float, Query(alias="onlineMinutes", gt=0, le=1440)] = 15.0,
 ) -> dict[str, Any]:
-    now = datetime.now(UTC)
     window = TimeRange(now - timedelta(hours=hours), now)
     sensors = EntityQuery(types=tuple(DOMAINS))
     entities = await store.list_entities(tenant, None, MAX_ENTITIES, 0, sensors)
@@ -88,7 +94,7 @@ async def kpi_board(
         "window": {"start": iso_utc(now - timedelta(hours=hours)), "end": iso_utc(now)},
         "sensorsOnline": online_by_type(entities, now - timedelta(minutes=online_minutes)),
         "completeness": completeness(devices, received, hours * 3600, settings.slo_completeness),
-        "alerts": alert_counts(alerts, now - timedelta(hours=hours)) | {"open": open_alerts},
+        "alerts": alert_counts(alerts, window) | {"open": open_alerts},
         "parking": {"occupancy": round(occupied / known, 4) if known else None, "zones": parking},
         "energy": energy_summary(await lamp_energy(store, tenant, window)),
     }

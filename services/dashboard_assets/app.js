@@ -15,10 +15,18 @@ function el(tag, attrs = {}, text) {
   return node;
 }
 
+// ?end= shows the city as of a past time (replayed samples, an incident review).
+const AS_OF = new URLSearchParams(location.search).get("end");
+
 function settings() {
   return { tenant: document.getElementById("tenant").value.trim(),
            hours: document.getElementById("hours").value,
            apikey: document.getElementById("apikey").value.trim() };
+}
+
+function range(hours) {
+  const end = AS_OF ? `&endTimeAt=${encodeURIComponent(AS_OF)}` : "";
+  return hours === undefined ? end.replace("&", "?") : `?hours=${hours}${end}`;
 }
 
 async function api(path, method = "GET") {
@@ -158,11 +166,12 @@ async function refresh() {
   const hours = settings().hours;
   try {
     const [kpi, features, series] = await Promise.all([
-      api(`/ciudad/v1/services/kpi?hours=${hours}`), api("/ciudad/v1/services/dashboard/map"),
-      api(`/ciudad/v1/services/dashboard/series?hours=${hours}`)]);
+      api(`/ciudad/v1/services/kpi${range(hours)}`), api(`/ciudad/v1/services/dashboard/map${range()}`),
+      api(`/ciudad/v1/services/dashboard/series${range(hours)}`)]);
     drawKpi(kpi); drawMap(features); drawCharts(series);
     await refreshAlerts();
-    status.textContent = `tenant ${settings().tenant} · updated ${new Date().toLocaleTimeString()}`;
+    const when = AS_OF ? `as of ${AS_OF}` : `updated ${new Date().toLocaleTimeString()}`;
+    status.textContent = `tenant ${settings().tenant} · ${when}`;
     document.body.dataset.loaded = "true";
   } catch (error) {
     status.textContent = `could not load: ${error.message}`;
@@ -172,6 +181,11 @@ async function refresh() {
 function start() {
   const params = new URLSearchParams(location.search);
   document.getElementById("tenant").value = params.get("tenant") || document.body.dataset.defaultTenant;
+  const hours = document.getElementById("hours");
+  if (params.get("hours")) {
+    if (![...hours.options].some(o => o.value === params.get("hours"))) hours.add(new Option(params.get("hours")));
+    hours.value = params.get("hours");
+  }
   document.getElementById("apikey").value = sessionStorage.getItem("ciudad-apikey") || "";
   document.getElementById("settings").addEventListener("submit", event => {
     event.preventDefault();

@@ -11,6 +11,7 @@ import pytest
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import PostgresStore
 from services.lighting import firmware_steps, night_schedule
+from support.times import iso_utc
 from tests.integration.api_client import open_api
 
 pytestmark = pytest.mark.integration
@@ -160,6 +161,7 @@ async def test_lighting_energy_faults_schedules_and_the_kpi_board(database_url: 
         raised = await http.post("/ciudad/v1/services/alerts/evaluate", params=window, headers=LEON)
         alerts = await get(http, "/ciudad/v1/services/alerts")
         kpi = await get(http, "/ciudad/v1/services/kpi", hours=72)
+        then = await get(http, "/ciudad/v1/services/kpi", hours=6, endTimeAt=window["endTimeAt"])
     assert (energy["kWh"], energy["baselineKWh"]) == (
         pytest.approx(0.30625, abs=1e-4),
         pytest.approx(0.4),
@@ -183,6 +185,8 @@ async def test_lighting_energy_faults_schedules_and_the_kpi_board(database_url: 
         ("lamp-burning-by-day", "l3"), ("lamp-no-power-when-on", "l2"),
     ]  # fmt: skip
     assert kpi["energy"]["savedKWh"] == pytest.approx(0.09375, abs=1e-4)
+    assert then["window"] == {"start": iso_utc(NIGHT), "end": iso_utc(NIGHT + timedelta(hours=6))}
+    assert then["energy"]["kWh"] == pytest.approx(0.30625, abs=1e-4)
     assert kpi["alerts"]["raised"] == 2
     assert kpi["alerts"]["bySubCategory"] == {"lampFault": 2}
     assert kpi["sensorsOnline"]["ParkingSpot"]["sensors"] == 5
