@@ -1,5 +1,6 @@
 """Interoperability layer: the NGSI-LD style HTTP API over the knowledge layer."""
 
+from acquisition import Device
 from interoperability.access import TenantDep
 from interoperability.app import BackgroundJob, create_app
 from interoperability.deps import (
@@ -16,6 +17,7 @@ __all__ = [
     "CORE_CONTEXT",
     "BackgroundJob",
     "BadRequestError",
+    "Device",
     "LdJsonDep",
     "StoreDep",
     "TenantDep",

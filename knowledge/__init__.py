@@ -1,5 +1,6 @@
 """Knowledge layer (conocimiento): current state, time series and aggregation."""
 
+from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge.aggregation import energetic_mean_db
 from knowledge.embedded import start_embedded_postgres
 from knowledge.factory import open_store, resolve_dsn, retention_policy
@@ -19,9 +20,12 @@ from knowledge.views import (
     TimeRange,
 )
 
+# The write side takes the records acquisition produces; upper layers name them through here.
 __all__ = [
     "AttributeHistory",
     "AttributeState",
+    "Batch",
+    "EntityRecord",
     "EntityState",
     "ExportRow",
     "KnowledgeStore",
@@ -30,10 +34,12 @@ __all__ = [
     "Partials",
     "Partitioning",
     "PostgresStore",
+    "Reading",
     "RetentionPolicy",
     "RetentionReport",
     "SeriesAggregates",
     "TimeRange",
+    "ValueType",
     "energetic_mean_db",
     "merge",
     "open_store",

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from acquisition import EntityRecord, Reading
-from acquisition.records import ValueType
-from knowledge import EntityState, KnowledgeStore, TimeRange
+from knowledge import EntityRecord, EntityState, KnowledgeStore, Reading, TimeRange, ValueType
 from knowledge.filters import Comparison, EntityQuery
 from services.alert_rules import AlertRule, Exceedance, exceedances
 from support import AlreadyExistsError, NotFoundError

@@ -17,8 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from acquisition import Device
-from interoperability import StoreDep, TenantDep, iso_utc
+from interoperability import Device, StoreDep, TenantDep, iso_utc
 from interoperability.api_stats import api_counts
 from knowledge import KnowledgeStore, TimeRange
 from support import Settings
