@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 
 from knowledge import KnowledgeStore
 from support import Settings
@@ -39,6 +39,23 @@ def check_name(what: str, value: object) -> str:
 
 class BadRequestError(CiudadError):
     """A request parameter is malformed (NGSI-LD BadRequestData)."""
+
+
+TimeAtQuery = Annotated[datetime, Query(alias="timeAt", description="Range start (inclusive)")]
+EndTimeAtQuery = Annotated[datetime, Query(alias="endTimeAt", description="Range end (exclusive)")]
+
+
+def checked_range(
+    time_at: datetime, end_time_at: datetime, max_days: float | None = None
+) -> tuple[datetime, datetime]:
+    """[timeAt, endTimeAt) in UTC, non-empty and at most ``max_days`` long, or
+    BadRequestError saying which."""
+    start, end = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
+    if end <= start:
+        raise BadRequestError("endTimeAt must be after timeAt")
+    if max_days is not None and end - start > timedelta(days=max_days):
+        raise BadRequestError(f"ask for at most {max_days:g} days at a time")
+    return start, end
 
 
 def get_settings(request: Request) -> Settings:

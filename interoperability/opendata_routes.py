@@ -14,7 +14,12 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from interoperability.access import TenantDep
-from interoperability.deps import BadRequestError, StoreDep, check_time
+from interoperability.deps import (
+    EndTimeAtQuery,
+    StoreDep,
+    TimeAtQuery,
+    checked_range,
+)
 from knowledge import EntityState, KnowledgeStore, TimeRange, per_series
 from support.times import iso_utc
 
@@ -24,18 +29,13 @@ MAX_ENTITIES = 10_000
 
 
 def _window(time_at: datetime, end_time_at: datetime) -> TimeRange:
-    time_at, end_time_at = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
-    if end_time_at <= time_at:
-        raise BadRequestError("endTimeAt must be after timeAt")
-    return TimeRange(time_at, end_time_at)
+    return TimeRange(*checked_range(time_at, end_time_at))
 
 
 def _attrs(text: str | None) -> list[str] | None:
     return [a for a in text.split(",") if a] if text else None
 
 
-TimeAt = Annotated[datetime, Query(alias="timeAt", description="Range start (inclusive)")]
-EndTimeAt = Annotated[datetime, Query(alias="endTimeAt", description="Range end (exclusive)")]
 Attrs = Annotated[str | None, Query(description="Comma-separated attribute names")]
 # Type names end up in a file name and a header: letters, digits and _ - . : only.
 EntityType = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,256}$")]
@@ -63,8 +63,8 @@ async def export_csv(
     entity_type: EntityType,
     store: StoreDep,
     tenant: TenantDep,
-    time_at: TimeAt,
-    end_time_at: EndTimeAt,
+    time_at: TimeAtQuery,
+    end_time_at: EndTimeAtQuery,
     attrs: Attrs = None,
 ) -> StreamingResponse:
     window = _window(time_at, end_time_at)
@@ -96,8 +96,8 @@ async def export_geojson(
     entity_type: EntityType,
     store: StoreDep,
     tenant: TenantDep,
-    time_at: TimeAt,
-    end_time_at: EndTimeAt,
+    time_at: TimeAtQuery,
+    end_time_at: EndTimeAtQuery,
     attrs: Attrs = None,
 ) -> StreamingResponse:
     window = _window(time_at, end_time_at)

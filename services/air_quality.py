@@ -10,12 +10,19 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from interoperability import BadRequestError, StoreDep, TenantDep, check_time, iso_utc
+from interoperability import (
+    EndTimeAtQuery,
+    StoreDep,
+    TenantDep,
+    TimeAtQuery,
+    checked_range,
+    iso_utc,
+)
 from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
 from support.times import from_epoch_us
 
@@ -87,14 +94,10 @@ router = APIRouter(prefix="/ciudad/v1/services/air", tags=["services: environmen
 async def aqi(
     store: StoreDep,
     tenant: TenantDep,
-    time_at: Annotated[datetime, Query(alias="timeAt", description="First hour (inclusive)")],
-    end_time_at: Annotated[datetime, Query(alias="endTimeAt", description="End (exclusive)")],
+    time_at: TimeAtQuery,
+    end_time_at: EndTimeAtQuery,
 ) -> list[dict[str, Any]]:
-    start, end = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
-    if end <= start:
-        raise BadRequestError("endTimeAt must be after timeAt")
-    if (end - start).total_seconds() > 31 * 86_400:
-        raise BadRequestError("ask for at most 31 days at a time")
+    start, end = checked_range(time_at, end_time_at, max_days=31)
     rows = []
     for (station, hour), means in sorted(
         (await station_hours(store, tenant, TimeRange(start, end))).items()

@@ -10,7 +10,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query
 
-from interoperability import BackgroundJob, BadRequestError, StoreDep, TenantDep, check_time
+from interoperability import (
+    BackgroundJob,
+    EndTimeAtQuery,
+    StoreDep,
+    TenantDep,
+    TimeAtQuery,
+    checked_range,
+)
 from knowledge import KnowledgeStore, TimeRange
 from services.alert_rules import AlertRule
 from services.alerts import acknowledge, newest_alerts, raise_alerts, rule_drafts
@@ -77,12 +84,10 @@ def alert_router(rules: Sequence[AlertRule]) -> APIRouter:
     async def evaluate_now(
         store: StoreDep,
         tenant: TenantDep,
-        time_at: Annotated[datetime, Query(alias="timeAt")],
-        end_time_at: Annotated[datetime, Query(alias="endTimeAt")],
+        time_at: TimeAtQuery,
+        end_time_at: EndTimeAtQuery,
     ) -> dict[str, int]:
-        start, end = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
-        if not start < end <= start + timedelta(days=92):
-            raise BadRequestError("endTimeAt must be after timeAt, at most 92 days later")
+        start, end = checked_range(time_at, end_time_at, max_days=92)
         return {"raised": await evaluate(store, tenant, rules, TimeRange(start, end))}
 
     return router

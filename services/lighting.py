@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 
-from interoperability import BadRequestError, StoreDep, TenantDep, check_time, iso_utc
+from interoperability import (
+    BadRequestError,
+    EndTimeAtQuery,
+    StoreDep,
+    TenantDep,
+    TimeAtQuery,
+    checked_range,
+    iso_utc,
+)
 from interoperability.commands_routes import CommandsDep
 from interoperability.devices_routes import RegistryDep
 from knowledge import TimeRange
@@ -168,12 +176,10 @@ async def faults(store: StoreDep, tenant: TenantDep) -> list[dict[str, Any]]:
 async def energy(
     store: StoreDep,
     tenant: TenantDep,
-    time_at: Annotated[datetime, Query(alias="timeAt")],
-    end_time_at: Annotated[datetime, Query(alias="endTimeAt")],
+    time_at: TimeAtQuery,
+    end_time_at: EndTimeAtQuery,
 ) -> dict[str, Any]:
-    start, end = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
-    if not start < end <= start + timedelta(days=31):
-        raise BadRequestError("endTimeAt must be after timeAt, at most 31 days later")
+    start, end = checked_range(time_at, end_time_at, max_days=31)
     lamps = await lamp_energy(store, tenant, TimeRange(start, end))
     return energy_summary(lamps) | {
         "lamps": [

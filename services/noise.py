@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from interoperability import BadRequestError, StoreDep, TenantDep, check_time, iso_utc
+from interoperability import (
+    EndTimeAtQuery,
+    StoreDep,
+    TenantDep,
+    TimeAtQuery,
+    checked_range,
+    iso_utc,
+)
 from knowledge import SeriesAggregates, TimeRange, per_series
 
 NOISE_TYPE = "NoiseLevelObserved"
@@ -43,13 +49,11 @@ router = APIRouter(prefix="/ciudad/v1/services/noise", tags=["services: environm
 async def noise_leq(
     store: StoreDep,
     tenant: TenantDep,
-    time_at: Annotated[datetime, Query(alias="timeAt", description="Period start (inclusive)")],
-    end_time_at: Annotated[datetime, Query(alias="endTimeAt", description="Period end")],
+    time_at: TimeAtQuery,
+    end_time_at: EndTimeAtQuery,
     entity_id: Annotated[str | None, Query(alias="id")] = None,
 ) -> list[dict[str, Any]]:
-    time_at, end_time_at = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
-    if end_time_at <= time_at:
-        raise BadRequestError("endTimeAt must be after timeAt")
+    time_at, end_time_at = checked_range(time_at, end_time_at)
     # Minute partials: read from the roll-ups when the period is on whole minutes.
     aggregates = await store.aggregate(
         tenant,

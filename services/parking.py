@@ -14,7 +14,15 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Query
 
-from interoperability import BadRequestError, StoreDep, TenantDep, check_time, iso_utc
+from interoperability import (
+    BadRequestError,
+    EndTimeAtQuery,
+    StoreDep,
+    TenantDep,
+    TimeAtQuery,
+    checked_range,
+    iso_utc,
+)
 from knowledge import EntityState, KnowledgeStore, TimeRange
 from knowledge.domain import time_weighted_occupancy
 from knowledge.geo import distance_m
@@ -105,13 +113,11 @@ async def occupancy(
     store: StoreDep,
     tenant: TenantDep,
     zone: Zone,
-    time_at: Annotated[datetime, Query(alias="timeAt")],
-    end_time_at: Annotated[datetime, Query(alias="endTimeAt")],
+    time_at: TimeAtQuery,
+    end_time_at: EndTimeAtQuery,
     period_s: Annotated[int, Query(alias="periodSeconds", ge=300, le=86_400)] = 3600,
 ) -> list[dict[str, Any]]:
-    start, end = check_time("timeAt", time_at), check_time("endTimeAt", end_time_at)
-    if not start < end <= start + timedelta(days=31):
-        raise BadRequestError("endTimeAt must be after timeAt, at most 31 days later")
+    start, end = checked_range(time_at, end_time_at, max_days=31)
     rows = await zone_occupancy(store, tenant, zone, start, end, period_s)
     return [{"at": iso_utc(at), "occupancy": round(share, 4)} for at, share in rows]
 
