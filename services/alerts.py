@@ -178,7 +178,8 @@ def render_alert(entity: EntityState) -> dict[str, Any]:
     """An alert as the alert list and the dashboard show it."""
 
     def plain(name: str) -> Any:
-        value = entity.static.get(name, {}).get("value")
+        attribute = entity.static.get(name)
+        value = attribute.get("value") if isinstance(attribute, dict) else None
         return value.get("@value") if isinstance(value, dict) else value
 
     state = {a.name: a for a in entity.attributes}.get(STATUS)

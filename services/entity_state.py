@@ -17,8 +17,11 @@ def coordinates(static: Any) -> tuple[float, float] | None:
     geometry = location.get("value") if isinstance(location, dict) else None
     if not isinstance(geometry, dict) or geometry.get("type") != "Point":
         return None
-    longitude, latitude = geometry["coordinates"][:2]
-    return float(latitude), float(longitude)
+    try:
+        longitude, latitude = geometry["coordinates"][:2]
+        return float(latitude), float(longitude)
+    except (KeyError, TypeError, ValueError):  # a malformed point locates nothing
+        return None
 
 
 def as_of_query(

@@ -218,3 +218,24 @@ async def test_alerts_are_listed_newest_first_and_by_status(database_url: str) -
     assert newest_two == [hours[2], hours[1]]
     assert still_open == [hours[2], hours[0]]
     assert acknowledged == [hours[1]]
+
+
+async def test_an_alert_written_by_someone_else_is_listed_as_it_can_be(
+    database_url: str,
+) -> None:
+    foreign = {
+        "id": "urn:ngsi-ld:Alert:external:1",
+        "type": "Alert",
+        "severity": {"type": "Relationship", "object": "urn:x"},
+        "description": {"type": "Property", "value": {"text": "not a string"}},
+        "alertStatus": {"type": "Property", "value": "open"},
+    }
+    async with platform(database_url, alert_interval_s=0, notifier_enabled=False) as (http, _):
+        created = await http.post("/ngsi-ld/v1/entities", json=foreign, headers=LEON)
+        listed = await http.get("/ciudad/v1/services/alerts", headers=LEON)
+        acked = await http.post(f"/ciudad/v1/services/alerts/{foreign['id']}/ack", headers=LEON)
+    assert created.status_code == 201
+    assert listed.status_code == 200
+    (alert,) = listed.json()
+    assert (alert["id"], alert["severity"], alert["status"]) == (foreign["id"], None, "open")
+    assert acked.status_code == 200
