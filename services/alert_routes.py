@@ -50,8 +50,9 @@ def alert_evaluator(rules: Sequence[AlertRule], interval_s: float) -> Background
         while True:
             try:
                 window = recent_range(rules, datetime.now(UTC))
-                for group in await app.state.registry.groups():
-                    await evaluate(app.state.store, group.tenant, rules, window)
+                tenants = {group.tenant for group in await app.state.registry.groups()}
+                for tenant in sorted(tenants):
+                    await evaluate(app.state.store, tenant, rules, window)
             except Exception:  # a bad round must not end the evaluator
                 log.exception("alert evaluation failed; retrying next round")
             await asyncio.sleep(interval_s)

@@ -1,9 +1,10 @@
-"""Alert rules: a window statistic of one attribute above a threshold, per entity.
+"""Alert rules: a window statistic of one attribute above (or below) a threshold, per entity.
 
 The default table holds the EU air-quality limit and threshold values
 (Directive 2008/50/EC: NO2 hourly limit 200 ug/m3, PM10 daily limit 50 ug/m3,
 O3 information 180 and alert 240 ug/m3 as hourly means), the WHO 2021 daily
-PM2.5 guideline (15 ug/m3) and a noise rule (an hour's LAeq above 70 dB(A)).
+PM2.5 guideline (15 ug/m3), a noise rule (an hour's LAeq above 70 dB(A)) and a
+parking rule (a car park without a free space for a whole hour).
 A city replaces it with its own table (``CIUDAD_ALERT_RULES_FILE``, JSON).
 Windows are aligned to the epoch, so daily rules use UTC days.
 """
@@ -27,7 +28,8 @@ Severity = Literal["informational", "low", "medium", "high", "critical"]
 
 
 class AlertRule(BaseModel):
-    """Raise an alert when ``statistic`` of ``attribute`` over a window exceeds ``threshold``."""
+    """Raise an alert when ``statistic`` of ``attribute`` over a window is above (or, with
+    ``direction="below"``, below) ``threshold``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -35,7 +37,8 @@ class AlertRule(BaseModel):
     entity_type: str
     attribute: str
     period_s: int = Field(gt=0, le=86_400, description="Window length; divides a day")
-    statistic: Literal["mean", "max"] = "mean"
+    statistic: Literal["mean", "max", "min"] = "mean"
+    direction: Literal["above", "below"] = "above"
     threshold: float
     unit: str = ""
     category: str
@@ -81,6 +84,12 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         sub_category="noisePollution", severity="low",
         description="An hour's LAeq above 70 dB(A)",
     ),
+    AlertRule(
+        name="parking-full-hour", entity_type="OffStreetParking",
+        attribute="availableSpotNumber", period_s=3600, statistic="max", direction="below",
+        threshold=1, unit="spaces", category="traffic", sub_category="carParkFull",
+        severity="informational", description="A car park without a free space for an hour",
+    ),
 )  # fmt: skip
 
 _RULES = TypeAdapter(tuple[AlertRule, ...])
@@ -102,7 +111,7 @@ def load_rules(path: Path | None) -> tuple[AlertRule, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Exceedance:
-    """One entity's window where a rule's statistic went above its threshold."""
+    """One entity's window where a rule's statistic crossed its threshold."""
 
     rule: AlertRule
     entity_id: str
@@ -117,6 +126,8 @@ def exceedances(rule: AlertRule, aggregates: SeriesAggregates) -> list[Exceedanc
     values: list[float]
     if rule.statistic == "max":
         values = p.maximum.tolist()
+    elif rule.statistic == "min":
+        values = p.minimum.tolist()
     else:
         arithmetic = p.total / p.count.clip(min=1)
         energetic = [aggregates.energetic[s] for s in p.series.tolist()]
@@ -128,7 +139,8 @@ def exceedances(rule: AlertRule, aggregates: SeriesAggregates) -> list[Exceedanc
     for series, bucket, count, value in zip(
         p.series.tolist(), p.bucket.tolist(), p.count.tolist(), values, strict=True
     ):
-        if count and not math.isnan(value) and value > rule.threshold:
+        crossed = value > rule.threshold if rule.direction == "above" else value < rule.threshold
+        if count and not math.isnan(value) and crossed:
             found.append(
                 Exceedance(rule, aggregates.entity_ids[series], from_epoch_us(bucket), value)
             )

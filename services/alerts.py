@@ -54,6 +54,7 @@ def alert_id(draft: AlertDraft) -> str:
 def draft_from(exceedance: Exceedance) -> AlertDraft:
     rule = exceedance.rule
     start = exceedance.window_start
+    sign = ">" if rule.direction == "above" else "<"
     return AlertDraft(
         rule=rule.name,
         source_id=exceedance.entity_id,
@@ -62,8 +63,8 @@ def draft_from(exceedance: Exceedance) -> AlertDraft:
         category=rule.category,
         sub_category=rule.sub_category,
         severity=rule.severity,
-        description=f"{rule.description}: {exceedance.value:.1f} {rule.unit} "
-        f"> {rule.threshold:g} {rule.unit}".replace("  ", " "),
+        description=f"{rule.description}: {exceedance.value:.1f} {rule.unit} {sign} "
+        f"{rule.threshold:g} {rule.unit}".replace("  ", " "),
         value=round(exceedance.value, 2),
         threshold=rule.threshold,
         unit=rule.unit,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from capture.samples import read_beijing_air
+from capture.samples import read_aarhus_parking, read_beijing_air
 from ciudad.cli import main
 from ciudad.samples_import import import_samples
 from services.air_quality import air_quality_index
@@ -74,6 +74,29 @@ async def test_beijing_gives_the_index_and_alerts_the_rows_imply(imported: str) 
 
 VALENCIA_METER = "urn:ngsi-ld:NoiseLevelObserved:valencia:T248669-daily"
 SOL = {"georel": "near;maxDistance==1500", "geometry": "Point", "coordinates": "[-3.7038,40.4168]"}
+
+
+def full_garage_hours() -> int:
+    """UTC hours in which every count of a garage left no space (the file's own view)."""
+    path = SAMPLES / "parking" / "aarhus_parking_2014-05-22_to_28.csv"
+    hours: dict[tuple[str, datetime], bool] = {}
+    for count in read_aarhus_parking(path):
+        hour = count.at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        hours[count.garage, hour] = hours.get((count.garage, hour), True) and (
+            count.occupied >= count.total
+        )
+    return sum(hours.values())
+
+
+async def test_aarhus_full_car_parks_raise_alerts(imported: str) -> None:
+    week = {"timeAt": "2014-05-21T00:00:00Z", "endTimeAt": "2014-05-30T00:00:00Z"}
+    async with open_api(imported) as http:
+        aarhus = headers("aarhus")
+        raised = await http.post("/ciudad/v1/services/alerts/evaluate", params=week, headers=aarhus)
+        alerts = await get(http, "/ciudad/v1/services/alerts", "aarhus", limit=1000)
+    assert raised.json() == {"raised": full_garage_hours()}
+    assert {a["source"].rsplit(":", 1)[1] for a in alerts} == {"BUSGADEHUSET"}
+    assert {a["rule"] for a in alerts} == {"parking-full-hour"}
 
 
 async def test_madrid_valencia_and_aarhus_read_back_as_published(imported: str) -> None:

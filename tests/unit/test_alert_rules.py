@@ -95,3 +95,23 @@ def test_a_bad_rules_file_is_refused_with_the_reason(
     path.write_text(content)
     with pytest.raises(ConfigurationError, match=message):
         load_rules(path)
+
+
+def test_a_car_park_full_for_a_whole_hour_is_a_below_rule() -> None:
+    full = rule("parking-full-hour")
+    found = exceedances(
+        full,
+        aggregates("availableSpotNumber", {"full": [0, 0, 0], "one-left": [0, 1, 0], "ok": [9]}),
+    )
+    assert [(e.entity_id, e.value) for e in found] == [("full", 0.0)]
+    assert draft_from(found[0]).description.endswith("0.0 spaces < 1 spaces")
+
+
+def test_a_min_rule_looks_at_the_trough() -> None:
+    low = AlertRule(
+        name="rh-low", entity_type="AirQualityObserved", attribute="relativeHumidity",
+        period_s=3600, statistic="min", direction="below", threshold=20,
+        category="environment", sub_category="weather", severity="low", description="Dry air",
+    )  # fmt: skip
+    found = exceedances(low, aggregates("relativeHumidity", {"a": [40, 15, 50], "b": [20, 30]}))
+    assert [(e.entity_id, e.value) for e in found] == [("a", 15.0)]

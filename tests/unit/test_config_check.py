@@ -31,7 +31,7 @@ def test_the_alert_rules_file_is_checked_too(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert main(["config", "check"]) == 0
-    assert "alert rules: 6 (built-in)" in capsys.readouterr().out
+    assert "alert rules: 7 (built-in)" in capsys.readouterr().out
     rules = tmp_path / "rules.json"
     rules.write_text('[{"name": "no2", "entity_type": "AirQualityObserved"}]')
     monkeypatch.setenv("CIUDAD_ALERT_RULES_FILE", str(rules))
