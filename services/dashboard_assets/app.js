@@ -150,8 +150,13 @@ function drawAlerts(alerts) {
       const button = el("button", { class: "ack", type: "button" }, "Acknowledge");
       button.addEventListener("click", async () => {
         button.disabled = true;
-        await api(`/ciudad/v1/services/alerts/${encodeURIComponent(a.id)}/ack`, "POST");
-        await refreshAlerts();
+        try {
+          await api(`/ciudad/v1/services/alerts/${encodeURIComponent(a.id)}/ack`, "POST");
+          await refreshAlerts();
+        } catch (error) {  // e.g. a read-only key: acknowledging needs the write scope
+          button.disabled = false;
+          document.getElementById("status").textContent = `could not acknowledge: ${error.message}`;
+        }
       });
       item.prepend(button);
     }
