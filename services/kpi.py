@@ -21,7 +21,7 @@ from interoperability.devices_routes import RegistryDep
 from knowledge import EntityState, TimeRange
 from knowledge.filters import EntityQuery
 from services.alerts import ALERT_TYPE, newest_alerts, status_query
-from services.entity_state import AsOfDep, last_seen
+from services.entity_state import AsOfDep, last_seen, latest_values
 from services.lighting_faults import energy_summary, lamp_energy
 from services.parking import availability, spots
 from services.service_levels import completeness
@@ -31,6 +31,7 @@ DOMAINS = {
     "NoiseLevelObserved": "environment",
     "AirQualityObserved": "environment",
     "ParkingSpot": "mobility",
+    "OffStreetParking": "mobility",
     "Streetlight": "energy",
 }
 MAX_ENTITIES = 10_000
@@ -51,19 +52,35 @@ def online_by_type(entities: list[EntityState], since: datetime) -> dict[str, di
     return out
 
 
-def alert_counts(alerts: list[dict[str, Any]], window: TimeRange) -> dict[str, Any]:
-    """Alerts about the window: those whose own window starts in it."""
-    start, end = (iso_utc(t) if t else None for t in (window.start, window.end))
-    recent = [
-        a for a in alerts
-        if a["validFrom"] and (start is None or a["validFrom"] >= start)
-        and (end is None or a["validFrom"] < end)
-    ]  # fmt: skip
+def _starts_in(alert: dict[str, Any], start: datetime, end: datetime) -> bool:
+    try:
+        return start <= datetime.fromisoformat(alert["validFrom"]) < end
+    except (TypeError, ValueError):  # an alert from elsewhere without a valid validFrom
+        return False
+
+
+def alert_counts(alerts: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, Any]:
+    """Alerts about [start, end): those whose own window starts in it."""
+    recent = [a for a in alerts if _starts_in(a, start, end)]
     return {
         "raised": len(recent),
         "bySubCategory": dict(Counter(a["subCategory"] for a in recent)),
         "byRule": dict(Counter(a["rule"] for a in recent)),
     }
+
+
+def parking_now(bays: list[EntityState], entities: list[EntityState]) -> dict[str, Any]:
+    """Occupancy now over on-street bays (by zone) and car parks (by their counts)."""
+    zones = availability(bays)
+    occupied = sum(z["occupied"] for z in zones)
+    spaces = occupied + sum(z["free"] for z in zones)
+    for car_park in (e for e in entities if e.entity_type == "OffStreetParking"):
+        latest = latest_values(car_park)
+        total, taken = latest.get("totalSpotNumber"), latest.get("occupiedSpotNumber")
+        if isinstance(total, float) and isinstance(taken, float) and total > 0:
+            spaces += int(total)
+            occupied += min(int(taken), int(total))  # some car parks count past capacity
+    return {"occupancy": round(occupied / spaces, 4) if spaces else None, "zones": zones}
 
 
 router = APIRouter(prefix="/ciudad/v1/services", tags=["services: governance"])
@@ -79,22 +96,20 @@ async def kpi_board(
     hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24.0,
     online_minutes: Annotated[float, Query(alias="onlineMinutes", gt=0, le=1440)] = 15.0,
 ) -> dict[str, Any]:
-    window = TimeRange(now - timedelta(hours=hours), now)
+    start = now - timedelta(hours=hours)
+    window = TimeRange(start, now)
     sensors = EntityQuery(types=tuple(DOMAINS))
     entities = await store.list_entities(tenant, None, MAX_ENTITIES, 0, sensors)
     devices = [d for d in (await registry.provisioning()).devices() if d.tenant == tenant]
     received = await store.readings_per_entity(tenant, window)
     alerts = await newest_alerts(store, tenant, COUNTED_ALERTS)
     open_alerts = await store.count_entities(tenant, ALERT_TYPE, status_query("open"))
-    parking = availability(await spots(store, tenant))
-    occupied = sum(z["occupied"] for z in parking)
-    known = occupied + sum(z["free"] for z in parking)
     return {
         "tenant": tenant,
-        "window": {"start": iso_utc(now - timedelta(hours=hours)), "end": iso_utc(now)},
+        "window": {"start": iso_utc(start), "end": iso_utc(now)},
         "sensorsOnline": online_by_type(entities, now - timedelta(minutes=online_minutes)),
         "completeness": completeness(devices, received, hours * 3600, settings.slo_completeness),
-        "alerts": alert_counts(alerts, window) | {"open": open_alerts},
-        "parking": {"occupancy": round(occupied / known, 4) if known else None, "zones": parking},
+        "alerts": alert_counts(alerts, start, now) | {"open": open_alerts},
+        "parking": parking_now(await spots(store, tenant), entities),
         "energy": energy_summary(await lamp_energy(store, tenant, window)),
     }

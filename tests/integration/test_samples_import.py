@@ -88,15 +88,28 @@ def full_garage_hours() -> int:
     return sum(hours.values())
 
 
+def last_counts_occupancy() -> float:
+    """Occupied over total spaces in each garage's last count, counts past capacity clipped."""
+    path = SAMPLES / "parking" / "aarhus_parking_2014-05-22_to_28.csv"
+    last = {c.garage: c for c in sorted(read_aarhus_parking(path), key=lambda c: c.at)}
+    taken = sum(min(c.occupied, c.total) for c in last.values())
+    return taken / sum(c.total for c in last.values())
+
+
 async def test_aarhus_full_car_parks_raise_alerts(imported: str) -> None:
     week = {"timeAt": "2014-05-21T00:00:00Z", "endTimeAt": "2014-05-30T00:00:00Z"}
     async with open_api(imported) as http:
         aarhus = headers("aarhus")
         raised = await http.post("/ciudad/v1/services/alerts/evaluate", params=week, headers=aarhus)
         alerts = await get(http, "/ciudad/v1/services/alerts", "aarhus", limit=1000)
+        kpi = await get(http, "/ciudad/v1/services/kpi", "aarhus", hours=9 * 24,
+                        endTimeAt=week["endTimeAt"])  # fmt: skip
     assert raised.json() == {"raised": full_garage_hours()}
     assert {a["source"].rsplit(":", 1)[1] for a in alerts} == {"BUSGADEHUSET"}
     assert {a["rule"] for a in alerts} == {"parking-full-hour"}
+    assert kpi["parking"]["occupancy"] == pytest.approx(last_counts_occupancy(), abs=1e-4)
+    assert kpi["sensorsOnline"]["OffStreetParking"]["sensors"] == 8
+    assert kpi["alerts"]["byRule"] == {"parking-full-hour": full_garage_hours()}
 
 
 async def test_madrid_valencia_and_aarhus_read_back_as_published(imported: str) -> None:
