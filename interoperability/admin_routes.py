@@ -52,7 +52,13 @@ async def ready(request: Request, store: StoreDep) -> JSONResponse:
     except Exception as exc:
         checks["registry"] = {"ok": False, "error": type(exc).__name__}
     ok = all(c["ok"] for c in checks.values())
-    body = {"status": "ok" if ok else "not ready", "checks": checks}
+    notifier = getattr(request.app.state, "notifier", None)
+    body = {
+        "status": "ok" if ok else "not ready",
+        "checks": checks,
+        # one API process per database leads the notifications; the others stand by
+        "notifier": "off" if notifier is None else "leading" if notifier.leading else "standby",
+    }
     return JSONResponse(body, status_code=200 if ok else 503)
 
 

@@ -68,6 +68,7 @@ async def _open_registry(settings: Settings) -> AsyncIterator[DeviceRegistry]:
 
 @asynccontextmanager
 async def _running_notifier(
+    app: FastAPI,
     settings: Settings,
     subscriptions: SubscriptionStore,
     store: KnowledgeStore,
@@ -84,6 +85,7 @@ async def _running_notifier(
         max_pending=settings.notification_max_pending,
     )
     notifier = Notifier(subscriptions, store, sender, options, contexts, metrics)
+    app.state.notifier = notifier  # /health/ready says whether it leads
     task = asyncio.create_task(notifier.run(await resolve_dsn(settings)))
     try:
         yield
@@ -198,7 +200,7 @@ def _lifespan(
                 async with (
                     _saving_api_stats(app.state.api_stats, registry),
                     _running_notifier(
-                        settings, app.state.subscriptions, store, terms, app.state.metrics
+                        app, settings, app.state.subscriptions, store, terms, app.state.metrics
                     ),
                     _running_jobs(app, jobs),
                 ):

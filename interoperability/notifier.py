@@ -12,14 +12,15 @@ repeat after a crash between sending and recording.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 
 from interoperability import notification_queue as queue
@@ -44,6 +45,8 @@ from support.times import iso_utc
 
 log = logging.getLogger(__name__)
 LEADER_LOCK = 178108
+LOCK_RETRY_S = 2.0  # a follower tries to take the lead this often
+LOCK_CHECK_S = 2.0  # a leader checks that its lock's session is alive this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +81,45 @@ class Notifier:
         self._options = options
         self._contexts = contexts
         self._metrics = metrics
+        self._leading = False
+
+    @property
+    def leading(self) -> bool:
+        return self._leading
 
     async def run(self, dsn: str) -> None:
-        """Waits to lead (one notifier per database), then works until cancelled."""
-        async with await AsyncConnection.connect(dsn, autocommit=True) as lock_conn:
-            while not await _try_lock(lock_conn):  # noqa: ASYNC110 - polls another process
-                await asyncio.sleep(2.0)
-            log.info("notifier leading")
-            while True:
-                try:
-                    busy = await self.work_once(datetime.now(UTC))
-                except Exception:
-                    log.exception("notifier round failed; retrying")
-                    busy = False
-                    await asyncio.sleep(1.0)
-                if not busy:
-                    await asyncio.sleep(self._options.idle_sleep_s)
+        """Waits to lead (one notifier per database), then works until cancelled. The lock
+        lives in its connection's session: when that connection dies, another process may
+        take the lock, so this one stops and waits to lead again."""
+        while True:
+            try:
+                async with await AsyncConnection.connect(dsn, autocommit=True) as lock_conn:
+                    while not await _try_lock(lock_conn):  # noqa: ASYNC110 - polls another process
+                        await asyncio.sleep(LOCK_RETRY_S)
+                    log.info("notifier leading")
+                    self._leading = True
+                    await self._lead(lock_conn)
+            except psycopg.OperationalError as exc:
+                log.warning("notifier lost its lock connection (%s); waiting to lead again", exc)
+            finally:
+                self._leading = False
+            await asyncio.sleep(LOCK_RETRY_S)
+
+    async def _lead(self, lock_conn: AsyncConnection[Any]) -> None:
+        """Works while the lock's connection answers (checked every LOCK_CHECK_S)."""
+        next_check = time.monotonic() + LOCK_CHECK_S
+        while True:
+            if time.monotonic() >= next_check:
+                await lock_conn.execute("SELECT 1")  # raises once the session is gone
+                next_check = time.monotonic() + LOCK_CHECK_S
+            try:
+                busy = await self.work_once(datetime.now(UTC))
+            except Exception:
+                log.exception("notifier round failed; retrying")
+                busy = False
+                await asyncio.sleep(1.0)
+            if not busy:
+                await asyncio.sleep(self._options.idle_sleep_s)
 
     async def work_once(self, now: datetime) -> bool:
         """One matching round and one sending round; True if there was anything to do."""
@@ -254,8 +280,7 @@ async def _due_at(conn: AsyncConnection[Any], sub: Subscription, now: datetime) 
 
 
 async def _try_lock(conn: AsyncConnection[Any]) -> bool:
-    with contextlib.suppress(Exception):
-        cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
-        row = await cur.fetchone()
-        return bool(row and row[0])
-    return False
+    """Whether this session now holds the leader lock; a dead connection raises."""
+    cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
+    row = await cur.fetchone()
+    return bool(row and row[0])

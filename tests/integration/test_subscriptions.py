@@ -14,11 +14,13 @@ from typing import Any
 
 import httpx
 import paho.mqtt.client as mqtt
+import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from interoperability import create_app
+from interoperability.notifier import LEADER_LOCK
 from knowledge import PostgresStore
 from support import Settings
 from support.mosquitto import MosquittoBroker
@@ -341,3 +343,33 @@ async def test_subscription_crud_validation_and_tenants(database_url: str) -> No
         assert (
             await http.get(f"/ngsi-ld/v1/subscriptions/{sub_id}", headers=LEON)
         ).status_code == 404
+
+
+async def leadership(http: httpx.AsyncClient) -> str:
+    return str((await http.get("/health/ready")).json()["notifier"])
+
+
+async def test_a_leader_that_loses_its_lock_session_stands_down_then_leads_again(
+    database_url: str,
+) -> None:
+    """The lock lives in one session: once it dies (a network cut, a restarted pooler)
+    another API process may take the lock, so the old leader must stop notifying."""
+    with receiving() as receiver:
+        async with platform(database_url) as (http, store):
+
+            async def state_is(expected: str) -> bool:
+                return await leadership(http) == expected
+
+            await wait_until(lambda: state_is("leading"))
+            with psycopg.connect(database_url, autocommit=True) as admin:
+                killed = admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND objid = %s",
+                    (LEADER_LOCK,),
+                ).fetchall()
+            await wait_until(lambda: state_is("standby"))
+            await wait_until(lambda: state_is("leading"))
+            await subscribe(http, receiver.uri)
+            await store.write_batch(reading("n1", "LAeq", 0, 61.0))
+            await until(lambda: len(receiver.entities()) == 1)
+    assert killed == [(True,)]
