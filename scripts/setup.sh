@@ -18,7 +18,7 @@ command -v node >/dev/null 2>&1 || need_debs+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_debs+=(npm)
 command -v influxd >/dev/null 2>&1 || need_debs+=(influxdb)
 # Headless Chromium (with its WebDriver) runs the dashboard test.
-command -v chromium >/dev/null 2>&1 || need_debs+=(chromium)
+command -v chromium >/dev/null 2>&1 || need_debs+=(chromium fonts-dejavu-core)  # a font for screenshots
 command -v chromedriver >/dev/null 2>&1 || need_debs+=(chromium-driver)
 
 if [ ${#need_debs[@]} -gt 0 ]; then
