@@ -22,7 +22,9 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from support.net import free_port
+from acquisition import Batch, EntityRecord, Reading, ValueType
+from knowledge import PostgresStore
+from support.net import free_port, wait_for_port
 from tests.integration.test_demo import wait_for_all_types
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -142,3 +144,72 @@ def test_the_dashboard_shows_the_city_and_acknowledges_an_alert(
 def _chromium_installed() -> None:
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         pytest.fail("chromium and chromium-driver are missing: run scripts/setup.sh as root")
+
+
+def ciudad(env: dict[str, str], *argv: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "ciudad", *argv], env=env, check=True,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return done.stdout
+
+
+async def store_a_roadside_exceedance(database_url: str) -> None:
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    where = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-5.566, 42.599]}}
+    readings = tuple(
+        Reading("leon", STATION, "AirQualityObserved", "no2", hour + timedelta(minutes=m),
+                250.0, ValueType.NUMBER, "GQ")
+        for m in (0, 30)
+    )  # fmt: skip
+    store = await PostgresStore.open(database_url, max_size=1)
+    try:
+        entity = EntityRecord("leon", STATION, "AirQualityObserved", {"location": where})
+        await store.write_batch(Batch(readings, (entity,)))
+    finally:
+        await store.close()
+
+
+def key_for(env: dict[str, str], scope: str) -> str:
+    made = ciudad(env, "apikey", "create", "--tenant", "leon", "--scope", scope, "--name", scope)
+    return str(json.loads(made)["key"])
+
+
+async def test_with_api_keys_the_page_asks_for_one_and_acknowledging_needs_write(
+    database_url: str, browser: WebDriver, tmp_path: Path
+) -> None:
+    await store_a_roadside_exceedance(database_url)
+    port = free_port()
+    env = dict(os.environ, CIUDAD_DATABASE_URL=database_url, CIUDAD_API_PORT=str(port),
+               CIUDAD_DATA_DIR=str(tmp_path), CIUDAD_ALERT_INTERVAL_S="1",
+               CIUDAD_API_AUTH="keys")  # fmt: skip
+    env.pop("CIUDAD_DEFAULT_TENANT", None)
+    read_key, write_key = key_for(env, "read"), key_for(env, "write")
+    ciudad(env, "groups", "add", "leon-sensors", "leon")
+    api = subprocess.Popen([sys.executable, "-m", "ciudad", "api"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        assert wait_for_port(port, timeout_s=60)
+        browser.get(f"http://127.0.0.1:{port}/dashboard?tenant=leon")
+        status = browser.find_element(By.ID, "status")
+        wait(lambda: "HTTP 401" in status.text)
+
+        def show_with(key: str) -> None:
+            field = browser.find_element(By.ID, "apikey")
+            field.clear()
+            field.send_keys(key)
+            browser.find_element(By.CSS_SELECTOR, "#settings button").click()
+
+        show_with(read_key)
+        wait(lambda: browser.execute_script("return document.body.dataset.loaded === 'true'"))
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#map circle.sensor")) == 1
+        button = wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#alerts li.open button.ack"))
+        button[0].click()
+        wait(lambda: "could not acknowledge" in status.text and "HTTP 403" in status.text)
+        show_with(write_key)
+        wait(lambda: "could not" not in status.text)
+        wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#alerts li.open button.ack"))[
+            0
+        ].click()
+        wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#alerts li.acknowledged"))
+    finally:
+        api.terminate()
+        api.wait(30)
