@@ -20,6 +20,7 @@ from typing import Any
 from knowledge import EntityRecord, EntityState, KnowledgeStore, Reading, TimeRange, ValueType
 from knowledge.filters import Comparison, EntityQuery
 from services.alert_rules import AlertRule, Exceedance, exceedances
+from services.entity_state import attribute_state
 from support import AlreadyExistsError, NotFoundError
 from support.times import iso_utc
 
@@ -152,7 +153,7 @@ async def acknowledge(store: KnowledgeStore, tenant: str, entity_id: str) -> dat
     entity = await store.get_entity(tenant, entity_id)
     if entity.entity_type != ALERT_TYPE:
         raise NotFoundError(f"alert {entity_id} not found")
-    state = {a.name: a for a in entity.attributes}.get(STATUS)
+    state = attribute_state(entity, STATUS)
     if state is not None and state.value == "acknowledged":
         return state.observed_at
     now = datetime.now(UTC)
@@ -183,7 +184,7 @@ def render_alert(entity: EntityState) -> dict[str, Any]:
         value = attribute.get("value") if isinstance(attribute, dict) else None
         return value.get("@value") if isinstance(value, dict) else value
 
-    state = {a.name: a for a in entity.attributes}.get(STATUS)
+    state = attribute_state(entity, STATUS)
     return {
         "id": entity.entity_id,
         "rule": plain("alertRule"),

@@ -8,6 +8,7 @@ state colours are decided here, server side, so the page and the API agree.
 
 from __future__ import annotations
 
+import functools
 import html
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -124,7 +125,7 @@ async def chart_series(
         return _mean_per_bucket(found, energetic)
 
     power = await mean("powerConsumption", "Streetlight")
-    lamps = len(await store.list_entities(tenant, "Streetlight", MAX_ENTITIES, 0))
+    lamps = await store.count_entities(tenant, "Streetlight")
     parking: list[list[Any]] = []
     zones = [z["zone"] for z in availability(await spots(store, tenant))]
     for zone in zones:
@@ -146,12 +147,18 @@ def _range(window: TimeRange) -> tuple[datetime, datetime]:
     return window.start, window.end
 
 
+@functools.cache
+def _asset(name: str) -> bytes:
+    """A bundled file, read once per process (they change only with the package)."""
+    return resources.files("services").joinpath(f"dashboard_assets/{name}").read_bytes()
+
+
 router = APIRouter(tags=["services: dashboard"])
 
 
 @router.get("/dashboard", response_class=HTMLResponse, summary="The city dashboard (a web page)")
 async def dashboard_page(request: Request) -> HTMLResponse:
-    page = resources.files("services").joinpath("dashboard_assets/index.html").read_text()
+    page = _asset("index.html").decode()
     tenant = request.app.state.settings.default_tenant
     return HTMLResponse(page.replace("{{DEFAULT_TENANT}}", html.escape(tenant, quote=True)))
 
@@ -160,8 +167,7 @@ async def dashboard_page(request: Request) -> HTMLResponse:
 async def dashboard_asset(name: str) -> Response:
     if name not in ASSETS:
         raise NotFoundError(f"no dashboard asset {name}")
-    body = resources.files("services").joinpath(f"dashboard_assets/{name}").read_bytes()
-    return Response(body, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
+    return Response(_asset(name), media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/ciudad/v1/services/dashboard/map", summary="Every sensor with its state colour")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 
 from interoperability import check_time
-from knowledge import EntityState
+from knowledge import AttributeState, EntityState
 
 
 def coordinates(static: Any) -> tuple[float, float] | None:
@@ -34,6 +34,11 @@ def as_of_query(
 
 
 AsOfDep = Annotated[datetime, Depends(as_of_query)]
+
+
+def attribute_state(entity: EntityState, name: str) -> AttributeState | None:
+    """The latest value of one dynamic attribute, if the entity has it."""
+    return next((a for a in entity.attributes if a.name == name), None)
 
 
 def latest_values(entity: EntityState) -> dict[str, Any]:

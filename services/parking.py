@@ -26,7 +26,7 @@ from interoperability import (
 from knowledge import EntityState, KnowledgeStore, TimeRange
 from knowledge.domain import time_weighted_occupancy
 from knowledge.geo import distance_m
-from services.entity_state import coordinates
+from services.entity_state import attribute_state, coordinates
 from services.parking_forecast import Occupancy, forecast, seasonal_profile
 from support.times import to_epoch_us
 
@@ -43,7 +43,7 @@ def zone_of(spot: EntityState) -> str:
 
 
 def status_of(spot: EntityState) -> str:
-    state = {a.name: a for a in spot.attributes}.get("status")
+    state = attribute_state(spot, "status")
     return str(state.value) if state else "unknown"
 
 
