@@ -1,4 +1,4 @@
-"""Readers of the real open-data samples (shared/data/samples/), as platform records."""
+"""Readers of the real open-data samples (``capture/sample_data/``), as platform records."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 AARHUS = ZoneInfo("Europe/Copenhagen")
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"  # shipped in the wheel too
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from types import FrameType
 from typing import IO
 
 from ciudad.runners import write_fleet_provisioning
-from knowledge import start_embedded_postgres
+from knowledge import embedded_postgres
 from support import CiudadError, Settings
 from support.mosquitto import MosquittoBroker
 from support.net import LOOPBACK, free_port, port_is_free
@@ -47,6 +47,9 @@ class Child:
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # Out of the terminal's process group: a Ctrl-C reaches the demo alone, which
+            # then stops the children in order (simulator first, the broker last).
+            start_new_session=True,
         )
 
     def stop(self, timeout_s: float = 10.0) -> None:
@@ -83,15 +86,15 @@ def _child_env(
     return env
 
 
-def _wait_ready(url: str, timeout_s: float) -> bool:
-    """True once ``url`` (a /health/ready) answers 200."""
+def _wait_ready(url: str, timeout_s: float, stop: threading.Event) -> bool:
+    """True once ``url`` (a /health/ready) answers 200; False on time-out or a stop."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.is_set():
         try:
             with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - fixed http URL
                 return True
         except OSError:
-            time.sleep(0.2)
+            stop.wait(0.2)
     return False
 
 
@@ -112,7 +115,10 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C and SIGTERM (systemd, CI, `timeout`) both end up in the same orderly stop,
+    # wherever the demo is, so every child and server it started is stopped.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
     demo_dir = settings.data_dir.resolve()
     log_dir = demo_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -128,7 +134,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
             dsn = settings.database_url.get_secret_value()
             print("PostgreSQL     CIUDAD_DATABASE_URL", flush=True)
         else:
-            dsn = start_embedded_postgres(settings.embedded_db_dir.resolve())
+            dsn = cleanup.enter_context(embedded_postgres(settings.embedded_db_dir.resolve()))
             print(f"PostgreSQL     embedded, {settings.embedded_db_dir.resolve()}", flush=True)
         provisioning = demo_dir / "provisioning.json"
         devices = write_fleet_provisioning(settings, provisioning)
@@ -142,8 +148,11 @@ def run_demo(settings: Settings, options: DemoOptions) -> int:
             cleanup.callback(child.stop)
         ops = f"http://{LOOPBACK}:{ops_port}"
         for name, url in (("api", f"{api}/health/ready"), ("gateway", f"{ops}/health/ready")):
-            if not _wait_ready(url, timeout_s=60):
+            if not _wait_ready(url, 60, stop) and not stop.is_set():
                 raise CiudadError(f"the {name} is not ready; see {log_dir / (name + '.log')}")
+        if stop.is_set():
+            print("stopping...", flush=True)
+            return 0
         simulate_args = ["simulate", "--backfill", str(options.backfill_s)]
         simulator = Child("simulator", simulate_args, env, log_dir)
         cleanup.callback(simulator.stop)
@@ -175,24 +184,21 @@ def _print_urls(api: str, log_dir: Path) -> None:
 def _supervise(children: list[Child], api: str, options: DemoOptions, stop: threading.Event) -> int:
     started = time.monotonic()
     next_report = started + options.progress_every_s
-    try:
-        while not stop.is_set():
-            elapsed = time.monotonic() - started
-            if options.duration_s is not None and elapsed >= options.duration_s:
-                break
-            for child in children:
-                if child.name != "simulator" and child.process.poll() is not None:
-                    print(
-                        f"{child.name} exited ({child.process.returncode}); see {child.log_path}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    return 1
-            if time.monotonic() >= next_report:
-                print(f"[{elapsed:5.0f} s] entities: {_entity_count(api)}", flush=True)
-                next_report += options.progress_every_s
-            stop.wait(0.5)
-    except KeyboardInterrupt:
-        pass
+    while not stop.is_set():
+        elapsed = time.monotonic() - started
+        if options.duration_s is not None and elapsed >= options.duration_s:
+            break
+        for child in children:
+            if child.name != "simulator" and child.process.poll() is not None:
+                print(
+                    f"{child.name} exited ({child.process.returncode}); see {child.log_path}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return 1
+        if time.monotonic() >= next_report:
+            print(f"[{elapsed:5.0f} s] entities: {_entity_count(api)}", flush=True)
+            next_report += options.progress_every_s
+        stop.wait(0.5)
     print("stopping...", flush=True)
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from capture.samples import (
+    SAMPLE_DIR,
     SampleObservation,
     aarhus_observations,
     read_aarhus_parking,
@@ -27,7 +28,7 @@ from capture.samples import (
 from knowledge import open_store
 from support import ConfigurationError, Settings
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "samples"
+DEFAULT_DIR = SAMPLE_DIR
 UNITS = {"pm25": "GQ", "pm10": "GQ", "so2": "GQ", "no2": "GQ", "co": "GQ", "o3": "GQ",
          "temperature": "CEL", "windSpeed": "MTS"}  # fmt: skip
 BATCH_READINGS = 5000

@@ -22,7 +22,8 @@ from knowledge import PostgresStore, TimeRange
 from support import NotFoundError, Settings
 from support.mosquitto import MosquittoBroker
 from tests.conftest import APIKEY, TENANT
-from tests.integration.test_gateway import running_gateway, wait_until
+from tests.integration.test_gateway import running_gateway
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.hil, pytest.mark.integration, pytest.mark.slow]
 ENTITY = {
@@ -108,7 +109,7 @@ async def test_injected_inputs_arrive_normalised_in_the_api(
                 return got is not None and abs(float(got) - expected) < 0.5
             return bool(got == expected)
 
-        await wait_until(arrived, timeout_s=20)
+        await wait_until(arrived)
 
 
 @pytest.mark.kinds("noise")

@@ -2,7 +2,7 @@
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge.aggregation import energetic_mean_db
-from knowledge.embedded import start_embedded_postgres
+from knowledge.embedded import embedded_postgres, postmaster_pid, start_embedded_postgres
 from knowledge.factory import open_store, resolve_dsn, retention_policy
 from knowledge.partials import Partials, merge, per_series, rebucket, summarise
 from knowledge.postgres import PostgresStore
@@ -40,10 +40,12 @@ __all__ = [
     "SeriesAggregates",
     "TimeRange",
     "ValueType",
+    "embedded_postgres",
     "energetic_mean_db",
     "merge",
     "open_store",
     "per_series",
+    "postmaster_pid",
     "rebucket",
     "resolve_dsn",
     "retention_policy",

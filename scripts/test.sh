@@ -12,4 +12,5 @@ step "mypy --strict";      mypy
 step "layer contract";     lint-imports
 step "firmware: ruff (MicroPython profile)"; ruff check firmware && ruff format --check firmware
 step "firmware: mypy against the ESP32 stubs"; mypy --config-file firmware/mypy.ini firmware
+step "the wheel on its own (no extras, empty venv)"; scripts/wheel_check.sh
 step "pytest";             pytest "$@"

@@ -30,7 +30,7 @@ from support.mosquitto import MosquittoBroker
 from tests.conftest import APIKEY, TENANT
 from tests.firmware.conftest import start_node
 from tests.firmware.test_nodes import latest, site
-from tests.integration.test_gateway import wait_until
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 LAMP = f"urn:ngsi-ld:Streetlight:{TENANT}:streetlight-001"
@@ -124,5 +124,5 @@ async def _command(http: httpx.AsyncClient, device_id: str, body: dict[str, Any]
                       ).json())
         return final["status"] in ("OK", "ERROR", "EXPIRED")
 
-    await wait_until(finished, timeout_s=20)
+    await wait_until(finished)
     return final

@@ -21,7 +21,8 @@ from support.mosquitto import MosquittoBroker
 from support.net import free_port
 from tests.conftest import APIKEY, TENANT
 from tests.firmware.conftest import start_node
-from tests.integration.test_gateway import running_gateway, wait_until
+from tests.integration.test_gateway import running_gateway
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -112,7 +113,7 @@ async def test_broker_outage_loses_nothing_that_fits_in_the_buffer(
                     return False
                 return bool(history) and len(history[0].times) >= counts["sent"]
 
-            await wait_until(all_sent_stored, timeout_s=40)
+            await wait_until(all_sent_stored)
     finally:
         broker.stop()
     assert "mqtt down" in output, "the outage never reached the node"

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import PostgresStore
 from support.net import free_port, wait_for_port
-from tests.integration.test_demo import wait_for_all_types
+from tests.integration.demo_process import Demo, wait_for_all_types
+from tests.waiting import CEILING_S, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -46,20 +46,16 @@ def call(method: str, url: str, body: Any = None) -> Any:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = dict(os.environ, CIUDAD_DATA_DIR=str(tmp_path / "data"), CIUDAD_API_PORT=str(port),
-               CIUDAD_SIM_INTERVAL_S="2", CIUDAD_ALERT_INTERVAL_S="5")  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ciudad", "demo", "--duration", "240", "--backfill", "3600"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    # No --duration: the demo runs until the test is done with it, however slow the machine.
+    process = Demo(tmp_path / "data", free_port(), "--backfill", "3600",
+                   env={"CIUDAD_ALERT_INTERVAL_S": "5"})  # fmt: skip
     try:
-        api = f"http://127.0.0.1:{port}"
-        wait_for_all_types(api, timeout_s=60)
-        yield api
+        wait_for_all_types(process.api)
+        yield process.api
     finally:
-        process.terminate()
-        process.wait(60)
+        process.process.terminate()
+        process.wait_exit()
+        process.kill()
 
 
 @pytest.fixture
@@ -79,13 +75,8 @@ def browser() -> Iterator[WebDriver]:
         driver.quit()
 
 
-def wait(check: Callable[[], Any], timeout_s: float = 30) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {check}")
+def wait(check: Callable[[], Any]) -> Any:
+    return eventually(check)
 
 
 def roadside_no2_exceedance(api: str) -> None:
@@ -187,7 +178,7 @@ async def test_with_api_keys_the_page_asks_for_one_and_acknowledging_needs_write
     api = subprocess.Popen([sys.executable, "-m", "ciudad", "api"], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        assert wait_for_port(port, timeout_s=60)
+        assert wait_for_port(port, timeout_s=CEILING_S)
         browser.get(f"http://127.0.0.1:{port}/dashboard?tenant=leon")
         status = browser.find_element(By.ID, "status")
         wait(lambda: "HTTP 401" in status.text)

@@ -10,7 +10,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from support.mosquitto import MosquittoBroker
 from support.net import free_port, wait_for_port
+from tests.waiting import CEILING_S, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -69,17 +69,6 @@ def metric(text: str, name: str, **labels: str) -> float:
     return total
 
 
-def eventually(check: Any, timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.3)
-
-
 @pytest.fixture
 def deployment_env(database_url: str, mosquitto: MosquittoBroker, tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
@@ -124,7 +113,7 @@ def test_gateway_and_api_run_as_their_units_say_and_report_metrics_and_health(
     ops = f"http://127.0.0.1:{env['CIUDAD_GATEWAY_OPS_PORT']}"
     api = f"http://127.0.0.1:{env['CIUDAD_API_PORT']}"
     try:
-        assert wait_for_port(int(env["CIUDAD_API_PORT"]), timeout_s=60)
+        assert wait_for_port(int(env["CIUDAD_API_PORT"]), timeout_s=CEILING_S)
 
         def gateway_ready() -> bool:
             try:

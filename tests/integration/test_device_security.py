@@ -36,7 +36,8 @@ from support.mosquitto import BrokerSecurity, MosquittoBroker
 from support.net import free_port
 from support.tls import make_dev_ca
 from tests.conftest import APIKEY, TENANT
-from tests.integration.test_gateway import noise_message, wait_until
+from tests.integration.test_gateway import noise_message
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 GATEWAY_USER = "ciudad-gateway"

@@ -17,7 +17,8 @@ from knowledge import PostgresStore
 from services import service_routers
 from support import Settings
 from support.mosquitto import MosquittoBroker
-from tests.integration.test_gateway import running_gateway, wait_until
+from tests.integration.test_gateway import running_gateway
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 TYPES = {"NoiseLevelObserved", "AirQualityObserved", "ParkingSpot", "Streetlight"}
@@ -49,7 +50,7 @@ async def test_simulated_fleet_reaches_the_api_as_valid_entities_with_history(
         async def everything_stored() -> bool:
             return gw.stats.measure_messages >= 2 * len(fleet)
 
-        await wait_until(everything_stored, timeout_s=60)
+        await wait_until(everything_stored)
     assert gw.stats.dead_letters == {}
 
     settings = Settings(default_tenant="leon", database_url=database_url, api_auth="off")  # type: ignore[arg-type]

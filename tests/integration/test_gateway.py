@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -26,6 +26,7 @@ from knowledge import PostgresStore, TimeRange
 from support import StoreUnavailableError
 from support.mosquitto import MosquittoBroker
 from tests.conftest import APIKEY
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 NOISE_ID = "urn:ngsi-ld:NoiseLevelObserved:leon:noise-001"
@@ -47,14 +48,6 @@ def publish(broker: MosquittoBroker, messages: list[tuple[str, bytes]]) -> None:
 def noise_message(level: float, seconds_ago: float = 10.0) -> tuple[str, bytes]:
     stamp = format_time(datetime.now(UTC).timestamp() - seconds_ago)
     return measure_topic(APIKEY, "noise-001"), encode_measures({"t": stamp, "laeq": level})
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], timeout_s: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

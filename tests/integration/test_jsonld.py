@@ -16,7 +16,7 @@ from knowledge import PostgresStore
 from support import Settings
 from support.net import LOOPBACK, free_port
 from tests.integration.notify_receiver import receiving
-from tests.integration.test_gateway import wait_until
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 SDM = "https://smartdatamodels.org/dataModel.Environment/"

@@ -30,7 +30,8 @@ from knowledge import PostgresStore
 from support import ConfigurationError, NotFoundError
 from support.mosquitto import MosquittoBroker
 from tests.conftest import APIKEY, TENANT
-from tests.integration.test_gateway import noise_message, publish, running_gateway, wait_until
+from tests.integration.test_gateway import noise_message, publish, running_gateway
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

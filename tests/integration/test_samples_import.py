@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from capture.samples import read_aarhus_parking, read_beijing_air
+from capture.samples import SAMPLE_DIR, read_aarhus_parking, read_beijing_air
 from ciudad.cli import main
 from ciudad.samples_import import import_samples
 from services.air_quality import air_quality_index
@@ -16,7 +16,7 @@ from support import ConfigurationError, Settings
 from tests.integration.api_client import open_api
 
 pytestmark = pytest.mark.integration
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "samples"
+SAMPLES = SAMPLE_DIR
 DONGSI = SAMPLES / "air_quality" / "beijing_PRSA_Dongsi_2013-03.csv"
 
 
@@ -32,7 +32,6 @@ async def get(http: Any, path: str, tenant: str, **params: Any) -> Any:
 
 @pytest.fixture
 async def imported(database_url: str) -> str:
-    assert SAMPLES.is_dir(), f"the shared samples belong beside the checkout: {SAMPLES}"
     settings = Settings(database_url=database_url)  # type: ignore[arg-type]
     done = await import_samples(settings, SAMPLES, ["beijing", "madrid", "valencia", "aarhus"])
     assert {d.sample: d.entities for d in done} == {

@@ -14,7 +14,8 @@ from capture import encode_measures, format_time, measure_topic
 from knowledge import PostgresStore, TimeRange
 from support.mosquitto import MosquittoBroker
 from tests.conftest import APIKEY, TENANT
-from tests.integration.test_gateway import publish, wait_until
+from tests.integration.test_gateway import publish
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 READINGS = 400
@@ -62,7 +63,7 @@ async def test_two_workers_split_the_load_without_duplicates(
         async def all_received() -> bool:
             return sum(w.stats.measure_messages for w in workers) >= READINGS
 
-        await wait_until(all_received, timeout_s=30)
+        await wait_until(all_received)
         await asyncio.sleep(0.3)  # anything extra (a duplicate) would arrive now
         for task in tasks:
             task.cancel()

@@ -28,7 +28,8 @@ from knowledge import PostgresStore
 from support.mosquitto import MosquittoBroker
 from tests.conftest import APIKEY, TENANT
 from tests.firmware.test_nodes import latest
-from tests.integration.test_gateway import running_gateway, wait_until
+from tests.integration.test_gateway import running_gateway
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

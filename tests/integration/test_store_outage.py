@@ -18,7 +18,7 @@ from knowledge import PostgresStore, TimeRange
 from support import StoreUnavailableError
 from support.mosquitto import MosquittoBroker
 from tests.conftest import APIKEY, TENANT, PrivatePostgres
-from tests.integration.test_gateway import wait_until
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SENSORS = [f"noise-00{n}" for n in range(1, 7)]
@@ -92,7 +92,7 @@ async def test_thirty_second_database_outage_under_load(
         async def all_stored() -> bool:
             return await stored_count(store) == readings
 
-        await wait_until(all_stored, timeout_s=60)
+        await wait_until(all_stored)
     finally:
         done.set()
         task.cancel()
@@ -157,7 +157,7 @@ async def test_a_full_spool_holds_acknowledgements_instead_of_dropping(
         async def everything() -> bool:
             return await stored_count(store) == 60
 
-        await wait_until(everything, timeout_s=30)
+        await wait_until(everything)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -26,7 +26,7 @@ from support import Settings
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
 from tests.integration.notify_receiver import Receiver, receiving
-from tests.integration.test_gateway import wait_until
+from tests.waiting import CEILING_S, describe, wait_until
 
 pytestmark = pytest.mark.integration
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -101,11 +101,11 @@ async def status(http: httpx.AsyncClient, sub_id: str) -> dict[str, Any]:
     return result
 
 
-async def until(check: Callable[[], bool], timeout_s: float = 15.0) -> None:
+async def until(check: Callable[[], bool], timeout_s: float = CEILING_S) -> None:
     async def checked() -> bool:
         return check()
 
-    await wait_until(checked, timeout_s)
+    await wait_until(checked, timeout_s, what=describe(check))
 
 
 async def test_changes_matching_watched_attributes_and_q_are_notified(database_url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from ciudad.runners import openapi_document
@@ -30,3 +31,30 @@ def test_committed_openapi_document_matches_the_api() -> None:
     assert committed == openapi_document(Settings()), (
         "docs/openapi.json is stale: run `.venv/bin/ciudad openapi` and commit it"
     )
+
+
+# Built from parts so that this file does not name what it looks for.
+OUTSIDE_FOLDERS = ("../" + "shared", "shared" + "/data")
+# The one file allowed to name them: the optional runner of the external NGSI-LD
+# conformance suite, which takes the suite's path as an argument.
+OPTIONAL_RUNNERS = {"scripts/conformance.sh"}
+
+
+def tracked_files() -> list[Path]:
+    listing = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    return [ROOT / name for name in listing.split("\0") if name]
+
+
+def test_nothing_reads_folders_outside_the_checkout() -> None:
+    """A clone has no sibling folders: code, tests, scripts and docs use what it carries."""
+    naming, files = [], tracked_files()
+    assert len(files) > 100, "git ls-files found too little to check"
+    for path in files:
+        relative = path.relative_to(ROOT).as_posix()
+        if relative in OPTIONAL_RUNNERS or not path.is_file():
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        naming += [f"{relative}: {n}" for n in OUTSIDE_FOLDERS if n in text]
+    assert naming == []

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
-from capture.samples import AARHUS, read_aarhus_parking
+from capture.samples import AARHUS, SAMPLE_DIR, read_aarhus_parking
 from services.parking_forecast import Occupancy, backtest, seasonal_profile
 
-SAMPLE = (
-    Path(__file__).resolve().parents[3]
-    / "shared/data/samples/parking/aarhus_parking_2014-05-22_to_28.csv"
-)
+SAMPLE = SAMPLE_DIR / "parking" / "aarhus_parking_2014-05-22_to_28.csv"
 
 
 def occupancy() -> list[Occupancy]:
-    assert SAMPLE.is_file(), f"the shared samples belong beside the checkout: {SAMPLE}"
     counts = read_aarhus_parking(SAMPLE)
     # Two garages report a constant 0: no signal to forecast (README of the samples).
     live = {c.garage for c in counts if c.occupied > 0}
