@@ -1,5 +1,6 @@
 """Acquisition layer (adquisición): the gateway from device messages to NGSI-LD readings."""
 
+from acquisition.broker_layout import BrokerLayout, mosquitto_conf
 from acquisition.command_dispatch import CommandDispatcher
 from acquisition.commands import Command, CommandQueue, CommandResult, CommandStatus
 from acquisition.decoding import parse_measure_topic, parse_observation_time
@@ -20,6 +21,7 @@ from acquisition.provisioning import (
     read_provisioning_document,
 )
 from acquisition.provisioning_csv import devices_to_csv, parse_devices_csv
+from acquisition.rate_limit import RATE_LIMITED, DeviceRateLimiter
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading, ValueType
 from acquisition.registry import (
     CHANNEL,
@@ -43,10 +45,12 @@ __all__ = [
     "CHANNEL",
     "DECODERS",
     "ENTITY_TYPES",
+    "RATE_LIMITED",
     "AttributeSpec",
     "Backoff",
     "Batch",
     "BatchSink",
+    "BrokerLayout",
     "Command",
     "CommandDispatcher",
     "CommandQueue",
@@ -56,6 +60,7 @@ __all__ = [
     "DeadLetter",
     "Device",
     "DeviceEntry",
+    "DeviceRateLimiter",
     "DeviceRecord",
     "DeviceRegistry",
     "EntityRecord",
@@ -87,6 +92,7 @@ __all__ = [
     "flatten_normalized",
     "follow_registry",
     "generate_password",
+    "mosquitto_conf",
     "mosquitto_password_hash",
     "on_notify",
     "open_device_registry",

@@ -22,6 +22,7 @@ from acquisition.columnar import normalise_columns
 from acquisition.commands import CommandResult
 from acquisition.mqtt_source import InboundMessage
 from acquisition.pipeline import MeasurePipeline
+from acquisition.rate_limit import RATE_LIMITED, DeviceRateLimiter
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading
 from acquisition.spool import Spool, SpoolFullError
 from support import StoreUnavailableError
@@ -134,6 +135,7 @@ class Gateway:
         drain_every_s: float = 1.0,
         commands: ResultRecorder | None = None,
         metrics: PlatformMetrics | None = None,
+        rate_limit: DeviceRateLimiter | None = None,
     ) -> None:
         self._source = source
         self._pipeline = pipeline
@@ -150,6 +152,7 @@ class Gateway:
         self._spool_full = False
         self.stats = GatewayStats()
         self.metrics = metrics
+        self._rate_limit = rate_limit
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tasks:
@@ -160,7 +163,10 @@ class Gateway:
     async def step(self) -> Batch:
         """Receives one batch of messages, makes it safe, then acknowledges it."""
         messages = await self._source.next_batch(self._max_messages, self._max_wait_s)
-        batch, results = assemble_batch(self._pipeline, messages)
+        admitted, limited = self._limit(messages)
+        batch, results = assemble_batch(self._pipeline, admitted)
+        if limited:
+            batch = Batch(batch.readings, batch.entities, batch.dead_letters + limited)
         if results and self._commands is not None:
             status = await self._commands.record_results(results)
             batch = Batch(batch.readings + tuple(status), batch.entities, batch.dead_letters)
@@ -168,6 +174,19 @@ class Gateway:
         self._source.ack(messages)
         self._count(messages, batch)
         return batch
+
+    def _limit(
+        self, messages: Sequence[InboundMessage]
+    ) -> tuple[Sequence[InboundMessage], tuple[DeadLetter, ...]]:
+        """Messages within their device's rate limit, and the others as dead letters."""
+        if self._rate_limit is None:
+            return messages, ()
+        admitted, over = self._rate_limit.split(messages, time.monotonic())
+        if not over:
+            return admitted, ()
+        # One line per batch: a flood must not flood the log as well.
+        log.warning("rate limited", extra={"messages": len(over), "first_topic": over[0].topic})
+        return admitted, self._rate_limit.dead_letters(over, self._pipeline.provisioning)
 
     async def _store_or_spool(self, batch: Batch) -> None:
         while True:
@@ -242,6 +261,8 @@ class Gateway:
             self._export(messages, batch, self.metrics)
         for letter in batch.dead_letters:
             self.stats.dead_letters[letter.reason] += 1
+            if letter.reason == RATE_LIMITED:
+                continue  # logged once per batch by _limit
             log.warning(
                 "dead-lettered",
                 extra={"reason": letter.reason, "topic": letter.topic, "detail": letter.detail},

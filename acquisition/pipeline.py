@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from acquisition.commands import RESULT_SUFFIX, CommandResult, parse_result
@@ -82,8 +82,7 @@ class MeasurePipeline:
             protocol = address.protocol or sniff_protocol(payload)
             measures = DECODERS[protocol](payload)
         except PayloadError as exc:
-            text = payload[:DEAD_LETTER_PAYLOAD_CHARS].decode("utf-8", "replace")
-            return MessageOutcome((), (), (self._dead(received_at, topic, text, exc),))
+            return self._refused(received_at, topic, payload, exc)
         readings: list[Reading] = []
         dead: list[DeadLetter] = []
         seen_times: set[object] = set()
@@ -110,8 +109,7 @@ class MeasurePipeline:
         try:
             result = parse_result(self._provisioning, topic, payload, received_at)
         except PayloadError as exc:
-            text = payload[:DEAD_LETTER_PAYLOAD_CHARS].decode("utf-8", "replace")
-            return MessageOutcome((), (), (self._dead(received_at, topic, text, exc),))
+            return self._refused(received_at, topic, payload, exc)
         return MessageOutcome((), (), (), (result,))
 
     def _status(self, topic: str, payload: bytes, received_at: datetime) -> MessageOutcome:
@@ -120,8 +118,7 @@ class MeasurePipeline:
             device = self._provisioning.lookup(address.apikey, address.device_id)
             reading = state_reading(device, payload, received_at)
         except PayloadError as exc:
-            text = payload[:DEAD_LETTER_PAYLOAD_CHARS].decode("utf-8", "replace")
-            return MessageOutcome((), (), (self._dead(received_at, topic, text, exc),))
+            return self._refused(received_at, topic, payload, exc)
         return MessageOutcome((reading,), (device_record(device),), ())
 
     def normalise(
@@ -178,6 +175,32 @@ class MeasurePipeline:
         self._validator.validate_update(
             device.entity_id, device.entity_type.type_name, device.static_key_values, values
         )
+
+    def _refused(
+        self, received_at: datetime, topic: str, payload: bytes, exc: PayloadError
+    ) -> MessageOutcome:
+        """A whole message refused: a dead letter for the tenant its topic names, if known,
+        so that the tenant sees its own devices' broken input (not only the platform)."""
+        text = payload[:DEAD_LETTER_PAYLOAD_CHARS].decode("utf-8", "replace")
+        tenant, device_id = self._sender(topic)
+        letter = self._dead(received_at, topic, text, exc)
+        return MessageOutcome((), (), (replace(letter, tenant=tenant, device_id=device_id),))
+
+    def _sender(self, topic: str) -> tuple[str | None, str | None]:
+        """(tenant, device id) of the device a topic names: the device's when provisioned,
+        the service group's tenant alone when only the apikey is known."""
+        for suffix in (STATUS_SUFFIX, RESULT_SUFFIX):
+            if topic.endswith(suffix):
+                topic = topic[: -len(suffix)] + "/attrs"
+        try:
+            address = parse_measure_topic(topic)
+        except PayloadError:
+            return None, None
+        try:
+            device = self._provisioning.lookup(address.apikey, address.device_id)
+        except PayloadError:
+            return self._provisioning.tenant_of(address.apikey), None
+        return device.tenant, device.device_id
 
     @staticmethod
     def _dead(

@@ -90,6 +90,10 @@ class Provisioning:
     def devices(self) -> list[Device]:
         return list(self._devices.values())
 
+    def tenant_of(self, apikey: str) -> str | None:
+        """The tenant of the service group ``apikey`` names (None: no such group)."""
+        return self._tenants.get(apikey)
+
     def lookup(self, apikey: str, device_id: str) -> Device:
         device = self._devices.get((apikey, device_id))
         if device is not None:

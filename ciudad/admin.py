@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
 
 from acquisition import (
-    Credential,
     DeviceRegistry,
     ServiceGroupEntry,
-    acl_file,
     broker_username,
     devices_to_csv,
     generate_password,
     mosquitto_password_hash,
     open_device_registry,
-    password_file,
 )
+from ciudad.audit_cli import add_audit_commands
+from ciudad.broker_files import add_broker_arguments, run_broker_config
 from ciudad.runners import import_provisioning_file
 from interoperability.api_keys import ApiKeyStore, Scope
 from knowledge import resolve_dsn
-from support import ConfigurationError, Settings
+from support import Settings
 from support.audit import AuditLog, cli_actor
-from support.tls import make_dev_ca
 
 
 def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,15 +53,10 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         action.add_argument("apikey")
         action.add_argument("device_id")
 
-    broker = sub.add_parser(
-        "broker-config", help="mosquitto password file and ACL from the registry"
-    )
-    broker.add_argument("--output", type=Path, required=True)
-    broker.add_argument("--tls", action="store_true", help="also make a development CA")
+    broker_help = "the whole mosquitto configuration (passwords, ACL) from the registry"
+    add_broker_arguments(sub.add_parser("broker-config", help=broker_help))
 
-    audit = sub.add_parser("audit", help="the audit log of administrative actions, newest first")
-    audit.add_argument("--tenant")
-    audit.add_argument("--limit", type=int, default=100)
+    add_audit_commands(sub)  # ciudad/audit_cli.py
     keys = sub.add_parser("apikey", help="API keys (one tenant and scope each)")
     ksub = keys.add_subparsers(dest="action", required=True)
     create = ksub.add_parser("create", help="create a key (printed once, stored hashed)")
@@ -136,41 +128,6 @@ async def _change_device(registry: DeviceRegistry, args: argparse.Namespace) -> 
         )
 
 
-def write_broker_files(
-    output: Path, credentials: list[Credential], gateway_user: str, gateway_hash: str, tls: bool
-) -> str:
-    """Writes passwd (0600), acl and, with ``tls``, a development CA; returns a summary."""
-    output.mkdir(parents=True, exist_ok=True)
-    passwd = output / "passwd"
-    passwd.write_text(password_file(credentials, {gateway_user: gateway_hash}))
-    passwd.chmod(0o600)
-    (output / "acl").write_text(acl_file(credentials, gateway_user))
-    summary = (
-        f"wrote {passwd} and {output / 'acl'} ({len(credentials)} devices); "
-        "send mosquitto SIGHUP to apply"
-    )
-    if tls:
-        files = make_dev_ca(output / "tls")
-        summary += f"\ndevelopment CA {files.ca_cert} (give it to devices)"
-    return summary
-
-
-async def _broker_config(
-    registry: DeviceRegistry, settings: Settings, output: Path, tls: bool
-) -> None:
-    if not settings.mqtt_username or settings.mqtt_password is None:
-        raise ConfigurationError(
-            "set CIUDAD_MQTT_USERNAME and CIUDAD_MQTT_PASSWORD: the gateway's broker user"
-        )
-    gateway_hash = mosquitto_password_hash(settings.mqtt_password.get_secret_value())
-    credentials = await registry.credentials()
-    print(
-        await asyncio.to_thread(
-            write_broker_files, output, credentials, settings.mqtt_username, gateway_hash, tls
-        )
-    )
-
-
 async def _api_keys(keys: ApiKeyStore, args: argparse.Namespace, audit: AuditLog) -> None:
     await keys.create_schema()
     if args.action == "create":
@@ -200,9 +157,6 @@ async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
             await _groups(registry, args, audit)
         elif args.command == "devices":
             await _devices(registry, args, audit)
-        elif args.command == "audit":
-            for entry in await audit.entries(args.tenant, args.limit):
-                print(json.dumps(entry.public()))
         else:
-            await _broker_config(registry, settings, args.output, args.tls)
+            await run_broker_config(registry, settings, args)
     return 0

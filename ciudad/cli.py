@@ -18,9 +18,10 @@ from pydantic import ValidationError
 
 from acquisition import open_device_registry
 from ciudad.admin import add_admin_commands, run_admin
+from ciudad.audit_cli import run_audit
 from ciudad.backup import backup, restore
 from ciudad.bench import run_bench
-from ciudad.config_check import describe_errors, load_settings, report
+from ciudad.config_check import check_config, describe_errors, load_settings
 from ciudad.demo import DemoOptions, run_demo
 from ciudad.runners import (
     openapi_document,
@@ -34,7 +35,6 @@ from ciudad.runners import (
 from ciudad.samples_import import DEFAULT_DIR, SAMPLES, import_samples
 from interoperability.api_stats import API_STATS_DDL, api_counts
 from knowledge import open_store, resolve_dsn
-from services import ServiceTables
 from services.service_levels import Objectives, service_levels
 from support import CiudadError, Settings, configure_logging
 from support.pg import ensure_schema
@@ -206,16 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ciudad: {exc}", file=sys.stderr)
         return 2
     if args.command == "config":
-        try:
-            tables = ServiceTables.load(settings)
-        except CiudadError as exc:
-            print(f"ciudad: {exc}", file=sys.stderr)
-            return 2
-        print(report(settings))
-        print(f"alert rules: {len(tables.rules)} ({settings.alert_rules_file or 'built-in'})")
-        objectives = settings.noise_objectives_file or "built-in, RD 1367/2007"
-        print(f"noise objectives: {len(tables.noise_objectives)} areas ({objectives})")
-        return 0
+        return check_config(settings)
     configure_logging(settings.log_level, settings.log_format)
     commands: dict[str, Callable[[], int]] = {
         "demo": lambda: run_demo(settings, DemoOptions(args.duration, args.backfill)),
@@ -232,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "devices": lambda: asyncio.run(run_admin(settings, args)),
         "broker-config": lambda: asyncio.run(run_admin(settings, args)),
         "apikey": lambda: asyncio.run(run_admin(settings, args)),
-        "audit": lambda: asyncio.run(run_admin(settings, args)),
+        "audit": lambda: asyncio.run(run_audit(settings, args)),
         "backup": lambda: _backup(settings, args.output),
         "bench": lambda: _bench(args.only, args.quick, args.output),
         "slo": lambda: asyncio.run(_slo(settings, args.tenant, args.hours)),

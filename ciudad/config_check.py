@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 
-from support import Settings
+from services import ServiceTables
+from support import CiudadError, Settings
 from support.net import is_loopback
+
+# What deploy/ciudad.env.example and similar templates put where a real value belongs.
+PLACEHOLDER = re.compile(r"change[_ -]?me|replace[_ -]?me", re.IGNORECASE)
 
 
 def describe_errors(exc: ValidationError) -> str:
@@ -58,3 +64,34 @@ def report(settings: Settings) -> str:
         lines.append(f"  CIUDAD_{name.upper()}={'' if shown is None else shown}")
     lines += [f"warning: {w}" for w in warnings(settings)]
     return "\n".join(lines)
+
+
+def placeholders(settings: Settings) -> list[str]:
+    """The variables whose value (secrets included) still holds a template's placeholder."""
+    found = []
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if value is not None and PLACEHOLDER.search(text):
+            found.append(f"CIUDAD_{name.upper()}")
+    return found
+
+
+def check_config(settings: Settings) -> int:
+    """`ciudad config check`: 2 when a setting is unusable, else the report and 0."""
+    if unset := placeholders(settings):
+        # Names only: the value of a secret is not printed, even a placeholder one.
+        lines = "".join(f"\n  {name}: still a placeholder (CHANGE_ME); set the real value"
+                        for name in unset)  # fmt: skip
+        print(f"ciudad: settings not filled in:{lines}", file=sys.stderr)
+        return 2
+    try:
+        tables = ServiceTables.load(settings)
+    except CiudadError as exc:
+        print(f"ciudad: {exc}", file=sys.stderr)
+        return 2
+    print(report(settings))
+    print(f"alert rules: {len(tables.rules)} ({settings.alert_rules_file or 'built-in'})")
+    objectives = settings.noise_objectives_file or "built-in, RD 1367/2007"
+    print(f"noise objectives: {len(tables.noise_objectives)} areas ({objectives})")
+    return 0

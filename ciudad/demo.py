@@ -81,6 +81,8 @@ def _child_env(
             # The demo's API listens on loopback only and is open, so browsers can follow
             # the printed links; `ciudad api` on its own asks for API keys.
             "CIUDAD_API_AUTH": "off",
+            # Everything runs on this machine: subscriptions and contexts may point here.
+            "CIUDAD_OUTBOUND_ALLOW": "127.0.0.0/8,::1,localhost",
         }
     )
     return env

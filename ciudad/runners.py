@@ -15,6 +15,7 @@ from acquisition import (
     ENTITY_TYPES,
     CommandDispatcher,
     CommandQueue,
+    DeviceRateLimiter,
     DeviceRegistry,
     EntityValidator,
     Gateway,
@@ -76,6 +77,13 @@ async def import_provisioning_file(registry: DeviceRegistry, path: Path) -> int:
     return await registry.import_document(document)
 
 
+def device_rate_limiter(settings: Settings) -> DeviceRateLimiter | None:
+    """The per-device message limit of CIUDAD_DEVICE_MAX_MSGS_PER_S (0: none)."""
+    if not settings.device_max_msgs_per_s:
+        return None
+    return DeviceRateLimiter(settings.device_max_msgs_per_s, settings.device_burst_msgs)
+
+
 def mqtt_options(settings: Settings) -> MqttOptions:
     return MqttOptions(
         host=settings.mqtt_host,
@@ -134,6 +142,7 @@ async def _run_gateway_loop(
             spool=spool,
             commands=dispatcher,
             metrics=PlatformMetrics(),
+            rate_limit=device_rate_limiter(settings),
         )
         ops = await start_gateway_ops(settings, gateway, source, store)
         log.info("gateway running", extra={"broker": f"{settings.mqtt_host}:{settings.mqtt_port}"})

@@ -95,7 +95,9 @@ async def test_injected_inputs_arrive_normalised_in_the_api(
     async with (
         gateway(hil_broker, pipeline, store),
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as api,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as api,
     ):
         await asyncio.to_thread(
             rig.wait_for, lambda s: s["sent"] >= 1, 15.0, "reporting (parking: calibrated)"

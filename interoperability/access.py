@@ -22,6 +22,11 @@ from support.audit import AuditLog
 from support.errors import CiudadError
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+NO_KEY = (
+    "this request needs an API key (Authorization: Bearer <key> or X-Api-Key); "
+    "an admin creates one with `ciudad apikey create`"
+)
+BAD_KEY = "the API key is unknown or revoked"
 
 
 class UnauthorizedError(CiudadError):
@@ -65,13 +70,10 @@ async def authorise(
     if settings.api_auth == "off":
         return header_tenant or settings.default_tenant, None
     if presented is None:
-        raise UnauthorizedError(
-            "this request needs an API key (Authorization: Bearer <key> or X-Api-Key); "
-            "an admin creates one with `ciudad apikey create`"
-        )
+        raise UnauthorizedError(NO_KEY)
     key = await keys.verify(presented)
     if key is None:
-        raise UnauthorizedError("the API key is unknown or revoked")
+        raise UnauthorizedError(BAD_KEY)
     if header_tenant is not None and header_tenant != key.tenant:
         raise ForbiddenError(f"the API key belongs to another tenant than {header_tenant!r}")
     if key.scope < needed:
@@ -108,6 +110,7 @@ def _remember(request: Request, tenant: str, key: ApiKey | None) -> None:
     """For the per-tenant request metrics and the audit log."""
     request.state.tenant = tenant
     request.state.actor = f"key:{key.key_id}" if key else "open-api"
+    request.state.scope = key.scope if key else Scope.ADMIN
 
 
 class RequestAudit:
@@ -120,6 +123,11 @@ class RequestAudit:
     async def __call__(self, tenant: str, action: str, target: str, **detail: Any) -> None:
         actor = getattr(self._request.state, "actor", "open-api")
         await self._log.record(tenant, actor, action, target, **detail)
+
+
+def may_write(request: Request) -> bool:
+    """Whether the request's key (checked by a tenant dependency first) has write scope."""
+    return getattr(request.state, "scope", Scope.READ) >= Scope.WRITE
 
 
 def get_audit(request: Request) -> RequestAudit:

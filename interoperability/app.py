@@ -28,6 +28,7 @@ from interoperability.api_keys import ApiKeyStore
 from interoperability.api_stats import API_STATS_DDL, ApiStats
 from interoperability.context_resolver import ContextResolver
 from interoperability.deps import BadRequestError
+from interoperability.gatekeeper import Gatekeeper, door_rules
 from interoperability.jsonld import platform_context
 from interoperability.jsonld_middleware import JsonLdMiddleware
 from interoperability.ngsild import problem
@@ -47,6 +48,7 @@ from support import (
 )
 from support.audit import AuditLog
 from support.metrics import PlatformMetrics
+from support.outbound import OutboundPolicy
 from support.pg import ensure_schema
 
 StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
@@ -78,7 +80,7 @@ async def _running_notifier(
     if not settings.notifier_enabled:
         yield
         return
-    sender = NotificationSender(settings.notification_timeout_s)
+    sender = NotificationSender(settings.notification_timeout_s, app.state.outbound)
     options = NotifierOptions(
         timeout_s=settings.notification_timeout_s,
         max_backoff_s=settings.notification_max_backoff_s,
@@ -222,7 +224,8 @@ def create_app(
 ) -> FastAPI:
     """The API over the knowledge layer; ``routers`` adds the smart services' endpoints and
     ``jobs`` their background work."""
-    resolver = ContextResolver(settings.jsonld_context_timeout_s)
+    outbound = OutboundPolicy.parse(settings.outbound_allow)
+    resolver = ContextResolver(outbound, settings.jsonld_context_timeout_s)
     platform = platform_context()
     terms = SubscriberTerms(resolver, platform)
     app = FastAPI(
@@ -238,9 +241,12 @@ def create_app(
         ),
     )
     app.state.settings = settings
+    app.state.outbound = outbound
     app.state.metrics = metrics or PlatformMetrics()
     app.state.api_stats = ApiStats()
     app.add_middleware(JsonLdMiddleware, resolver=resolver, platform=platform)
+    # Outside the JSON-LD layer: no context is resolved for a request refused at the door.
+    app.add_middleware(Gatekeeper, rules=door_rules(settings))
     app.add_middleware(RequestMetrics, metrics=app.state.metrics, stats=app.state.api_stats)
     _install_error_handlers(app)
     for router in (

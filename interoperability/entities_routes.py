@@ -22,6 +22,7 @@ from interoperability.ngsild import LINK_HEADER, render_entity
 from interoperability.q_language import parse_q
 from knowledge.filters import EntityQuery
 from knowledge.geo import GeoFilter, parse_geometry
+from support.user_regex import PatternError, compile_pattern
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
 GEO_RELATIONS = ("near", "within", "contains", "intersects", "disjoint", "equals")
@@ -94,9 +95,9 @@ def _entity_query(
 ) -> EntityQuery:
     if id_pattern is not None:
         try:
-            re.compile(id_pattern)
-        except re.error:
-            raise BadRequestError("idPattern is not a valid regular expression") from None
+            compile_pattern(id_pattern)
+        except PatternError as exc:
+            raise BadRequestError(f"idPattern: {exc}") from None
     return EntityQuery(
         types=_names(type_, "type"),
         ids=_names(ids, "id"),

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from acquisition import EntityRecord, Reading, ValueType
 from interoperability.deps import BadRequestError, check_name
+from interoperability.write_clock import WriteClock
 
 ATTRIBUTE_TYPES = frozenset({"Property", "GeoProperty", "Relationship"})
 RESERVED = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
@@ -26,17 +27,17 @@ class ParsedAttributes:
     readings: tuple[Reading, ...]
 
 
-def _observed_at(fragment: Mapping[str, Any], name: str, now: datetime) -> datetime:
+def _observed_at(fragment: Mapping[str, Any], name: str, clock: WriteClock) -> datetime:
     text = fragment.get("observedAt")
     if text is None:
-        return now
+        return clock.admit(name, clock.now)
     try:
         moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         raise BadRequestError(f"{name}.observedAt is not an ISO 8601 date-time") from None
     if moment.tzinfo is None:
         raise BadRequestError(f"{name}.observedAt needs a timezone (e.g. Z)")
-    return moment.astimezone(UTC)
+    return clock.admit(f"{name}.observedAt", moment)
 
 
 def _check_numbers(name: str, fragment: Any) -> None:
@@ -58,7 +59,7 @@ def _check_numbers(name: str, fragment: Any) -> None:
 
 
 def parse_attributes(
-    tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], now: datetime
+    tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], clock: WriteClock
 ) -> ParsedAttributes:
     static: dict[str, Any] = {}
     readings: list[Reading] = []
@@ -83,7 +84,7 @@ def parse_attributes(
                     entity_id,
                     entity_type,
                     name,
-                    _observed_at(fragment, name, now),
+                    _observed_at(fragment, name, clock),
                     float(value) if not isinstance(value, str) else value,
                     ValueType.TEXT if isinstance(value, str) else ValueType.NUMBER,
                     fragment.get("unitCode"),
@@ -94,7 +95,9 @@ def parse_attributes(
     return ParsedAttributes(static, tuple(readings))
 
 
-def parse_entity(tenant: str, body: Any, now: datetime) -> tuple[EntityRecord, ParsedAttributes]:
+def parse_entity(
+    tenant: str, body: Any, clock: WriteClock
+) -> tuple[EntityRecord, ParsedAttributes]:
     if not isinstance(body, dict):
         raise BadRequestError("the body must be a JSON object (an NGSI-LD entity)")
     entity_id, entity_type = body.get("id"), body.get("type")
@@ -102,12 +105,12 @@ def parse_entity(tenant: str, body: Any, now: datetime) -> tuple[EntityRecord, P
         raise BadRequestError("id must be a URI (e.g. urn:ngsi-ld:Streetlight:leon:001)")
     check_name("id", entity_id)
     entity_type = check_name("type", entity_type)
-    parsed = parse_attributes(tenant, entity_id, entity_type, body, now)
+    parsed = parse_attributes(tenant, entity_id, entity_type, body, clock)
     return EntityRecord(tenant, entity_id, entity_type, parsed.static), parsed
 
 
 def parse_temporal_attributes(
-    tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], now: datetime
+    tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], clock: WriteClock
 ) -> ParsedAttributes:
     """Temporal representation: each attribute is one instance or a list of them; every
     Property instance needs its ``observedAt``."""
@@ -120,7 +123,7 @@ def parse_temporal_attributes(
             is_property = isinstance(instance, dict) and instance.get("type") == "Property"
             if is_property and "observedAt" not in instance:
                 raise BadRequestError(f"every instance of {name!r:.80} needs observedAt")
-            parsed = parse_attributes(tenant, entity_id, entity_type, {name: instance}, now)
+            parsed = parse_attributes(tenant, entity_id, entity_type, {name: instance}, clock)
             static.update(parsed.static)
             readings.extend(parsed.readings)
     return ParsedAttributes(static, tuple(readings))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -20,6 +19,7 @@ from interoperability.deps import (
 )
 from interoperability.entity_body import RESERVED, parse_attributes, parse_entity
 from interoperability.ngsild import problem
+from interoperability.write_clock import WriteClock, WriteClockDep
 from knowledge import KnowledgeStore
 from support import AlreadyExistsError, NotFoundError
 
@@ -31,13 +31,11 @@ EntityList = Annotated[list[dict[str, Any]], Body(max_length=MAX_BATCH)]
 IdList = Annotated[list[str], Body(max_length=MAX_BATCH)]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @router.post("/entities", status_code=201, summary="Create an entity")
-async def create_entity(body: EntityBody, store: StoreDep, tenant: TenantDep) -> Response:
-    entity, parsed = parse_entity(tenant, body, _now())
+async def create_entity(
+    body: EntityBody, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+) -> Response:
+    entity, parsed = parse_entity(tenant, body, clock)
     await store.create_entity(entity, parsed.readings)
     location = f"/ngsi-ld/v1/entities/{quote(entity.entity_id, safe=':')}"
     return Response(status_code=201, headers={"Location": location})
@@ -54,6 +52,7 @@ async def _append(
     tenant: str,
     entity_id: str,
     body: dict[str, Any],
+    clock: WriteClock,
     replace: bool = False,
 ) -> None:
     state = await store.get_entity(tenant, entity_id)
@@ -61,29 +60,41 @@ async def _append(
         state.entity_type
     ):
         raise BadRequestError("the body's id or type differs from the entity's")
-    parsed = parse_attributes(tenant, entity_id, state.entity_type, body, _now())
+    parsed = parse_attributes(tenant, entity_id, state.entity_type, body, clock)
     await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings, replace)
 
 
 @router.put("/entities/{entity_id}", status_code=204, summary="Replace an entity")
 async def replace_entity(
-    entity_id: EntityIdPath, body: EntityBody, store: StoreDep, tenant: TenantDep
+    entity_id: EntityIdPath,
+    body: EntityBody,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
 ) -> Response:
-    await _append(store, tenant, entity_id, body, replace=True)
+    await _append(store, tenant, entity_id, body, clock, replace=True)
     return Response(status_code=204)
 
 
 @router.patch("/entities/{entity_id}", status_code=204, summary="Merge into an entity")
 async def merge_entity(
-    entity_id: EntityIdPath, body: EntityBody, store: StoreDep, tenant: TenantDep
+    entity_id: EntityIdPath,
+    body: EntityBody,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
 ) -> Response:
-    await _append(store, tenant, entity_id, body)
+    await _append(store, tenant, entity_id, body, clock)
     return Response(status_code=204)
 
 
 @router.patch("/entities/{entity_id}/attrs", summary="Update existing attributes")
 async def update_attributes(
-    entity_id: EntityIdPath, body: Fragment, store: StoreDep, tenant: TenantDep
+    entity_id: EntityIdPath,
+    body: Fragment,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
 ) -> Response:
     """Only attributes the entity has are updated; 207 lists the others (NGSI-LD 5.6.2)."""
     state = await store.get_entity(tenant, entity_id)
@@ -91,7 +102,7 @@ async def update_attributes(
     wanted = {k: v for k, v in body.items() if k not in RESERVED}
     updated = {k: v for k, v in wanted.items() if k in present}
     if updated:
-        await _append(store, tenant, entity_id, updated)
+        await _append(store, tenant, entity_id, updated, clock)
     missing = sorted(set(wanted) - present)
     if not missing:
         return Response(status_code=204)
@@ -103,9 +114,13 @@ async def update_attributes(
 
 @router.post("/entities/{entity_id}/attrs", status_code=204, summary="Append attributes")
 async def append_attributes(
-    entity_id: EntityIdPath, body: Fragment, store: StoreDep, tenant: TenantDep
+    entity_id: EntityIdPath,
+    body: Fragment,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
 ) -> Response:
-    await _append(store, tenant, entity_id, body)
+    await _append(store, tenant, entity_id, body, clock)
     return Response(status_code=204)
 
 
@@ -113,12 +128,17 @@ async def append_attributes(
     "/entities/{entity_id}/attrs/{attr:path}", status_code=204, summary="Update one attribute"
 )
 async def update_attribute(
-    entity_id: EntityIdPath, attr: AttrPath, body: Fragment, store: StoreDep, tenant: TenantDep
+    entity_id: EntityIdPath,
+    attr: AttrPath,
+    body: Fragment,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
     if attr not in state.static and attr not in {a.name for a in state.attributes}:
         raise NotFoundError(f"attribute {attr} not found in {entity_id}")
-    await _append(store, tenant, entity_id, {attr: body})
+    await _append(store, tenant, entity_id, {attr: body}, clock)
     return Response(status_code=204)
 
 
@@ -158,9 +178,11 @@ async def _batch(items: list[Any], step: BatchStep, success_status: int) -> Resp
 
 
 @router.post("/entityOperations/create", summary="Create entities in batch")
-async def batch_create(body: EntityList, store: StoreDep, tenant: TenantDep) -> Response:
+async def batch_create(
+    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+) -> Response:
     async def create(item: Any) -> str:
-        entity, parsed = parse_entity(tenant, item, _now())
+        entity, parsed = parse_entity(tenant, item, clock)
         await store.create_entity(entity, parsed.readings)
         return entity.entity_id
 
@@ -168,9 +190,11 @@ async def batch_create(body: EntityList, store: StoreDep, tenant: TenantDep) -> 
 
 
 @router.post("/entityOperations/upsert", summary="Create or update entities in batch")
-async def batch_upsert(body: EntityList, store: StoreDep, tenant: TenantDep) -> Response:
+async def batch_upsert(
+    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+) -> Response:
     async def upsert(item: Any) -> str:
-        entity, parsed = parse_entity(tenant, item, _now())
+        entity, parsed = parse_entity(tenant, item, clock)
         try:
             await store.create_entity(entity, parsed.readings)
         except AlreadyExistsError:
@@ -181,9 +205,11 @@ async def batch_upsert(body: EntityList, store: StoreDep, tenant: TenantDep) -> 
 
 
 @router.post("/entityOperations/update", summary="Update existing entities in batch")
-async def batch_update(body: EntityList, store: StoreDep, tenant: TenantDep) -> Response:
+async def batch_update(
+    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+) -> Response:
     async def update(item: Any) -> str:
-        entity, parsed = parse_entity(tenant, item, _now())
+        entity, parsed = parse_entity(tenant, item, clock)
         await store.append_attributes(tenant, entity.entity_id, parsed.static, parsed.readings)
         return entity.entity_id
 

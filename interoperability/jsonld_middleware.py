@@ -19,9 +19,10 @@ from urllib.parse import parse_qsl, quote, urlencode
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from interoperability.asgi_problem import replay, send_problem
 from interoperability.context_resolver import ContextResolver, ContextUnavailableError
 from interoperability.jsonld import CORE_CONTEXT_URLS, Context, ContextError, TermMapper
-from interoperability.ngsild import LINK_HEADER, problem
+from interoperability.ngsild import LINK_HEADER
 from interoperability.q_language import rename_attributes
 
 _LINK = re.compile(r'<([^>]*)>\s*;[^,]*rel="?http://www\.w3\.org/ns/json-ld#context"?')
@@ -122,18 +123,18 @@ class JsonLdMiddleware:
         try:
             spec, data = _context_spec(headers, body)
         except ContextError as exc:
-            await _problem(send, 400, "BadRequestData", str(exc))
+            await send_problem(send, 400, "BadRequestData", str(exc))
             return
         if spec is None or (isinstance(spec, str) and spec in CORE_CONTEXT_URLS):
-            await self.app(scope, _replay(body), send)
+            await self.app(scope, replay(body, receive), send)
             return
         try:
             user = (await self.resolver.resolve(spec)).under_core()
         except ContextUnavailableError as exc:
-            await _problem(send, 503, "LdContextNotAvailable", str(exc))
+            await send_problem(send, 503, "LdContextNotAvailable", str(exc))
             return
         except ContextError as exc:
-            await _problem(send, 400, "BadRequestData", str(exc))
+            await send_problem(send, 400, "BadRequestData", str(exc))
             return
         mapper = TermMapper.build(user, self.platform)
         inner = _stored_scope(scope, mapper)
@@ -143,7 +144,9 @@ class JsonLdMiddleware:
                 stored["@context"] = spec  # notifications speak the subscriber's terms
             body = json.dumps(stored).encode()
         try:
-            await self.app(inner, _replay(body), _compacting(send, inner["path"], mapper, spec))
+            await self.app(
+                inner, replay(body, receive), _compacting(send, inner["path"], mapper, spec)
+            )
         finally:
             if "route" in inner:  # for the request metrics outside this middleware
                 scope["route"] = inner["route"]
@@ -192,19 +195,6 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
 def _compacting(send: Send, path: str, mapper: TermMapper, spec: Any) -> Send:
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
@@ -241,18 +231,3 @@ def _with_context(data: Any, spec: Any) -> Any:
     if isinstance(data, dict) and "@context" in data:
         return {**data, "@context": spec}
     return data
-
-
-async def _problem(send: Send, status: int, error_type: str, detail: str) -> None:
-    body = json.dumps(dict(problem(error_type, error_type, detail))).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

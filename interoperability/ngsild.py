@@ -17,7 +17,7 @@ ERROR_TYPE_BASE = "https://uri.etsi.org/ngsi-ld/errors/"
 INSTANCE_PREFIX = "urn:ngsi-ld:Instance:"
 # NGSI-LD names no error type for refused credentials: ours live under this base.
 CIUDAD_ERROR_BASE = "urn:ciudad:errors:"
-_CIUDAD_ERRORS = frozenset({"Unauthorized", "Forbidden"})
+_CIUDAD_ERRORS = frozenset({"Unauthorized", "Forbidden", "RequestEntityTooLarge"})
 
 
 def _property(

@@ -17,7 +17,8 @@ import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from interoperability.subscriptions import Endpoint
+from interoperability.subscriptions import Endpoint, is_reserved
+from support.outbound import OutboundPolicy, OutboundRefusedError
 
 
 class DeliveryError(Exception):
@@ -27,7 +28,7 @@ class DeliveryError(Exception):
 def _headers(endpoint: Endpoint, tenant: str) -> dict[str, str]:
     headers = {"Content-Type": endpoint.accept, "NGSILD-Tenant": tenant}
     for info in endpoint.receiverInfo or ():
-        if "key" in info and "value" in info:
+        if "key" in info and "value" in info and not is_reserved(info["key"]):
             headers[info["key"]] = info["value"]
     return headers
 
@@ -54,13 +55,21 @@ class _MqttLink:
 
 
 class NotificationSender:
-    def __init__(self, timeout_s: float) -> None:
+    """Delivers to endpoints ``outbound`` allows. Failure reasons are short and fixed
+    (they are shown to subscribers): never an exception's text about the network."""
+
+    def __init__(self, timeout_s: float, outbound: OutboundPolicy) -> None:
         self._timeout_s = timeout_s
+        self._outbound = outbound
         self._http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
         self._mqtt: dict[tuple[str, int], _MqttLink] = {}
         self._mqtt_lock = threading.Lock()
 
     async def send(self, endpoint: Endpoint, tenant: str, notification: dict[str, Any]) -> None:
+        try:
+            await self._outbound.check(endpoint.uri)
+        except OutboundRefusedError:
+            raise DeliveryError("destination not allowed (CIUDAD_OUTBOUND_ALLOW)") from None
         parts = urlsplit(endpoint.uri)
         if parts.scheme == "mqtt":
             await self._publish(endpoint, tenant, notification)
@@ -69,8 +78,10 @@ class NotificationSender:
             answer = await self._http.post(
                 endpoint.uri, content=json.dumps(notification), headers=_headers(endpoint, tenant)
             )
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}"[:300]) from None
+        except httpx.TimeoutException:
+            raise DeliveryError("timed out") from None
+        except httpx.HTTPError:
+            raise DeliveryError("connection failed") from None
         if not answer.is_success:
             raise DeliveryError(f"HTTP {answer.status_code}")
 
@@ -88,8 +99,8 @@ class NotificationSender:
 
         try:
             await asyncio.to_thread(publish)
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise DeliveryError(f"MQTT: {exc}"[:300]) from None
+        except (OSError, ValueError, RuntimeError):
+            raise DeliveryError("MQTT: connection failed") from None
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -14,18 +14,21 @@ from dataclasses import dataclass, field
 
 from interoperability.deps import BadRequestError
 from knowledge.filters import Comparison, Filter, Logical, Operator, Scalar, ValueRange
+from support.user_regex import PatternError, compile_pattern
 
 _ATTR = re.compile(r"[A-Za-z_@][A-Za-z0-9_:\-]*")
 _OPERATORS: tuple[Operator, ...] = ("==", "!=", ">=", "<=", "!~=", "~=", ">", "<")
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _BARE = re.compile(r"[^;|()\",]+?(?=\.\.|[;|(),]|$)")
 MAX_LENGTH = 2000
+MAX_NESTING = 16  # parentheses; the parser recurses once per level
 
 
 @dataclass
 class _Parser:
     text: str
     at: int = 0
+    depth: int = 0
     attribute_spans: list[tuple[int, int]] = field(default_factory=list)
 
     def fail(self, what: str) -> BadRequestError:
@@ -60,9 +63,13 @@ class _Parser:
 
     def term(self) -> Filter:
         if self.take("("):
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise self.fail(f"parentheses nested deeper than {MAX_NESTING}")
             inner = self.or_expr()
             if not self.take(")"):
                 raise self.fail("missing )")
+            self.depth -= 1
             return inner
         match = _ATTR.match(self.text, self.at)
         if not match:
@@ -112,9 +119,9 @@ class _Parser:
 
 def _check_regex(pattern: str, parser: _Parser) -> None:
     try:
-        re.compile(pattern)
-    except re.error:
-        raise parser.fail("invalid regular expression") from None
+        compile_pattern(pattern)
+    except PatternError as exc:
+        raise parser.fail(str(exc)) from None
 
 
 def parse_q(text: str) -> Filter:

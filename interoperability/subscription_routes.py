@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
 
-from interoperability.access import AuditDep, TenantDep
+from interoperability.access import AuditDep, TenantDep, may_write
 from interoperability.deps import NAME_PATTERN, BadRequestError
 from interoperability.subscription_store import StoredSubscription, SubscriptionStore
 from interoperability.subscriptions import (
@@ -17,6 +17,7 @@ from interoperability.subscriptions import (
     merge_patch,
     new_subscription,
 )
+from support.outbound import OutboundPolicy, OutboundRefusedError
 from support.times import iso_utc
 
 router = APIRouter(prefix="/ngsi-ld/v1/subscriptions", tags=["subscriptions"])
@@ -35,11 +36,17 @@ def _iso(moment: datetime | None) -> str | None:
     return iso_utc(moment) if moment else None
 
 
-def render_subscription(stored: StoredSubscription, now: datetime) -> dict[str, Any]:
-    """The body plus what the platform knows of its deliveries."""
+def render_subscription(
+    stored: StoredSubscription, now: datetime, secrets: bool = True
+) -> dict[str, Any]:
+    """The body plus what the platform knows of its deliveries; without ``secrets`` (a
+    read-only key) receiverInfo values, often the endpoint's credentials, are masked."""
     sub, status = stored.subscription, stored.status
     doc = sub.body.model_dump(mode="json", by_alias=True, exclude_none=True)
     doc.pop("@context", None)
+    endpoint = doc["notification"]["endpoint"]
+    if not secrets and "receiverInfo" in endpoint:
+        endpoint["receiverInfo"] = [{**i, "value": "********"} for i in endpoint["receiverInfo"]]
     expired = sub.body.expiresAt is not None and sub.body.expiresAt <= now
     doc["status"] = "expired" if expired else ("active" if sub.body.isActive else "paused")
     failing = status.last_failure is not None and (
@@ -66,6 +73,17 @@ def render_subscription(stored: StoredSubscription, now: datetime) -> dict[str, 
     return doc
 
 
+async def _check_destination(request: Request, body: SubscriptionBody) -> None:
+    outbound: OutboundPolicy = request.app.state.outbound
+    try:
+        await outbound.check(body.notification.endpoint.uri)
+    except OutboundRefusedError:
+        raise BadRequestError(
+            "notification.endpoint.uri: not an allowed destination (a public address, or "
+            "one CIUDAD_OUTBOUND_ALLOW names)"
+        ) from None
+
+
 def _body(raw: Any) -> SubscriptionBody:
     try:
         return SubscriptionBody.model_validate(raw)
@@ -86,8 +104,10 @@ async def create_subscription(
     tenant: TenantDep,
     response: Response,
     audit: AuditDep,
+    request: Request,
 ) -> None:
     subscription = new_subscription(tenant, _body(raw))
+    await _check_destination(request, subscription.body)
     await subscriptions.create(subscription)
     endpoint = subscription.body.notification.endpoint.uri
     await audit(tenant, "subscription.create", subscription.id, endpoint=endpoint)
@@ -98,20 +118,24 @@ async def create_subscription(
 async def list_subscriptions(
     subscriptions: SubscriptionsDep,
     tenant: TenantDep,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
 ) -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
-    return [
-        render_subscription(s, now) for s in await subscriptions.of_tenant(tenant, limit, offset)
-    ]
+    now, secrets = datetime.now(UTC), may_write(request)
+    found = await subscriptions.of_tenant(tenant, limit, offset)
+    return [render_subscription(s, now, secrets) for s in found]
 
 
 @router.get("/{subscription_id}", summary="One subscription with its delivery status")
 async def get_subscription(
-    subscription_id: SubscriptionIdPath, subscriptions: SubscriptionsDep, tenant: TenantDep
+    subscription_id: SubscriptionIdPath,
+    subscriptions: SubscriptionsDep,
+    tenant: TenantDep,
+    request: Request,
 ) -> dict[str, Any]:
-    return render_subscription(await subscriptions.get(tenant, subscription_id), datetime.now(UTC))
+    found = await subscriptions.get(tenant, subscription_id)
+    return render_subscription(found, datetime.now(UTC), may_write(request))
 
 
 @router.patch("/{subscription_id}", status_code=204, summary="Change members of a subscription")
@@ -121,12 +145,14 @@ async def patch_subscription(
     subscriptions: SubscriptionsDep,
     tenant: TenantDep,
     audit: AuditDep,
+    request: Request,
 ) -> None:
     current = await subscriptions.get(tenant, subscription_id)
     try:
         merged = merge_patch(current.subscription.body, raw)
     except ValidationError as exc:
         raise BadRequestError(_problems(exc)) from None
+    await _check_destination(request, merged)
     await subscriptions.replace(load_subscription(tenant, subscription_id, merged))
     await audit(tenant, "subscription.update", subscription_id, members=sorted(raw))
 

@@ -11,7 +11,6 @@ everything held as one notification: nothing is dropped.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,8 +23,19 @@ from interoperability.deps import NAME_PATTERN, BadRequestError
 from interoperability.q_language import parse_q
 from knowledge.filter_eval import matches
 from knowledge.filters import Filter
+from support.user_regex import PatternError, compile_pattern, pattern_matches
 
 _SCHEMES = ("http", "https", "mqtt")
+# Headers of a notification the platform sets; a subscriber's receiverInfo cannot
+# override them (e.g. another tenant, or a Host naming an internal virtual host).
+RESERVED_HEADERS = frozenset(
+    {"host", "ngsild-tenant", "content-type", "content-length", "transfer-encoding",
+     "connection", "te", "upgrade", "link", "ngsild-path"}
+)  # fmt: skip
+
+
+def is_reserved(header: str) -> bool:
+    return header.strip().lower() in RESERVED_HEADERS
 
 
 class EntitySelector(BaseModel):
@@ -39,9 +49,9 @@ class EntitySelector(BaseModel):
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
-            except re.error:
-                raise ValueError("idPattern is not a regular expression") from None
+                compile_pattern(value)
+            except PatternError as exc:
+                raise ValueError(f"idPattern: {exc}") from None
         return value
 
 
@@ -60,6 +70,14 @@ class Endpoint(BaseModel):
         if parts.scheme == "mqtt" and not parts.path.strip("/"):
             raise ValueError("an mqtt:// endpoint needs a topic: mqtt://host:port/topic")
         return uri
+
+    @field_validator("receiverInfo")
+    @classmethod
+    def _not_platform_headers(cls, info: list[dict[str, str]] | None) -> Any:
+        taken = [k for k in (str(i.get("key", "")) for i in info or ()) if is_reserved(k)]
+        if taken:
+            raise ValueError(f"receiverInfo may not set {taken[0]!r:.60}: the platform sets it")
+        return info
 
 
 class NotificationParams(BaseModel):
@@ -113,7 +131,7 @@ class Subscription:
         return any(
             e.type == entity_type
             and (e.id is None or e.id == entity_id)
-            and (e.id_pattern is None or re.search(e.id_pattern, entity_id) is not None)
+            and (e.id_pattern is None or pattern_matches(e.id_pattern, entity_id))
             for e in self.body.entities
         )
 

@@ -47,6 +47,7 @@ STATISTICS: dict[str, Statistic] = {
 }
 PERCENTILE_METHODS = frozenset({"l10", "l50", "l90"})
 DISTINCT_COUNT = "distinctCount"  # from raw rows: a count of distinct values does not merge
+MAX_PERIOD_S = 1100 * 366 * 86_400  # longer than any window the API accepts (1900-2999)
 _DURATION = re.compile(
     r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
 )
@@ -78,9 +79,11 @@ def parse_period(text: str | None) -> int | None:
     )
     if seconds <= 0:
         raise BadRequestError(
-            f"aggrPeriodDuration {text!r}: give days, hours, minutes or seconds, e.g. PT1H "
+            f"aggrPeriodDuration {text!r:.40}: give days, hours, minutes or seconds, e.g. PT1H "
             "(months and years have no fixed length)"
         )
+    if seconds > MAX_PERIOD_S:
+        raise BadRequestError(f"aggrPeriodDuration {text!r:.40} is longer than 1100 years")
     return seconds
 
 

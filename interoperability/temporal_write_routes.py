@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -19,6 +18,7 @@ from interoperability.deps import (
 )
 from interoperability.entity_body import parse_temporal_attributes
 from interoperability.ngsild import instance_time
+from interoperability.write_clock import WriteClockDep
 from support import NotFoundError
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
@@ -29,14 +29,14 @@ TemporalBody = Annotated[
 
 @router.post("/entities", summary="Create a temporal entity or add instances to it")
 async def upsert_temporal_entity(
-    body: TemporalBody, store: StoreDep, tenant: TenantDep
+    body: TemporalBody, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
 ) -> Response:
     """201 when the entity is new, 204 when its history grew (NGSI-LD 5.6.11)."""
     entity_id, entity_type = body.get("id"), body.get("type")
     if not isinstance(entity_id, str) or ":" not in entity_id:
         raise BadRequestError("id must be a URI (e.g. urn:ngsi-ld:Streetlight:leon:001)")
     entity_id, entity_type = check_name("id", entity_id), check_name("type", entity_type)
-    parsed = parse_temporal_attributes(tenant, entity_id, entity_type, body, datetime.now(UTC))
+    parsed = parse_temporal_attributes(tenant, entity_id, entity_type, body, clock)
     try:
         state = await store.get_entity(tenant, entity_id)
     except NotFoundError:
@@ -52,12 +52,14 @@ async def upsert_temporal_entity(
 
 @router.post("/entities/{entity_id}/attrs", status_code=204, summary="Add attribute instances")
 async def add_instances(
-    entity_id: EntityIdPath, body: TemporalBody, store: StoreDep, tenant: TenantDep
+    entity_id: EntityIdPath,
+    body: TemporalBody,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
-    parsed = parse_temporal_attributes(
-        tenant, entity_id, state.entity_type, body, datetime.now(UTC)
-    )
+    parsed = parse_temporal_attributes(tenant, entity_id, state.entity_type, body, clock)
     await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings)
     return Response(status_code=204)
 

@@ -7,10 +7,10 @@ missing attribute makes every comparison but ``!=`` false.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from knowledge.filters import Comparison, Filter, Scalar, ValueRange
+from support.user_regex import pattern_matches
 
 Values = Mapping[str, float | str]
 
@@ -44,7 +44,7 @@ def _comparison(c: Comparison, values: Values) -> bool:
     if c.op == "exists":
         return raw is not None
     if c.op in ("~=", "!~="):
-        found = isinstance(raw, str) and re.search(str(c.value), raw) is not None
+        found = isinstance(raw, str) and pattern_matches(str(c.value), raw)
         return found if c.op == "~=" else not found
     value = c.value
     if isinstance(value, ValueRange):

@@ -9,7 +9,7 @@ numbers and text from devices and the API) and then in the static attributes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from psycopg import sql
 
@@ -50,72 +50,90 @@ class EntityQuery:
     geo: GeoFilter | None = None  # applied after SQL (see knowledge.geo)
 
 
-def _state(attr: str, column: str) -> sql.Composable:
+class Bound:
+    """The values of one statement: each one a parameter, never text inlined into the SQL
+    (a ``%s`` inside a user's value would otherwise be taken for a placeholder)."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> sql.Composable:
+        self.values.append(value)
+        return sql.Placeholder()
+
+
+def _state(attr: str, column: str, p: Bound) -> sql.Composable:
     return sql.SQL(
         "(SELECT {} FROM ciudad_attr_state s WHERE s.tenant = e.tenant "
         "AND s.entity_id = e.entity_id AND s.attr = {})"
-    ).format(sql.Identifier(column), attr)
+    ).format(sql.Identifier(column), p(attr))
 
 
-def _number(attr: str) -> sql.Composable:
+def _number(attr: str, p: Bound) -> sql.Composable:
+    state = _state(attr, "num", p)
     static = sql.SQL(
         "CASE WHEN jsonb_typeof(e.static -> {0} -> 'value') = 'number' "
-        "THEN (e.static -> {0} ->> 'value')::float8 END"
-    ).format(attr)
-    return sql.SQL("coalesce({}, {})").format(_state(attr, "num"), static)
+        "THEN (e.static -> {1} ->> 'value')::float8 END"
+    ).format(p(attr), p(attr))
+    return sql.SQL("coalesce({}, {})").format(state, static)
 
 
-def _text(attr: str) -> sql.Composable:
-    static = sql.SQL("coalesce(e.static -> {0} ->> 'value', e.static -> {0} ->> 'object')").format(
-        attr
+def _text(attr: str, p: Bound) -> sql.Composable:
+    state = _state(attr, "txt", p)
+    static = sql.SQL("coalesce(e.static -> {} ->> 'value', e.static -> {} ->> 'object')").format(
+        p(attr), p(attr)
     )
-    return sql.SQL("coalesce({}, {})").format(_state(attr, "txt"), static)
+    return sql.SQL("coalesce({}, {})").format(state, static)
 
 
-def _compare(column: sql.Composable, op: str, value: Scalar) -> sql.Composable:
+def _compare(column: sql.Composable, op: str, value: Scalar, p: Bound) -> sql.Composable:
     sql_op = {"==": "=", "!=": "<>"}.get(op, op)
-    return sql.SQL("{} {} {}").format(column, sql.SQL(sql_op), value)
+    return sql.SQL("{} {} {}").format(column, sql.SQL(sql_op), p(value))
 
 
-def _column(attr: str, sample: Scalar) -> sql.Composable:
-    return _number(attr) if isinstance(sample, float) else _text(attr)
+def _column(attr: str, sample: Scalar, p: Bound) -> sql.Composable:
+    return _number(attr, p) if isinstance(sample, float) else _text(attr, p)
 
 
-def _comparison(c: Comparison) -> sql.Composable:
+def _comparison(c: Comparison, p: Bound) -> sql.Composable:
     if c.op == "exists":
-        return sql.SQL("({} IS NOT NULL OR {} IS NOT NULL)").format(_number(c.attr), _text(c.attr))
+        return sql.SQL("({} IS NOT NULL OR {} IS NOT NULL)").format(
+            _number(c.attr, p), _text(c.attr, p)
+        )
     if c.op in ("~=", "!~="):
         negate = sql.SQL("NOT ") if c.op == "!~=" else sql.SQL("")
-        return sql.SQL("{}coalesce({} ~ {}, false)").format(negate, _text(c.attr), str(c.value))
+        text = _text(c.attr, p)
+        return sql.SQL("{}coalesce({} ~ {}, false)").format(negate, text, p(str(c.value)))
     value = c.value
     if isinstance(value, ValueRange):
-        column = _column(c.attr, value.low)
-        inside = sql.SQL("{} BETWEEN {} AND {}").format(column, value.low, value.high)
+        column = _column(c.attr, value.low, p)
+        inside = sql.SQL("{} BETWEEN {} AND {}").format(column, p(value.low), p(value.high))
         return sql.SQL("NOT coalesce({}, false)").format(inside) if c.op == "!=" else inside
     if isinstance(value, tuple):
-        column = _column(c.attr, value[0])
-        member = sql.SQL("{} = ANY({})").format(column, list(value))
+        column = _column(c.attr, value[0], p)
+        member = sql.SQL("{} = ANY({})").format(column, p(list(value)))
         return sql.SQL("NOT coalesce({}, false)").format(member) if c.op == "!=" else member
     assert value is not None  # only "exists" has no value
-    return _compare(_column(c.attr, value), c.op, value)
+    return _compare(_column(c.attr, value, p), c.op, value, p)
 
 
-def filter_sql(f: Filter) -> sql.Composable:
+def filter_sql(f: Filter, p: Bound) -> sql.Composable:
     if isinstance(f, Comparison):
-        return _comparison(f)
+        return _comparison(f, p)
     joiner = sql.SQL(" AND ") if f.op == "and" else sql.SQL(" OR ")
-    return sql.SQL("({})").format(joiner.join(filter_sql(t) for t in f.terms))
+    return sql.SQL("({})").format(joiner.join(filter_sql(t, p) for t in f.terms))
 
 
-def query_sql(query: EntityQuery) -> sql.Composable:
-    """``AND ...`` conditions for a query over ``ciudad_entities e`` (empty for none)."""
+def query_sql(query: EntityQuery, p: Bound) -> sql.Composable:
+    """``AND ...`` conditions for a query over ``ciudad_entities e`` (empty for none); their
+    values go to ``p`` in the order of their placeholders."""
     parts: list[sql.Composable] = []
     if query.types:
-        parts.append(sql.SQL("e.entity_type = ANY({})").format(list(query.types)))
+        parts.append(sql.SQL("e.entity_type = ANY({})").format(p(list(query.types))))
     if query.ids:
-        parts.append(sql.SQL("e.entity_id = ANY({})").format(list(query.ids)))
+        parts.append(sql.SQL("e.entity_id = ANY({})").format(p(list(query.ids))))
     if query.id_pattern is not None:
-        parts.append(sql.SQL("e.entity_id ~ {}").format(query.id_pattern))
+        parts.append(sql.SQL("e.entity_id ~ {}").format(p(query.id_pattern)))
     if query.q is not None:
-        parts.append(filter_sql(query.q))
-    return sql.Composed([sql.SQL(" AND {}").format(p) for p in parts])
+        parts.append(filter_sql(query.q, p))
+    return sql.Composed([sql.SQL(" AND {}").format(part) for part in parts])

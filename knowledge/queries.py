@@ -13,7 +13,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import tuple_row
 
 from acquisition import DeadLetter
-from knowledge.filters import EntityQuery, query_sql
+from knowledge.filters import Bound, EntityQuery, query_sql
 from knowledge.geo import entity_geometry, matches
 from knowledge.views import (
     AttributeHistory,
@@ -57,23 +57,25 @@ async def _states(conn: Conn, tenant: str, rows: list[tuple[Any, ...]]) -> list[
     ]
 
 
-def _entity_where(entity_type: str | None, query: EntityQuery | None) -> sql.Composable:
+def _entity_where(entity_type: str | None, query: EntityQuery | None, p: Bound) -> sql.Composable:
     merged = query or EntityQuery()
     if entity_type is not None:
         merged = replace(merged, types=(*(merged.types or ()), entity_type))
-    return query_sql(merged)
+    return query_sql(merged, p)
 
 
 async def _matching_rows(
     conn: Conn, tenant: str, entity_type: str | None, query: EntityQuery | None
 ) -> list[tuple[Any, ...]]:
     """Every entity row the query selects, geo filter included (applied here, in Python)."""
+    p = Bound()
+    p(tenant)
     cur = await conn.execute(
         sql.SQL(
             "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities e "
             "WHERE tenant = %s{} ORDER BY entity_id"
-        ).format(_entity_where(entity_type, query)),
-        (tenant,),
+        ).format(_entity_where(entity_type, query, p)),
+        p.values,
     )
     rows = await cur.fetchall()
     geo = query.geo if query else None
@@ -97,12 +99,15 @@ async def list_entities(
     if query is not None and query.geo is not None:
         rows = (await _matching_rows(conn, tenant, entity_type, query))[offset : offset + limit]
         return await _states(conn, tenant, rows)
+    p = Bound()
+    p(tenant)
+    where = _entity_where(entity_type, query, p)
     cur = await conn.execute(
         sql.SQL(
             "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities e "
             "WHERE tenant = %s{} ORDER BY entity_id LIMIT %s OFFSET %s"
-        ).format(_entity_where(entity_type, query)),
-        (tenant, limit, offset),
+        ).format(where),
+        [*p.values, limit, offset],
     )
     return await _states(conn, tenant, await cur.fetchall())
 
@@ -112,11 +117,13 @@ async def count_entities(
 ) -> int:
     if query is not None and query.geo is not None:
         return len(await _matching_rows(conn, tenant, entity_type, query))
+    p = Bound()
+    p(tenant)
     cur = await conn.execute(
         sql.SQL("SELECT count(*) FROM ciudad_entities e WHERE tenant = %s{}").format(
-            _entity_where(entity_type, query)
+            _entity_where(entity_type, query, p)
         ),
-        (tenant,),
+        p.values,
     )
     row = await cur.fetchone()
     return int(row[0]) if row else 0

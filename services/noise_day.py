@@ -12,7 +12,7 @@ tolerance applies to yearly assessments, not to single days).
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from interoperability import StoreDep, TenantDep
+from interoperability import StoreDep, TenantDep, check_time
 from knowledge import KnowledgeStore, TimeRange
 from knowledge.domain import EU_NOISE_PERIODS, DayNoise, day_noise
 from services.config_files import load_json_table
@@ -97,7 +97,8 @@ async def noise_days(
 ) -> list[dict[str, Any]]:
     """Every noise sensor's levels for one assessment day (07:00 local to 07:00 local)."""
     zone = ZoneInfo(EU_NOISE_PERIODS.timezone)
-    start = datetime.combine(day, time(EU_NOISE_PERIODS.day_start), zone).astimezone(UTC)
+    # Checked: a day such as 9999-12-31 has no next day to end at.
+    start = check_time("day", datetime.combine(day, time(EU_NOISE_PERIODS.day_start), zone))
     quarters = await store.aggregate(
         tenant, "LAeq", 900, TimeRange(start, start + timedelta(days=1)), NOISE_TYPE
     )

@@ -1,4 +1,4 @@
-"""The audit log: administrative actions, append-only (a trigger refuses changes).
+"""The audit log: administrative actions, append-only and hash-chained (support/audit_schema.py).
 
 Who did what to which tenant's what: device provisioning and revocation, API
 keys, subscriptions, from the API (actor ``key:<id>``, or ``open-api`` when
@@ -16,31 +16,59 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from support.pg import ensure_schema
+from support.audit_schema import prepare_audit_table
 
-AUDIT_DDL = """
-CREATE TABLE IF NOT EXISTS ciudad_audit (
-    id     bigserial   PRIMARY KEY,
-    at     timestamptz NOT NULL DEFAULT now(),
-    tenant text,
-    actor  text        NOT NULL,
-    action text        NOT NULL,
-    target text        NOT NULL,
-    detail jsonb       NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS ciudad_audit_tenant ON ciudad_audit (tenant, id);
-CREATE OR REPLACE FUNCTION ciudad_audit_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'ciudad_audit is append-only';
-END $$;
-DROP TRIGGER IF EXISTS ciudad_audit_no_change ON ciudad_audit;
-CREATE TRIGGER ciudad_audit_no_change BEFORE UPDATE OR DELETE ON ciudad_audit
-    FOR EACH ROW EXECUTE FUNCTION ciudad_audit_append_only();
-DROP TRIGGER IF EXISTS ciudad_audit_no_truncate ON ciudad_audit;
-CREATE TRIGGER ciudad_audit_no_truncate BEFORE TRUNCATE ON ciudad_audit
-    FOR EACH STATEMENT EXECUTE FUNCTION ciudad_audit_append_only();
+# One statement, so one snapshot: the rows and the head row are read as of one instant.
+# Each row is checked against the stored hash of the row before it, so the first
+# mismatch is the row that was changed, or the first row after one removed or inserted.
+_VERIFY = """
+WITH checked AS (
+    SELECT id, coalesce(hash = ciudad_audit_hash(
+        lag(hash) OVER (ORDER BY id), id, at, tenant, actor, action, target, detail
+    ), false) AS ok
+    FROM ciudad_audit
+), last AS (SELECT id, hash FROM ciudad_audit ORDER BY id DESC LIMIT 1)
+SELECT (SELECT count(*) FROM checked), (SELECT min(id) FROM checked WHERE NOT ok),
+       coalesce((SELECT id FROM last), 0), (SELECT hash FROM last), head.last_id, head.hash
+FROM (SELECT 1) AS one LEFT JOIN ciudad_audit_head AS head ON true
 """
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """What `ciudad audit verify` found walking the hash chain."""
+
+    entries: int
+    first_broken: int | None
+    last_id: int
+    last_hash: bytes | None
+    head_id: int | None
+    head_hash: bytes | None
+
+    @property
+    def problem(self) -> str | None:
+        if self.first_broken is not None:
+            return (
+                f"chain broken at entry {self.first_broken}: its hash does not match its "
+                "content and the hash of the entry before it (changed, or entries removed "
+                "or inserted before it)"
+            )
+        if self.head_id is None:
+            return "the head row (ciudad_audit_head) is missing"
+        if self.head_id != self.last_id:
+            return (
+                f"the chain head records entry {self.head_id} but the log ends at entry "
+                f"{self.last_id}: entries at the end were removed or added around the trigger"
+            )
+        if self.entries and self.head_hash != self.last_hash:
+            return f"entry {self.last_id}'s hash differs from the one the chain head records"
+        return None
+
+    def describe(self) -> str:
+        if problem := self.problem:
+            return problem
+        last = self.last_hash.hex() if self.last_hash else "none"
+        return f"{self.entries} entries, chain intact (last hash {last})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +105,8 @@ class AuditLog:
         self._pool = pool
 
     async def create_schema(self) -> None:
-        await ensure_schema(self._pool, AUDIT_DDL)
+        async with self._pool.connection() as conn:
+            await prepare_audit_table(conn)
 
     async def record(
         self, tenant: str | None, actor: str, action: str, target: str, **detail: Any
@@ -98,3 +127,11 @@ class AuditLog:
                 {"t": tenant, "n": limit},
             )
             return [AuditEntry(*row) for row in await cur.fetchall()]
+
+    async def verify(self) -> ChainReport:
+        """Walks the hash chain in id order (docs/operations.md: what it detects)."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(_VERIFY)
+            row = await cur.fetchone()
+        assert row is not None  # one row by construction (a left join on one row)
+        return ChainReport(*row)

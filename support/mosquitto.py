@@ -20,6 +20,13 @@ from support.net import LOOPBACK, wait_for_port
 from support.tls import TlsFiles
 
 SEARCH_PATHS = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
+# Held for a disconnected or slow persistent client (the gateway): mosquitto's default of
+# 1000 queued messages would drop the rest of a burst silently, after acknowledging it.
+QUEUE_LIMITS = (
+    "max_inflight_messages 1000",
+    "max_queued_messages 1000000",
+    "max_queued_bytes 0",
+)
 
 
 def find_mosquitto() -> str:
@@ -78,10 +85,7 @@ def broker_config(
             "log_type error",
             "log_type warning",
             "log_type notice",
-            "max_inflight_messages 1000",
-            # Held for a disconnected or slow persistent client; default 1000 would drop.
-            "max_queued_messages 1000000",
-            "max_queued_bytes 0",
+            *QUEUE_LIMITS,
             "autosave_interval 5",
             "",
         ]
@@ -90,23 +94,29 @@ def broker_config(
 
 @dataclass
 class MosquittoBroker:
-    """A mosquitto process we own; ``start()`` waits until it accepts connections."""
+    """A mosquitto process we own; ``start()`` waits until it accepts connections.
+
+    With ``config_file`` (e.g. what ``ciudad broker-config`` wrote) that file is used as
+    it is, and ``port`` is only where readiness is probed.
+    """
 
     port: int
     directory: Path
     security: BrokerSecurity | None = None
     host: str = LOOPBACK
     process: subprocess.Popen[bytes] | None = None
+    config_file: Path | None = None
 
     @property
     def config_path(self) -> Path:
-        return self.directory / "mosquitto.conf"
+        return self.config_file or self.directory / "mosquitto.conf"
 
     def start(self, timeout_s: float = 10.0) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(
-            broker_config(self.port, self.directory, host=self.host, security=self.security)
-        )
+        if self.config_file is None:
+            self.config_path.write_text(
+                broker_config(self.port, self.directory, host=self.host, security=self.security)
+            )
         self.process = subprocess.Popen(
             [find_mosquitto(), "-c", str(self.config_path)],
             stdout=subprocess.DEVNULL,

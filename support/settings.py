@@ -43,7 +43,12 @@ class Settings(BaseSettings):
     mqtt_password: SecretStr | None = Field(None, description="MQTT password.")
     mqtt_keepalive_s: int = Field(30, ge=5, description="MQTT keepalive interval.")
 
-    gateway_client_id: str = Field("ciudad-gateway", description="MQTT client id (persistent).")
+    gateway_client_id: str = Field(
+        "ciudad-gateway",
+        # No ".": device client ids are "<apikey>.<device_id>", so none can equal a gateway's.
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="MQTT client id (persistent); letters, digits, '-' and '_' only.",
+    )
     gateway_share_group: str | None = Field(
         None, description="Share subscriptions in this group so several gateways split the load."
     )
@@ -58,11 +63,20 @@ class Settings(BaseSettings):
     spool_max_bytes: int = Field(
         256 * 1024 * 1024, ge=0, description="Spool size limit; 0 disables the spool."
     )
+    device_max_msgs_per_s: float = Field(
+        10.0, ge=0, description="Messages a second one device may send on average; 0: no limit."
+    )
+    device_burst_msgs: int = Field(
+        3600, ge=1, description="Messages one device may send at once above that rate."
+    )
     max_future_skew_s: float = Field(
         300.0, ge=0, description="Reject measures stamped further than this in the future."
     )
     max_past_age_s: float = Field(
         30 * 86400.0, gt=0, description="Reject measures older than this."
+    )
+    api_max_write_days: int = Field(
+        40, ge=1, description="Most distinct days (daily partitions) one API write may touch."
     )
     influx_url: str | None = Field(
         None, description="InfluxDB base URL: observations are also written there."
@@ -101,6 +115,21 @@ class Settings(BaseSettings):
     api_auth: Literal["keys", "off"] = Field(
         "keys",
         description="keys: every request needs an API key; off: open (loopback address only).",
+    )
+    api_max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest request body the API reads (413 above)."
+    )
+    api_max_json_depth: int = Field(
+        32, ge=4, le=1000, description="Deepest nesting of a JSON body the API parses."
+    )
+    api_server_names: str = Field(
+        "localhost,127.0.0.1,[::1]",
+        description="Host names an open API (keys off) answers to, comma-separated; * any.",
+    )
+    outbound_allow: str = Field(
+        "",
+        description="Non-public networks or host names (comma-separated) that @context links "
+        "and subscription endpoints may reach; all others of them are refused.",
     )
     jsonld_context_timeout_s: float = Field(
         5.0, gt=0, le=60, description="How long fetching a user @context may take (once each)."

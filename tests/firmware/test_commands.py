@@ -59,7 +59,7 @@ async def test_dim_command_from_the_api_round_trips_and_times_out_when_nobody_an
                          open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2))
         try:
             async with app.router.lifespan_context(app), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://test"
+                transport=httpx.ASGITransport(app=app), base_url="http://localhost"
             ) as http:
                 await _wait_online(store)
                 done = await _command(http, "streetlight-001", {"name": "dim", "value": 40})

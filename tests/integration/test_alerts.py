@@ -22,6 +22,7 @@ from knowledge import PostgresStore
 from services import ServiceTables, service_jobs, service_routers
 from support import Settings
 from support.mosquitto import MosquittoBroker
+from tests.integration.api_client import TEST_API_SETTINGS
 from tests.integration.notify_receiver import receiving
 from tests.integration.test_subscriptions import until
 
@@ -52,7 +53,10 @@ async def platform(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, PostgresStore]]:
     """The API as `ciudad api` builds it (services, alert job, notifier), open on loopback."""
     config = Settings(  # type: ignore[call-arg]
-        database_url=database_url, api_auth="off", notification_max_backoff_s=1, **settings
+        database_url=database_url,
+        api_auth="off",
+        notification_max_backoff_s=1,
+        **(TEST_API_SETTINGS | settings),
     )
     tables = ServiceTables.load(config)
     app = create_app(
@@ -65,7 +69,9 @@ async def platform(
     try:
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+            ) as http,
         ):
             yield http, writer
     finally:

@@ -13,6 +13,7 @@ from interoperability import CORE_CONTEXT, create_app
 from knowledge import PostgresStore
 from services import service_routers
 from support import Settings
+from tests.integration.api_client import TEST_API_SETTINGS
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -49,7 +50,9 @@ def _noise_batch(tenant: str, sensor: str, levels: list[float]) -> Batch:
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=database_url, default_tenant="leon", api_auth="off")  # type: ignore[arg-type]
+    settings = Settings(
+        database_url=database_url, default_tenant="leon", api_auth="off", **TEST_API_SETTINGS
+    )  # type: ignore[arg-type]
 
     async def open_and_fill(s: Settings) -> PostgresStore:
         store = await PostgresStore.open(database_url, max_size=2)
@@ -61,7 +64,7 @@ async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, routers=service_routers(), open_store_fn=open_and_fill)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             yield http
 
 

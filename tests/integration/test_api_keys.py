@@ -17,6 +17,7 @@ from interoperability.api_keys import ApiKeyStore, Scope
 from knowledge import PostgresStore
 from services import service_routers
 from support import Settings
+from tests.integration.api_client import TEST_API_SETTINGS
 from tests.integration.test_api import _noise_batch
 
 pytestmark = pytest.mark.integration
@@ -39,7 +40,7 @@ def bearer(key: str) -> dict[str, str]:
 @pytest.fixture
 async def keyed(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Keys]]:
     """An API with api_auth=keys (the default) and a key per scope, made by the store."""
-    settings = Settings(database_url=database_url)  # type: ignore[arg-type]
+    settings = Settings(database_url=database_url, **TEST_API_SETTINGS)  # type: ignore[arg-type]
     assert settings.api_auth == "keys"
 
     async def open_and_fill(s: Settings) -> PostgresStore:
@@ -61,7 +62,7 @@ async def keyed(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Key
             )
         ]
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             yield http, Keys(*made)
 
 

@@ -96,7 +96,9 @@ async def test_a_restored_database_serves_the_same_history(
     app = create_app(keys, open_store_fn=lambda s: PostgresStore.open(fresh, max_size=2))
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as http,
     ):
         answer = await http.get(
             f"/ngsi-ld/v1/entities/{NOISE}", headers={"Authorization": f"Bearer {key}"}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import pwd
 import ssl
 import threading
 import uuid
@@ -17,6 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import (
     Backoff,
+    BrokerLayout,
     DeviceRegistry,
     Gateway,
     MeasurePipeline,
@@ -29,10 +32,10 @@ from acquisition import (
     provisioning_document,
 )
 from capture import DeviceSpec
-from ciudad.admin import write_broker_files
+from ciudad.broker_files import write_broker_files
 from knowledge import PostgresStore, TimeRange
 from support import NotFoundError
-from support.mosquitto import BrokerSecurity, MosquittoBroker
+from support.mosquitto import MosquittoBroker
 from support.net import free_port
 from support.tls import make_dev_ca
 from tests.conftest import APIKEY, TENANT
@@ -95,14 +98,12 @@ class SecureSetup:
     passwords: dict[str, str]
     gateway_password: str
     ca: Path
-    output: Path
+    layout: BrokerLayout
 
     async def regenerate(self) -> None:
         gateway_hash = mosquitto_password_hash(self.gateway_password)
         creds = await self.registry.credentials()
-        await asyncio.to_thread(
-            write_broker_files, self.output, creds, GATEWAY_USER, gateway_hash, False
-        )
+        await asyncio.to_thread(write_broker_files, self.layout, creds, GATEWAY_USER, gateway_hash)
         self.broker.reload()
         await asyncio.sleep(0.3)
 
@@ -123,16 +124,30 @@ async def secure(
             )
         output = tmp_path / "auth"
         tls = await asyncio.to_thread(make_dev_ca, output / "tls")
+        # What `ciudad broker-config` writes: the gateway on its own loopback listener,
+        # devices on a plain and a TLS one (loopback and free ports here).
+        layout = BrokerLayout(
+            output,
+            gateway_port=free_port(),
+            tls=tls,
+            tls_port=free_port(),
+            plain_port=free_port(),
+            device_host="127.0.0.1",
+            persistence_dir=output,
+            log_file=output / "mosquitto.log",
+            user=pwd.getpwuid(os.geteuid()).pw_name,
+        )
         setup = SecureSetup(
-            MosquittoBroker(free_port(), tmp_path / "broker"),
+            MosquittoBroker(
+                layout.gateway_port, tmp_path / "broker", config_file=output / "mosquitto.conf"
+            ),
             registry,
             passwords,
             generate_password(),
             tls.ca_cert,
-            output,
+            layout,
         )
         await setup.regenerate()
-        setup.broker.security = BrokerSecurity(output / "passwd", output / "acl", tls, free_port())
         setup.broker.start()
         try:
             yield setup
@@ -154,6 +169,8 @@ async def test_devices_publish_only_as_themselves_and_revocation_locks_them_out(
     secure: SecureSetup, pipeline: MeasurePipeline, store: PostgresStore
 ) -> None:
     broker = secure.broker
+    devices_port = secure.layout.plain_port
+    assert devices_port is not None
     source = MqttSource(
         MqttOptions(
             "127.0.0.1",
@@ -168,7 +185,7 @@ async def test_devices_publish_only_as_themselves_and_revocation_locks_them_out(
     task = asyncio.create_task(gateway.run())
     try:
         one = await asyncio.to_thread(
-            connect_device, broker.port, f"{APIKEY}.noise-001", secure.passwords["noise-001"]
+            connect_device, devices_port, f"{APIKEY}.noise-001", secure.passwords["noise-001"]
         )
         assert not one.connack[0].is_failure
         own = await asyncio.to_thread(send, one, *noise_message(61.0))
@@ -187,7 +204,7 @@ async def test_devices_publish_only_as_themselves_and_revocation_locks_them_out(
         close(one)
 
         wrong = await asyncio.to_thread(
-            connect_device, broker.port, f"{APIKEY}.noise-002", "not-the-password"
+            connect_device, devices_port, f"{APIKEY}.noise-002", "not-the-password"
         )
         assert wrong.connack
         assert wrong.connack[0].is_failure
@@ -195,7 +212,7 @@ async def test_devices_publish_only_as_themselves_and_revocation_locks_them_out(
         await secure.registry.revoke(APIKEY, "noise-002")
         await secure.regenerate()
         revoked = await asyncio.to_thread(
-            connect_device, broker.port, f"{APIKEY}.noise-002", secure.passwords["noise-002"]
+            connect_device, devices_port, f"{APIKEY}.noise-002", secure.passwords["noise-002"]
         )
         assert revoked.connack
         assert revoked.connack[0].is_failure
@@ -207,9 +224,7 @@ async def test_devices_publish_only_as_themselves_and_revocation_locks_them_out(
 
 
 async def test_tls_listener_with_the_development_ca(secure: SecureSetup) -> None:
-    security = secure.broker.security
-    assert security is not None
-    assert security.tls_port is not None
+    security = secure.layout
     device = await asyncio.to_thread(
         connect_device,
         security.tls_port,

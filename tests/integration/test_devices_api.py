@@ -33,7 +33,9 @@ async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, open_store_fn=opener)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as http,
     ):
         yield http
 

@@ -61,7 +61,9 @@ async def test_simulated_fleet_reaches_the_api_as_valid_entities_with_history(
     )
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as http,
     ):
         everything = (await http.get("/ngsi-ld/v1/entities", params={"limit": 1000})).json()
         assert {e["type"] for e in everything} == {*TYPES, "Device"}

@@ -15,6 +15,7 @@ from interoperability import create_app
 from knowledge import PostgresStore
 from support import Settings
 from support.net import LOOPBACK, free_port
+from tests.integration.api_client import TEST_API_SETTINGS
 from tests.integration.notify_receiver import receiving
 from tests.waiting import wait_until
 
@@ -69,11 +70,13 @@ def context_server() -> Iterator[ContextServer]:
 
 @pytest.fixture
 async def http(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(database_url=database_url, api_auth="off")  # type: ignore[arg-type]
+    settings = Settings(database_url=database_url, api_auth="off", **TEST_API_SETTINGS)  # type: ignore[arg-type]
     app = create_app(settings, open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2))
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         yield client
 

@@ -74,7 +74,9 @@ async def slo_over_http(database_url: str, requests: int) -> dict[str, Any]:
     app = build()
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as http,
     ):
         for _ in range(requests):
             assert (
@@ -83,7 +85,9 @@ async def slo_over_http(database_url: str, requests: int) -> dict[str, Any]:
     app = build()  # the first one saved its counts when it stopped
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as http,
     ):
         answer = await http.get("/ciudad/v1/slo", params={"hours": 1}, headers=LEON)
         assert answer.status_code == 200, answer.text

@@ -25,6 +25,7 @@ from knowledge import PostgresStore
 from support import Settings
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
+from tests.integration.api_client import TEST_API_SETTINGS
 from tests.integration.notify_receiver import Receiver, receiving
 from tests.waiting import CEILING_S, describe, wait_until
 
@@ -67,7 +68,7 @@ async def platform(
         database_url=database_url,
         api_auth="off",  # type: ignore[arg-type]
         notification_max_backoff_s=1,
-        **settings,
+        **(TEST_API_SETTINGS | settings),
     )
     writer = await PostgresStore.open(database_url, max_size=4)
     app = create_app(config, open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2))
@@ -75,7 +76,7 @@ async def platform(
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://test"
+                transport=httpx.ASGITransport(app=app), base_url="http://localhost"
             ) as http,
         ):
             yield http, writer

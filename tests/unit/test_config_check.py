@@ -41,14 +41,40 @@ def test_the_alert_rules_file_is_checked_too(
     assert "attribute" in error  # a missing field, named
 
 
-def test_the_deployment_example_is_valid_and_secrets_stay_hidden(
-    capsys: pytest.CaptureFixture[str],
+def test_the_deployment_example_is_refused_until_filled_in(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(["config", "check", "--env-file", str(DEPLOY_ENV)]) == 0
+    """Issue 16, item 10: the example's CHANGE_ME values passed the check."""
+    assert main(["config", "check", "--env-file", str(DEPLOY_ENV)]) == 2
+    error = capsys.readouterr().err
+    assert "CIUDAD_DATABASE_URL: still a placeholder" in error
+    assert "CIUDAD_MQTT_PASSWORD: still a placeholder" in error
+    assert "ciudad:CHANGE_ME@" not in error  # a secret's value is never printed
+    filled = tmp_path / "ciudad.env"
+    filled.write_text(DEPLOY_ENV.read_text().replace("CHANGE_ME", "s3cret-Xq9"))
+    assert main(["config", "check", "--env-file", str(filled)]) == 0
     out = capsys.readouterr().out
     assert "CIUDAD_API_AUTH=keys" in out
     assert "CIUDAD_MQTT_PASSWORD=********" in out
-    assert "CHANGE_ME" not in out  # the DSN and password are secrets
+    assert "s3cret" not in out  # the DSN and password are secrets
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CIUDAD_MQTT_PASSWORD", "changeme"),
+        ("CIUDAD_DATABASE_URL", "postgresql://ciudad:change-me@db/ciudad"),
+        ("CIUDAD_MQTT_USERNAME", "REPLACE_ME"),
+    ],
+)
+def test_a_placeholder_fails_the_check_naming_the_variable(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["config", "check"]) == 2
+    error = capsys.readouterr().err
+    assert f"{variable}: still a placeholder" in error
+    assert value not in error
 
 
 def test_warnings_for_valid_but_risky_settings(

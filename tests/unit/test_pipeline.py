@@ -113,6 +113,24 @@ def test_undecodable_payload_is_kept_verbatim_in_the_dead_letter(
     assert outcome.entities == ()
 
 
+@pytest.mark.parametrize(
+    ("topic", "payload", "sender"),
+    [
+        (NOISE_TOPIC, b"{truncated", (TENANT, "noise-001")),
+        (f"/json/{APIKEY}/noise-001/status", b"sleepy", (TENANT, "noise-001")),
+        (f"/json/{APIKEY}/noise-001/cmdexe", b"not json", (TENANT, "noise-001")),
+        (measure_topic(APIKEY, "ghost"), b"{}", (TENANT, None)),
+        (measure_topic("nobodys-key", "x"), b"{}", (None, None)),
+    ],
+)
+def test_a_refused_message_names_the_tenant_its_topic_belongs_to(
+    pipeline: MeasurePipeline, topic: str, payload: bytes, sender: tuple[str | None, str | None]
+) -> None:
+    """Issue 16, item 10: whole-message refusals had tenant None, seen by no tenant."""
+    (letter,) = pipeline.process(topic, payload, NOW).dead_letters
+    assert (letter.tenant, letter.device_id) == sender
+
+
 def test_ultralight_measures_are_typed_by_the_attribute_mapping(
     pipeline: MeasurePipeline,
 ) -> None:
