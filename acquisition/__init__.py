@@ -1,6 +1,13 @@
 """Acquisition layer (adquisición): the gateway from device messages to NGSI-LD readings."""
 
-from acquisition.broker_layout import BrokerLayout, mosquitto_conf
+from acquisition.broker_layout import (
+    ACL,
+    CONFIG,
+    DEVICE_PASSWORDS,
+    GATEWAY_PASSWORDS,
+    BrokerLayout,
+    mosquitto_conf,
+)
 from acquisition.command_dispatch import CommandDispatcher
 from acquisition.commands import Command, CommandQueue, CommandResult, CommandStatus
 from acquisition.decoding import parse_measure_topic, parse_observation_time
@@ -42,9 +49,13 @@ from acquisition.spool import Spool, SpoolFullError, batch_from_json, batch_to_j
 from acquisition.validation import EntityValidator, flatten_normalized
 
 __all__ = [
+    "ACL",
     "CHANNEL",
+    "CONFIG",
     "DECODERS",
+    "DEVICE_PASSWORDS",
     "ENTITY_TYPES",
+    "GATEWAY_PASSWORDS",
     "RATE_LIMITED",
     "AttributeSpec",
     "Backoff",

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from support.mosquitto import MosquittoBroker  # noqa: E402
 from support.net import free_port  # noqa: E402
-from tests.firmware.conftest import FIRMWARE, start_node  # noqa: E402
+from tests.helpers.firmware import FIRMWARE, start_node  # noqa: E402
 
 SCENARIOS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "noise": ({"sample_rate": 48000}, {"noise_db": 60.0}),
@@ -86,19 +86,19 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        report = {"mpy_bytes": mpy_sizes(work), "nodes": node_heaps(args.seconds, work)}
-    report["mpy_total_bytes"] = sum(report["mpy_bytes"].values())
+        sizes, nodes = mpy_sizes(work), node_heaps(args.seconds, work)
+    report = {"mpy_bytes": sizes, "nodes": nodes, "mpy_total_bytes": sum(sizes.values())}
     print(json.dumps(report, indent=2))
     if args.markdown:
         print("\n| node | heap in use, steady (bytes) | max seen | readings sent |")
         print("|---|---|---|---|")
-        for kind, n in report["nodes"].items():
+        for kind, n in nodes.items():
             print(
                 f"| {kind} | {n['heap_steady_bytes']} | {n['heap_max_bytes']} | "
                 f"{n['readings_sent']} |"
             )
         print("\n| module | .mpy bytes |\n|---|---|")
-        for name, size in report["mpy_bytes"].items():
+        for name, size in sizes.items():
             print(f"| {name} | {size} |")
         print(f"| **total** | **{report['mpy_total_bytes']}** |")
     return 0

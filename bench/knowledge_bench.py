@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import statistics
 import sys
@@ -132,11 +133,11 @@ def bench_aggregation(sensors: int, interval_s: int, naive_readings: int) -> lis
         window = minutes * MINUTE_US
         progress(f"aggregation: {n:,} readings into {minutes}-min windows")
         core = min(
-            timed(lambda w=window, h=hist: summarise(series, times, values, w, energetic, h))
+            timed(functools.partial(summarise, series, times, values, window, energetic, hist))
             for _ in range(3)
         )
-        polars = min(timed(lambda w=window, h=hist: with_polars(frame, w, h)) for _ in range(3))
-        slow = timed(lambda w=window, h=hist: naive(*head, w, h))
+        polars = min(timed(functools.partial(with_polars, frame, window, hist)) for _ in range(3))
+        slow = timed(functools.partial(naive, *head, window, hist))
         rates = {"core": n / core, "polars": n / polars, "naive": naive_readings / slow}
         results.append(
             {

@@ -19,9 +19,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from gateway_throughput import FLEET, backlog  # noqa: E402
 
 from acquisition import (  # noqa: E402
     ENTITY_TYPES,
@@ -33,6 +30,7 @@ from acquisition import (  # noqa: E402
     parse_provisioning,
     provisioning_document,
 )
+from bench.gateway_throughput import FLEET, backlog  # noqa: E402
 
 
 def main() -> int:

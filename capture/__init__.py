@@ -11,20 +11,33 @@ from capture.protocol import (
     ultralight_topic,
 )
 from capture.readings import ReadingGenerator, activity
+from capture.samples import (
+    SAMPLE_DIR,
+    SampleObservation,
+    aarhus_observations,
+    read_aarhus_parking,
+    read_beijing_air,
+    read_madrid_noise,
+    read_madrid_stations,
+    read_valencia_noise,
+)
 from capture.serial_bridge import BadLineError, SerialBridge, parse_line
 from capture.simulator import SimulationPlan, Simulator, connect_publisher, drain_and_close
 
 __all__ = [
     "DEFAULT_COUNTS",
     "MEASURE_TOPIC_FILTERS",
+    "SAMPLE_DIR",
     "TIME_KEY",
     "BadLineError",
     "DeviceSpec",
     "NodeKind",
     "ReadingGenerator",
+    "SampleObservation",
     "SerialBridge",
     "SimulationPlan",
     "Simulator",
+    "aarhus_observations",
     "activity",
     "build_fleet",
     "command_topic",
@@ -35,5 +48,10 @@ __all__ = [
     "measure_topic",
     "offset_point",
     "parse_line",
+    "read_aarhus_parking",
+    "read_beijing_air",
+    "read_madrid_noise",
+    "read_madrid_stations",
+    "read_valencia_noise",
     "ultralight_topic",
 ]

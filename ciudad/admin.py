@@ -19,7 +19,7 @@ from acquisition import (
 from ciudad.audit_cli import add_audit_commands
 from ciudad.broker_files import add_broker_arguments, run_broker_config
 from ciudad.runners import import_provisioning_file
-from interoperability.api_keys import ApiKeyStore, Scope
+from interoperability import ApiKeyStore, Scope
 from knowledge import resolve_dsn
 from support import Settings
 from support.audit import AuditLog, cli_actor

@@ -18,6 +18,10 @@ import tempfile
 from pathlib import Path
 
 from acquisition import (
+    ACL,
+    CONFIG,
+    DEVICE_PASSWORDS,
+    GATEWAY_PASSWORDS,
     BrokerLayout,
     Credential,
     DeviceRegistry,
@@ -26,7 +30,6 @@ from acquisition import (
     mosquitto_password_hash,
     password_file,
 )
-from acquisition.broker_layout import ACL, CONFIG, DEVICE_PASSWORDS, GATEWAY_PASSWORDS
 from support import ConfigurationError, Settings
 from support.tls import TlsFiles, make_dev_ca
 

@@ -33,9 +33,9 @@ from ciudad.runners import (
     write_fleet_provisioning,
 )
 from ciudad.samples_import import DEFAULT_DIR, SAMPLES, import_samples
-from interoperability.api_stats import API_STATS_DDL, api_counts
+from interoperability import API_STATS_DDL, api_counts
 from knowledge import open_store, resolve_dsn
-from services.service_levels import Objectives, service_levels
+from services import Objectives, service_levels
 from support import CiudadError, Settings, configure_logging
 from support.pg import ensure_schema
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from capture.samples import (
+from capture import (
     SAMPLE_DIR,
     SampleObservation,
     aarhus_observations,

@@ -21,9 +21,9 @@ from interoperability import create_app
 from knowledge import PostgresStore, TimeRange
 from support import NotFoundError, Settings
 from support.mosquitto import MosquittoBroker
-from tests.conftest import APIKEY, TENANT
-from tests.integration.test_gateway import running_gateway
-from tests.waiting import wait_until
+from tests.helpers.fleet import APIKEY, TENANT
+from tests.helpers.gateway import running_gateway
+from tests.helpers.waiting import wait_until
 
 pytestmark = [pytest.mark.hil, pytest.mark.integration, pytest.mark.slow]
 ENTITY = {
@@ -89,7 +89,7 @@ async def test_injected_inputs_arrive_normalised_in_the_api(
 ) -> None:
     values, attribute, expected = INJECTED[kind]
     app = create_app(
-        Settings(database_url=database_url, default_tenant=TENANT, api_auth="off"),  # type: ignore[arg-type]
+        Settings(database_url=database_url, default_tenant=TENANT, api_auth="off"),
         open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
     )
     async with (
@@ -156,7 +156,12 @@ async def test_dim_command_round_trips_and_the_power_drops(
     results: list[bytes] = []
     got = threading.Event()
     listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hil-{uuid.uuid4().hex[:6]}")
-    listener.on_message = lambda c, u, m: (results.append(m.payload), got.set())
+
+    def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        results.append(bytes(message.payload))
+        got.set()
+
+    listener.on_message = on_message
     listener.connect("127.0.0.1", hil_broker.port)
     listener.subscribe(f"/json/{APIKEY}/{kind}-001/cmdexe", qos=1)
     listener.loop_start()

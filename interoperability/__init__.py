@@ -1,8 +1,11 @@
 """Interoperability layer: the NGSI-LD style HTTP API over the knowledge layer."""
 
-from acquisition import Device
 from interoperability.access import TenantDep
+from interoperability.api_keys import ApiKeyStore, Scope
+from interoperability.api_state import ApiState
+from interoperability.api_stats import API_STATS_DDL, api_counts
 from interoperability.app import BackgroundJob, create_app
+from interoperability.commands_routes import CommandsDep
 from interoperability.deps import (
     BadRequestError,
     EndTimeAtQuery,
@@ -11,26 +14,33 @@ from interoperability.deps import (
     TimeAtQuery,
     check_time,
     checked_range,
+    get_settings,
 )
+from interoperability.devices_routes import RegistryDep
 from interoperability.ngsild import CORE_CONTEXT, render_entity, render_temporal
 from interoperability.temporal_routes import TimeRel, time_range
-from support.times import iso_utc
 
 __all__ = [
+    "API_STATS_DDL",
     "CORE_CONTEXT",
+    "ApiKeyStore",
+    "ApiState",
     "BackgroundJob",
     "BadRequestError",
-    "Device",
+    "CommandsDep",
     "EndTimeAtQuery",
     "LdJsonDep",
+    "RegistryDep",
+    "Scope",
     "StoreDep",
     "TenantDep",
     "TimeAtQuery",
     "TimeRel",
+    "api_counts",
     "check_time",
     "checked_range",
     "create_app",
-    "iso_utc",
+    "get_settings",
     "render_entity",
     "render_temporal",
     "time_range",

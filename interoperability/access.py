@@ -16,6 +16,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from interoperability.api_keys import TENANT_PATTERN, ApiKey, ApiKeyStore, Scope
+from interoperability.api_state import api_state
 from interoperability.deps import BadRequestError, get_settings
 from support import Settings
 from support.audit import AuditLog
@@ -38,7 +39,7 @@ class ForbiddenError(CiudadError):
 
 
 def get_api_keys(request: Request) -> ApiKeyStore:
-    keys: ApiKeyStore = request.app.state.api_keys
+    keys: ApiKeyStore = api_state(request).open().api_keys
     return keys
 
 
@@ -131,7 +132,7 @@ def may_write(request: Request) -> bool:
 
 
 def get_audit(request: Request) -> RequestAudit:
-    return RequestAudit(request.app.state.audit, request)
+    return RequestAudit(api_state(request).open().audit, request)
 
 
 async def _admin_tenant(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from interoperability.access import AdminAccessDep, AdminTenantDep, ApiKeysDep, AuditDep
 from interoperability.api_keys import Scope
+from interoperability.api_state import api_state
 from interoperability.deps import StoreDep
 from support import StoreUnavailableError
 from support.audit import AuditLog
@@ -47,12 +48,12 @@ async def live() -> dict[str, str]:
 async def ready(request: Request, store: StoreDep) -> JSONResponse:
     checks = {"store": await _store_check(store), "registry": {"ok": True}}
     try:
-        async with request.app.state.registry.pool.connection() as conn:
+        async with api_state(request).open().registry.pool.connection() as conn:
             await conn.execute("SELECT 1")
     except Exception as exc:
         checks["registry"] = {"ok": False, "error": type(exc).__name__}
     ok = all(c["ok"] for c in checks.values())
-    notifier = getattr(request.app.state, "notifier", None)
+    notifier = api_state(request).notifier
     body = {
         "status": "ok" if ok else "not ready",
         "checks": checks,
@@ -64,9 +65,9 @@ async def ready(request: Request, store: StoreDep) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics of this API process")
 async def metrics(request: Request) -> Response:
-    platform: PlatformMetrics = request.app.state.metrics
+    platform: PlatformMetrics = api_state(request).metrics
     try:
-        async with request.app.state.registry.pool.connection() as conn:
+        async with api_state(request).open().registry.pool.connection() as conn:
             cur = await conn.execute("SELECT count(*) FROM ciudad_notifications")
             row = await cur.fetchone()
         platform.notification_queue.set(row[0] if row else 0)
@@ -125,5 +126,5 @@ async def audit_log(
     tenant: AdminTenantDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    log_: AuditLog = request.app.state.audit
+    log_: AuditLog = api_state(request).open().audit
     return [entry.public() for entry in await log_.entries(tenant, limit)]

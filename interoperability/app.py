@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +25,7 @@ from interoperability import (
 )
 from interoperability.access import ForbiddenError, UnauthorizedError
 from interoperability.api_keys import ApiKeyStore
+from interoperability.api_state import ApiState, OpenStores
 from interoperability.api_stats import API_STATS_DDL, ApiStats
 from interoperability.context_resolver import ContextResolver
 from interoperability.deps import BadRequestError
@@ -54,7 +55,7 @@ from support.pg import ensure_schema
 StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
 # Work a service runs beside the API (alert evaluation): started once the store and the
 # platform tables are open, cancelled at shutdown.
-BackgroundJob = Callable[[FastAPI], Awaitable[None]]
+BackgroundJob = Callable[[ApiState], Coroutine[Any, Any, None]]
 RegistryOpener = Callable[[Settings], AbstractAsyncContextManager[DeviceRegistry]]
 
 
@@ -68,34 +69,22 @@ async def _open_registry(settings: Settings) -> AsyncIterator[DeviceRegistry]:
         yield registry
 
 
-@asynccontextmanager
-async def _running_notifier(
-    app: FastAPI,
-    settings: Settings,
-    subscriptions: SubscriptionStore,
-    store: KnowledgeStore,
-    contexts: SubscriberTerms,
-    metrics: PlatformMetrics,
-) -> AsyncIterator[None]:
+def _notifier(
+    state: ApiState, stores: OpenStores, contexts: SubscriberTerms
+) -> tuple[Notifier, NotificationSender] | None:
+    settings = state.settings
     if not settings.notifier_enabled:
-        yield
-        return
-    sender = NotificationSender(settings.notification_timeout_s, app.state.outbound)
+        return None
+    sender = NotificationSender(settings.notification_timeout_s, state.outbound)
     options = NotifierOptions(
         timeout_s=settings.notification_timeout_s,
         max_backoff_s=settings.notification_max_backoff_s,
         max_pending=settings.notification_max_pending,
     )
-    notifier = Notifier(subscriptions, store, sender, options, contexts, metrics)
-    app.state.notifier = notifier  # /health/ready says whether it leads
-    task = asyncio.create_task(notifier.run(await resolve_dsn(settings)))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await sender.close()
+    notifier = Notifier(
+        stores.subscriptions, stores.store, sender, options, contexts, state.metrics
+    )
+    return notifier, sender
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -144,45 +133,45 @@ def _install_error_handlers(app: FastAPI) -> None:
         return respond(503, "InternalError", "Store unavailable", "the store is unreachable")
 
 
-async def _open_platform_tables(app: FastAPI, registry: DeviceRegistry) -> None:
+async def _open_platform_tables(store: KnowledgeStore, registry: DeviceRegistry) -> OpenStores:
     """The API's own tables, in the registry's database, and the objects over them."""
     pool = registry.pool
-    app.state.registry = registry
-    app.state.commands = CommandQueue(pool)
-    app.state.api_keys = ApiKeyStore(pool)
-    app.state.audit = AuditLog(pool)
-    app.state.subscriptions = SubscriptionStore(pool)
-    for owner in (app.state.commands, app.state.api_keys, app.state.audit, app.state.subscriptions):
+    stores = OpenStores(
+        store=store,
+        registry=registry,
+        commands=CommandQueue(pool),
+        api_keys=ApiKeyStore(pool),
+        audit=AuditLog(pool),
+        subscriptions=SubscriptionStore(pool),
+    )
+    for owner in (stores.commands, stores.api_keys, stores.audit, stores.subscriptions):
         await owner.create_schema()
     await ensure_schema(pool, API_STATS_DDL)
+    return stores
 
 
 @asynccontextmanager
-async def _saving_api_stats(stats: ApiStats, registry: DeviceRegistry) -> AsyncIterator[None]:
-    flusher = asyncio.create_task(stats.flush_forever(registry.pool))
-    try:
-        yield
-    finally:
-        flusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flusher
-        await stats.flush(registry.pool)  # the last seconds' counts too
-
-
-@asynccontextmanager
-async def _running_jobs(app: FastAPI, jobs: Sequence[BackgroundJob]) -> AsyncIterator[None]:
-    async def run(job: BackgroundJob) -> None:
-        await job(app)
-
-    tasks = [asyncio.create_task(run(job)) for job in jobs]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+async def _background(
+    state: ApiState, stores: OpenStores, terms: SubscriberTerms, jobs: Sequence[BackgroundJob]
+) -> AsyncIterator[None]:
+    """The API's background work, as named tasks of one group, cancelled at shutdown."""
+    notifying = _notifier(state, stores, terms)
+    pool = stores.registry.pool
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(state.api_stats.flush_forever(pool), name="api-stats")]
+        if notifying is not None:
+            state.notifier = notifying[0]  # /health/ready says whether it leads
+            dsn = await resolve_dsn(state.settings)
+            tasks.append(group.create_task(notifying[0].run(dsn), name="notifier"))
+        tasks += [group.create_task(job(state), name=f"job:{job.__name__}") for job in jobs]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+    await state.api_stats.flush(pool)  # the last seconds' counts too
+    if notifying is not None:
+        await notifying[1].close()
 
 
 def _lifespan(
@@ -194,20 +183,15 @@ def _lifespan(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state: ApiState = app.state.api
         store = await opener(settings)
-        app.state.store = store
         try:
             async with registry_opener(settings) as registry:
-                await _open_platform_tables(app, registry)
-                async with (
-                    _saving_api_stats(app.state.api_stats, registry),
-                    _running_notifier(
-                        app, settings, app.state.subscriptions, store, terms, app.state.metrics
-                    ),
-                    _running_jobs(app, jobs),
-                ):
+                state.stores = await _open_platform_tables(store, registry)
+                async with _background(state, state.stores, terms, jobs):
                     yield
         finally:
+            state.stores = None
             await store.close()
             await terms.close()
 
@@ -240,14 +224,12 @@ def create_app(
             jobs,
         ),
     )
-    app.state.settings = settings
-    app.state.outbound = outbound
-    app.state.metrics = metrics or PlatformMetrics()
-    app.state.api_stats = ApiStats()
+    state = ApiState(settings, metrics or PlatformMetrics(), ApiStats(), outbound)
+    app.state.api = state
     app.add_middleware(JsonLdMiddleware, resolver=resolver, platform=platform)
     # Outside the JSON-LD layer: no context is resolved for a request refused at the door.
     app.add_middleware(Gatekeeper, rules=door_rules(settings))
-    app.add_middleware(RequestMetrics, metrics=app.state.metrics, stats=app.state.api_stats)
+    app.add_middleware(RequestMetrics, metrics=state.metrics, stats=state.api_stats)
     _install_error_handlers(app)
     for router in (
         entities_routes.router,

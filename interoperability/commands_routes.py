@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from acquisition import Command, CommandQueue
 from interoperability.access import TenantDep
+from interoperability.api_state import api_state
 from interoperability.devices_routes import RegistryDep, own_device
 from support import NotFoundError
 from support.times import iso_utc
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/ciudad/v1", tags=["commands"])
 
 
 def get_commands(request: Request) -> CommandQueue:
-    queue: CommandQueue = request.app.state.commands
+    queue: CommandQueue = api_state(request).open().commands
     return queue
 
 

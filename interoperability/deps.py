@@ -59,12 +59,12 @@ def checked_range(
 
 
 def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+    settings: Settings = request.app.state.api.settings
     return settings
 
 
 def get_store(request: Request) -> KnowledgeStore:
-    store: KnowledgeStore = request.app.state.store
+    store: KnowledgeStore = request.app.state.api.open().store
     return store
 
 

@@ -20,6 +20,7 @@ from acquisition import (
     parse_devices_csv,
 )
 from interoperability.access import AdminTenantDep, AuditDep
+from interoperability.api_state import api_state
 from interoperability.deps import BadRequestError
 from support import NotFoundError
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/ciudad/v1", tags=["device registry"])
 
 
 def get_registry(request: Request) -> DeviceRegistry:
-    registry: DeviceRegistry = request.app.state.registry
+    registry: DeviceRegistry = api_state(request).open().registry
     return registry
 
 

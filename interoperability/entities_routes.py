@@ -20,8 +20,7 @@ from interoperability.deps import (
 )
 from interoperability.ngsild import LINK_HEADER, render_entity
 from interoperability.q_language import parse_q
-from knowledge.filters import EntityQuery
-from knowledge.geo import GeoFilter, parse_geometry
+from knowledge import EntityQuery, GeoFilter, parse_geometry
 from support.user_regex import PatternError, compile_pattern
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])

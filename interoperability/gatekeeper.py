@@ -19,7 +19,6 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from interoperability.access import BAD_KEY, NO_KEY
-from interoperability.api_keys import ApiKeyStore
 from interoperability.asgi_problem import replay, send_problem
 from support import Settings
 
@@ -116,8 +115,8 @@ class Gatekeeper:
             key = presented_key(headers)
             if key is None:
                 return 401, "Unauthorized", NO_KEY
-            keys: ApiKeyStore | None = getattr(scope["app"].state, "api_keys", None)
-            if keys is None or await keys.verify(key) is None:
+            stores = scope["app"].state.api.stores
+            if stores is None or await stores.api_keys.verify(key) is None:
                 return 401, "Unauthorized", BAD_KEY
         declared = headers.get("content-length", "0")
         if not declared.isdigit() or int(declared) > self.rules.max_body_bytes:

@@ -10,9 +10,7 @@ from interoperability.context_resolver import ContextResolver, ContextUnavailabl
 from interoperability.jsonld import Context, ContextError, TermMapper
 from interoperability.ngsild import render_entity
 from interoperability.subscriptions import Subscription
-from knowledge import EntityState, KnowledgeStore
-from knowledge.change_feed import Change
-from knowledge.filters import EntityQuery
+from knowledge import Change, EntityQuery, EntityState, KnowledgeStore
 from support.times import iso_utc
 
 MAX_PERIODIC_ENTITIES = 1000

@@ -37,9 +37,7 @@ from interoperability.subscription_store import (
     SubscriptionStore,
 )
 from interoperability.subscriptions import Subscription
-from knowledge import KnowledgeStore
-from knowledge.change_feed import Change, take_changes
-from knowledge.filters import EntityQuery
+from knowledge import Change, EntityQuery, KnowledgeStore, take_changes
 from support.metrics import PlatformMetrics
 from support.times import iso_utc
 

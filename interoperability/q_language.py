@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from interoperability.deps import BadRequestError
-from knowledge.filters import Comparison, Filter, Logical, Operator, Scalar, ValueRange
+from knowledge import Comparison, Filter, Logical, Operator, Scalar, ValueRange
 from support.user_regex import PatternError, compile_pattern
 
 _ATTR = re.compile(r"[A-Za-z_@][A-Za-z0-9_:\-]*")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import ValidationError
 
 from interoperability.access import AuditDep, TenantDep, may_write
+from interoperability.api_state import api_state
 from interoperability.deps import NAME_PATTERN, BadRequestError
 from interoperability.subscription_store import StoredSubscription, SubscriptionStore
 from interoperability.subscriptions import (
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/ngsi-ld/v1/subscriptions", tags=["subscriptions"])
 
 
 def get_subscriptions(request: Request) -> SubscriptionStore:
-    store: SubscriptionStore = request.app.state.subscriptions
+    store: SubscriptionStore = api_state(request).open().subscriptions
     return store
 
 
@@ -74,7 +75,7 @@ def render_subscription(
 
 
 async def _check_destination(request: Request, body: SubscriptionBody) -> None:
-    outbound: OutboundPolicy = request.app.state.outbound
+    outbound: OutboundPolicy = api_state(request).outbound
     try:
         await outbound.check(body.notification.endpoint.uri)
     except OutboundRefusedError:

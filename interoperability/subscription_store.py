@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from interoperability.subscriptions import Subscription, SubscriptionBody, load_subscription
-from knowledge.change_feed import ANY_TYPE, set_watches
+from knowledge import ANY_TYPE, set_watches
 from support import AlreadyExistsError, NotFoundError
 from support.pg import ensure_schema
 

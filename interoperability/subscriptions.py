@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from interoperability.deps import NAME_PATTERN, BadRequestError
 from interoperability.q_language import parse_q
-from knowledge.filter_eval import matches
-from knowledge.filters import Filter
+from knowledge import Filter
+from knowledge import filter_matches as matches
 from support.user_regex import PatternError, compile_pattern, pattern_matches
 
 _SCHEMES = ("http", "https", "mqtt")

@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from interoperability.deps import BadRequestError
-from knowledge import Partials, SeriesAggregates, per_series
-from knowledge.domain import noise_indicators
+from knowledge import Partials, SeriesAggregates, noise_indicators, per_series
 from support.times import from_epoch_us, iso_utc
 
 Statistic = Callable[[Partials, bool], np.ndarray[Any, Any]]

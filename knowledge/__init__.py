@@ -2,8 +2,20 @@
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge.aggregation import energetic_mean_db
+from knowledge.change_feed import ANY_TYPE, Change, set_watches, take_changes
+from knowledge.domain import (
+    EU_NOISE_PERIODS,
+    DayNoise,
+    day_noise,
+    energy_kwh,
+    noise_indicators,
+    time_weighted_occupancy,
+)
 from knowledge.embedded import embedded_postgres, postmaster_pid, start_embedded_postgres
 from knowledge.factory import open_store, resolve_dsn, retention_policy
+from knowledge.filter_eval import matches as filter_matches
+from knowledge.filters import Comparison, EntityQuery, Filter, Logical, Operator, Scalar, ValueRange
+from knowledge.geo import GeoFilter, distance_m, parse_geometry
 from knowledge.partials import Partials, merge, per_series, rebucket, summarise
 from knowledge.postgres import PostgresStore
 from knowledge.retention import RetentionPolicy, RetentionReport
@@ -22,33 +34,54 @@ from knowledge.views import (
 
 # The write side takes the records acquisition produces; upper layers name them through here.
 __all__ = [
+    "ANY_TYPE",
+    "EU_NOISE_PERIODS",
     "AttributeHistory",
     "AttributeState",
     "Batch",
+    "Change",
+    "Comparison",
+    "DayNoise",
+    "EntityQuery",
     "EntityRecord",
     "EntityState",
     "ExportRow",
+    "Filter",
+    "GeoFilter",
     "KnowledgeStore",
     "LatencyCounts",
+    "Logical",
     "NumericSeries",
+    "Operator",
     "Partials",
     "Partitioning",
     "PostgresStore",
     "Reading",
     "RetentionPolicy",
     "RetentionReport",
+    "Scalar",
     "SeriesAggregates",
     "TimeRange",
+    "ValueRange",
     "ValueType",
+    "day_noise",
+    "distance_m",
     "embedded_postgres",
     "energetic_mean_db",
+    "energy_kwh",
+    "filter_matches",
     "merge",
+    "noise_indicators",
     "open_store",
+    "parse_geometry",
     "per_series",
     "postmaster_pid",
     "rebucket",
     "resolve_dsn",
     "retention_policy",
+    "set_watches",
     "start_embedded_postgres",
     "summarise",
+    "take_changes",
+    "time_weighted_occupancy",
 ]

@@ -15,7 +15,7 @@ from services import (
     lighting,
     noise,
     parking,
-    service_levels,
+    slo,
 )
 from services.alert_routes import alert_evaluator, alert_router
 from services.alert_rules import DEFAULT_RULES, AlertRule, load_rules
@@ -26,6 +26,7 @@ from services.noise_day import (
     load_objectives,
     noise_day_router,
 )
+from services.slo import Objectives, service_levels
 from support import Settings
 
 
@@ -55,7 +56,7 @@ def service_routers(tables: ServiceTables = ServiceTables()) -> list[APIRouter]:
         lighting.router,
         kpi.router,
         alert_router(tables.rules),
-        service_levels.router,
+        slo.router,
         dashboard.router,
     ]
 
@@ -69,9 +70,11 @@ def service_jobs(settings: Settings, tables: ServiceTables) -> list[BackgroundJo
 
 __all__ = [
     "AlertRule",
+    "Objectives",
     "SensorLeq",
     "ServiceTables",
     "leq_per_sensor",
     "service_jobs",
+    "service_levels",
     "service_routers",
 ]

@@ -21,10 +21,9 @@ from interoperability import (
     TenantDep,
     TimeAtQuery,
     checked_range,
-    iso_utc,
 )
 from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
-from support.times import from_epoch_us
+from support.times import from_epoch_us, iso_utc
 
 AIR_TYPE = "AirQualityObserved"
 BANDS = ("good", "fair", "moderate", "poor", "very poor", "extremely poor")

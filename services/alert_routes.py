@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Query
 
 from interoperability import (
+    ApiState,
     BackgroundJob,
     EndTimeAtQuery,
     StoreDep,
@@ -46,18 +47,19 @@ def recent_range(rules: Sequence[AlertRule], now: datetime) -> TimeRange:
 def alert_evaluator(rules: Sequence[AlertRule], interval_s: float) -> BackgroundJob:
     """A job that evaluates every tenant with a service group each ``interval_s``."""
 
-    async def run(app: FastAPI) -> None:
+    async def alerts(state: ApiState) -> None:
         while True:
             try:
                 window = recent_range(rules, datetime.now(UTC))
-                tenants = {group.tenant for group in await app.state.registry.groups()}
+                stores = state.open()
+                tenants = {group.tenant for group in await stores.registry.groups()}
                 for tenant in sorted(tenants):
-                    await evaluate(app.state.store, tenant, rules, window)
+                    await evaluate(stores.store, tenant, rules, window)
             except Exception:  # a bad round must not end the evaluator
                 log.exception("alert evaluation failed; retrying next round")
             await asyncio.sleep(interval_s)
 
-    return run
+    return alerts
 
 
 def alert_router(rules: Sequence[AlertRule]) -> APIRouter:

@@ -17,8 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from knowledge import EntityRecord, EntityState, KnowledgeStore, Reading, TimeRange, ValueType
-from knowledge.filters import Comparison, EntityQuery
+from knowledge import (
+    Comparison,
+    EntityQuery,
+    EntityRecord,
+    EntityState,
+    KnowledgeStore,
+    Reading,
+    TimeRange,
+    ValueType,
+)
 from services.alert_rules import AlertRule, Exceedance, exceedances
 from services.entity_state import attribute_state
 from support import AlreadyExistsError, NotFoundError

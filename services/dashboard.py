@@ -15,18 +15,17 @@ from importlib import resources
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
-from interoperability import StoreDep, TenantDep, iso_utc
-from knowledge import EntityState, KnowledgeStore, SeriesAggregates, TimeRange
-from knowledge.filters import EntityQuery
+from interoperability import StoreDep, TenantDep, get_settings
+from knowledge import EntityQuery, EntityState, KnowledgeStore, SeriesAggregates, TimeRange
 from services.air_quality import BANDS, air_quality_index
 from services.entity_state import AsOfDep, coordinates, last_seen, latest_values
 from services.lighting_faults import lamp_faults, lamp_state
 from services.parking import availability, spots, status_of, zone_occupancy
-from support import NotFoundError
-from support.times import from_epoch_us
+from support import NotFoundError, Settings
+from support.times import from_epoch_us, iso_utc
 
 ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
 AIR_STATES = ("good", "fair", "fair", "poor", "poor", "poor")  # by EAQI band
@@ -170,9 +169,9 @@ PAGE_HEADERS = {
 
 
 @router.get("/dashboard", response_class=HTMLResponse, summary="The city dashboard (a web page)")
-async def dashboard_page(request: Request) -> HTMLResponse:
+async def dashboard_page(settings: Annotated[Settings, Depends(get_settings)]) -> HTMLResponse:
     page = _asset("index.html").decode()
-    tenant = request.app.state.settings.default_tenant
+    tenant = settings.default_tenant
     page = page.replace("{{DEFAULT_TENANT}}", html.escape(tenant, quote=True))
     return HTMLResponse(page, headers=PAGE_HEADERS)
 

@@ -15,17 +15,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from interoperability import StoreDep, TenantDep, iso_utc
-from interoperability.deps import get_settings
-from interoperability.devices_routes import RegistryDep
-from knowledge import EntityState, TimeRange
-from knowledge.filters import EntityQuery
+from interoperability import RegistryDep, StoreDep, TenantDep, get_settings
+from knowledge import EntityQuery, EntityState, TimeRange
 from services.alerts import ALERT_TYPE, newest_alerts, status_query
 from services.entity_state import AsOfDep, last_seen, latest_values
 from services.lighting_faults import energy_summary, lamp_energy
 from services.parking import availability, spots
-from services.service_levels import completeness
+from services.slo import completeness
 from support import Settings
+from support.times import iso_utc
 
 DOMAINS = {
     "NoiseLevelObserved": "environment",

@@ -18,15 +18,14 @@ from fastapi import APIRouter, Depends, Query
 
 from interoperability import (
     BadRequestError,
+    CommandsDep,
     EndTimeAtQuery,
+    RegistryDep,
     StoreDep,
     TenantDep,
     TimeAtQuery,
     checked_range,
-    iso_utc,
 )
-from interoperability.commands_routes import CommandsDep
-from interoperability.devices_routes import RegistryDep
 from knowledge import TimeRange
 from services.entity_state import coordinates
 from services.lighting_faults import (
@@ -37,6 +36,7 @@ from services.lighting_faults import (
     lamp_states,
 )
 from services.sun import sun_times
+from support.times import iso_utc
 
 
 @dataclass(frozen=True, slots=True)

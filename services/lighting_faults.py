@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge import EntityState, KnowledgeStore, TimeRange
-from knowledge.domain import energy_kwh
+from knowledge import EntityState, KnowledgeStore, TimeRange, energy_kwh
 from services.alerts import AlertDraft
 from services.entity_state import coordinates
 from services.sun import sun_times

@@ -13,9 +13,9 @@ from interoperability import (
     TenantDep,
     TimeAtQuery,
     checked_range,
-    iso_utc,
 )
 from knowledge import SeriesAggregates, TimeRange, per_series
+from support.times import iso_utc
 
 NOISE_TYPE = "NoiseLevelObserved"
 LEQ_ATTRIBUTE = "LAeq"

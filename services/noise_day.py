@@ -21,8 +21,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from interoperability import StoreDep, TenantDep, check_time
-from knowledge import KnowledgeStore, TimeRange
-from knowledge.domain import EU_NOISE_PERIODS, DayNoise, day_noise
+from knowledge import EU_NOISE_PERIODS, DayNoise, KnowledgeStore, TimeRange, day_noise
 from services.config_files import load_json_table
 from support import ConfigurationError
 

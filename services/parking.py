@@ -21,14 +21,11 @@ from interoperability import (
     TenantDep,
     TimeAtQuery,
     checked_range,
-    iso_utc,
 )
-from knowledge import EntityState, KnowledgeStore, TimeRange
-from knowledge.domain import time_weighted_occupancy
-from knowledge.geo import distance_m
+from knowledge import EntityState, KnowledgeStore, TimeRange, distance_m, time_weighted_occupancy
 from services.entity_state import attribute_state, coordinates
 from services.parking_forecast import Occupancy, forecast, seasonal_profile
-from support.times import to_epoch_us
+from support.times import iso_utc, to_epoch_us
 
 SPOT_TYPE = "ParkingSpot"
 MAX_SPOTS = 10_000

@@ -8,7 +8,6 @@ database per test on a private pgserver instance (one per session).
 from __future__ import annotations
 
 import contextlib
-import json
 import subprocess
 import time
 import urllib.parse
@@ -17,12 +16,10 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from acquisition import (
     ENTITY_TYPES,
@@ -39,10 +36,12 @@ from knowledge.influx import InfluxMirroredStore, InfluxV1Writer
 from support import LEON_LATITUDE, LEON_LONGITUDE
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
+from tests.helpers.databases import fresh_database
+from tests.helpers.fleet import APIKEY, TENANT
+from tests.helpers.influx import influx_query
+from tests.helpers.postgres import PrivatePostgres
 
 REPO = Path(__file__).resolve().parents[1]
-TENANT = "leon"
-APIKEY = "test-key"
 
 
 @pytest.fixture(scope="session")
@@ -83,12 +82,8 @@ def postgres_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def database_url(postgres_uri: str) -> Iterator[str]:
     """A fresh, empty database for one test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_uri, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield make_conninfo(postgres_uri, dbname=name)
-    with psycopg.connect(postgres_uri, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(postgres_uri) as database_url:
+        yield database_url
 
 
 @pytest.fixture
@@ -172,14 +167,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def influx_query(url: str, database: str, query: str) -> Any:
-    """An InfluxQL statement over HTTP, the decoded JSON answer (nanosecond epochs)."""
-    params = urllib.parse.urlencode({"db": database, "q": query, "epoch": "ns"})
-    request = urllib.request.Request(f"{url}/query?{params}", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 def _empty_timescale(uri: str) -> None:
     """PGlite has one database and one backend (the extension can't be reloaded in it):
     each test starts by dropping the platform's tables instead."""
@@ -215,38 +202,6 @@ async def backend_store(
         opened = await PostgresStore.open(request.getfixturevalue("database_url"), max_size=2)
     yield opened
     await opened.close()
-
-
-class PrivatePostgres:
-    """A PostgreSQL of one test's own, which the test may stop and start again."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.uri = start_embedded_postgres(directory)
-        self._socket_dir = self.uri.split("host=")[1].split("&")[0]
-
-    def _pg_ctl(self, *args: str) -> None:
-        import os
-
-        from pgserver._commands import pg_ctl  # pgserver's own wrapper (runs as its user)
-
-        user = "pgserver" if os.geteuid() == 0 else None
-        pg_ctl(list(args), pgdata=self.directory, user=user, timeout=30)
-
-    def stop(self) -> None:
-        self._pg_ctl("-w", "-m", "fast", "stop")
-
-    def start(self) -> None:
-        self._pg_ctl(
-            "-w",
-            "-o",
-            '-h ""',
-            "-o",
-            f"-k {self._socket_dir}",
-            "-l",
-            str(self.directory / "log"),
-            "start",
-        )
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.firmware.conftest import FIRMWARE
+from tests.helpers.firmware import FIRMWARE
 
 SOURCES = sorted(p.name for p in FIRMWARE.glob("*.py"))
 
@@ -24,7 +24,9 @@ def test_compiles_for_esp32(source: str, tmp_path: Path) -> None:
     out = tmp_path / source.replace(".py", ".mpy")
     result = subprocess.run(
         [mpy_cross(), "-march=xtensawin", "-o", str(out), str(FIRMWARE / source)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 0
@@ -33,7 +35,8 @@ def test_compiles_for_esp32(source: str, tmp_path: Path) -> None:
 def test_node_secrets_are_ignored_by_git() -> None:
     result = subprocess.run(
         ["git", "check-ignore", "-q", "firmware/node_secrets.py"],
-        cwd=FIRMWARE.parent, check=False,
+        cwd=FIRMWARE.parent,
+        check=False,
     )
     assert result.returncode == 0, "firmware/node_secrets.py would be committed"
     assert "wifi_password" in (FIRMWARE / "node_secrets_example.py").read_text()

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.firmware.conftest import FIRMWARE, micropython
+from tests.helpers.firmware import FIRMWARE, micropython
 
 MODULES = sorted(p.stem for p in (FIRMWARE / "tests").glob("test_*.py"))
 
@@ -19,7 +19,10 @@ def test_there_are_firmware_test_modules() -> None:
 def test_firmware_module_passes_on_micropython(module: str) -> None:
     result = subprocess.run(
         [micropython(), str(FIRMWARE / "tests" / "runner.py"), module],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed" in result.stdout

@@ -8,7 +8,7 @@ import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import PostgresStore
-from tests.integration.api_client import open_api
+from tests.helpers.api_client import open_api
 
 pytestmark = pytest.mark.integration
 HOUR = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)

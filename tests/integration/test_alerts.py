@@ -22,9 +22,9 @@ from knowledge import PostgresStore
 from services import ServiceTables, service_jobs, service_routers
 from support import Settings
 from support.mosquitto import MosquittoBroker
-from tests.integration.api_client import TEST_API_SETTINGS
-from tests.integration.notify_receiver import receiving
-from tests.integration.test_subscriptions import until
+from tests.helpers.api_client import TEST_API_SETTINGS
+from tests.helpers.notify_receiver import receiving
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}

@@ -2,70 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-
 import httpx
 import pytest
 
-from acquisition import Batch, EntityRecord, Reading, ValueType
-from interoperability import CORE_CONTEXT, create_app
-from knowledge import PostgresStore
-from services import service_routers
-from support import Settings
-from tests.integration.api_client import TEST_API_SETTINGS
+from interoperability import CORE_CONTEXT
+from tests.helpers.batches import LOCATION
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
-LOCATION = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-5.56, 42.6]}}
-
-
-def _noise_batch(tenant: str, sensor: str, levels: list[float]) -> Batch:
-    entity_id = f"urn:ngsi-ld:NoiseLevelObserved:{tenant}:{sensor}"
-    readings = tuple(
-        Reading(
-            tenant,
-            entity_id,
-            "NoiseLevelObserved",
-            "LAeq",
-            T0 + timedelta(minutes=m),
-            level,
-            ValueType.NUMBER,
-            "2N",
-        )
-        for m, level in enumerate(levels)
-    )
-    end = Reading(
-        tenant,
-        entity_id,
-        "NoiseLevelObserved",
-        "dateObservedTo",
-        T0 + timedelta(minutes=len(levels) - 1),
-        "2026-11-21T10:04:00Z",
-        ValueType.DATETIME,
-    )
-    entity = EntityRecord(tenant, entity_id, "NoiseLevelObserved", {"location": LOCATION})
-    return Batch((*readings, end), (entity,), ())
-
-
-@pytest.fixture
-async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=database_url, default_tenant="leon", api_auth="off", **TEST_API_SETTINGS
-    )  # type: ignore[arg-type]
-
-    async def open_and_fill(s: Settings) -> PostgresStore:
-        store = await PostgresStore.open(database_url, max_size=2)
-        await store.write_batch(_noise_batch("leon", "n1", [60.0, 70.0, 60.0, 70.0, 60.0]))
-        await store.write_batch(_noise_batch("leon", "n2", [50.0, 50.0]))
-        await store.write_batch(_noise_batch("ponferrada", "p1", [80.0]))
-        return store
-
-    app = create_app(settings, routers=service_routers(), open_store_fn=open_and_fill)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
-            yield http
 
 
 async def test_entities_by_type_are_normalized_ngsi_ld(client: httpx.AsyncClient) -> None:

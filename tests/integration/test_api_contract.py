@@ -23,7 +23,7 @@ from knowledge import PostgresStore
 from services import service_routers
 from support import Settings
 from support.net import free_port
-from tests.integration.test_api import _noise_batch
+from tests.helpers.batches import _noise_batch
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

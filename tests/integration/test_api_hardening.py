@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from support.net import free_port
-from tests.integration.api_process import ApiProcess, fresh_database, running_api
-from tests.waiting import eventually
+from tests.helpers.api_process import ApiProcess, running_api
+from tests.helpers.databases import fresh_database
+from tests.helpers.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import httpx
 import psycopg
@@ -12,58 +10,12 @@ import pytest
 from pydantic import ValidationError
 
 from ciudad.cli import main as ciudad_main
-from interoperability import create_app
-from interoperability.api_keys import ApiKeyStore, Scope
-from knowledge import PostgresStore
-from services import service_routers
 from support import Settings
-from tests.integration.api_client import TEST_API_SETTINGS
-from tests.integration.test_api import _noise_batch
+from tests.helpers.keys import Keys, bearer
 
 pytestmark = pytest.mark.integration
 LEON_N1 = "urn:ngsi-ld:NoiseLevelObserved:leon:n1"
 PONFE_P1 = "urn:ngsi-ld:NoiseLevelObserved:ponferrada:p1"
-
-
-@dataclass(frozen=True)
-class Keys:
-    read: str
-    write: str
-    admin: str
-    ponferrada_admin: str
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-@pytest.fixture
-async def keyed(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Keys]]:
-    """An API with api_auth=keys (the default) and a key per scope, made by the store."""
-    settings = Settings(database_url=database_url, **TEST_API_SETTINGS)  # type: ignore[arg-type]
-    assert settings.api_auth == "keys"
-
-    async def open_and_fill(s: Settings) -> PostgresStore:
-        store = await PostgresStore.open(database_url, max_size=2)
-        await store.write_batch(_noise_batch("leon", "n1", [60.0, 70.0]))
-        await store.write_batch(_noise_batch("ponferrada", "p1", [80.0]))
-        return store
-
-    app = create_app(settings, routers=service_routers(), open_store_fn=open_and_fill)
-    async with app.router.lifespan_context(app):
-        store: ApiKeyStore = app.state.api_keys
-        made = [
-            (await store.create(tenant, scope, f"{tenant}-{scope.label}"))[0]
-            for tenant, scope in (
-                ("leon", Scope.READ),
-                ("leon", Scope.WRITE),
-                ("leon", Scope.ADMIN),
-                ("ponferrada", Scope.ADMIN),
-            )
-        ]
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
-            yield http, Keys(*made)
 
 
 async def test_requests_without_a_valid_key_get_401_with_a_hint(

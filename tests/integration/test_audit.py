@@ -9,13 +9,13 @@ import psycopg
 import pytest
 
 from ciudad.cli import main
-from tests.integration.test_api_keys import Keys, bearer, keyed  # noqa: F401 - fixture
+from tests.helpers.keys import Keys, bearer
 
 pytestmark = pytest.mark.integration
 
 
 async def test_admin_actions_are_audited_per_tenant(
-    keyed: tuple[httpx.AsyncClient, Keys],  # noqa: F811
+    keyed: tuple[httpx.AsyncClient, Keys],
     database_url: str,
 ) -> None:
     http, keys = keyed

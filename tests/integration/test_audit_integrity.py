@@ -23,8 +23,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from ciudad.cli import main
 from support.audit import AuditLog
-from tests.integration.api_client import open_api
-from tests.integration.test_backup import empty_database
+from tests.helpers.api_client import open_api
+from tests.helpers.databases import create_database
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}
@@ -241,7 +241,7 @@ async def test_a_restored_audit_log_keeps_its_chain(
     before = capsys.readouterr().out.splitlines()[-1]
     dump = tmp_path / "ciudad.dump"
     assert await ciudad("backup", "--output", str(dump)) == 0
-    fresh = empty_database(postgres_uri)
+    fresh = create_database(postgres_uri)
     monkeypatch.setenv("CIUDAD_DATABASE_URL", fresh)
     assert await ciudad("restore", str(dump)) == 0
     assert await ciudad("audit", "verify") == 0

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
 from ciudad.cli import main
 from interoperability import create_app
 from knowledge import PostgresStore
 from support import Settings
-from tests.integration.api_client import open_api
-from tests.integration.test_api import _noise_batch
+from tests.helpers.api_client import open_api
+from tests.helpers.batches import _noise_batch
+from tests.helpers.databases import create_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 NOISE = "urn:ngsi-ld:NoiseLevelObserved:leon:n1"
@@ -42,13 +40,6 @@ async def snapshot(http: httpx.AsyncClient) -> dict[str, Any]:
         "hourly": await get(f"/ngsi-ld/v1/temporal/entities/{NOISE}", **HOURLY),
         "subscriptions": await get("/ngsi-ld/v1/subscriptions"),
     }
-
-
-def empty_database(postgres_uri: str) -> str:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_uri, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return make_conninfo(postgres_uri, dbname=name)
 
 
 async def test_a_restored_database_serves_the_same_history(
@@ -86,7 +77,7 @@ async def test_a_restored_database_serves_the_same_history(
     assert await asyncio.to_thread(main, ["restore", str(dump)]) == 1  # never over a live database
     assert "empty database" in capsys.readouterr().err
 
-    fresh = empty_database(postgres_uri)
+    fresh = create_database(postgres_uri)
     monkeypatch.setenv("CIUDAD_DATABASE_URL", fresh)
     assert await asyncio.to_thread(main, ["restore", str(dump)]) == 0
     async with open_api(fresh) as http:

@@ -20,8 +20,8 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from ciudad.cli import main
-from tests.conftest import PrivatePostgres
-from tests.waiting import eventually
+from tests.helpers.postgres import PrivatePostgres
+from tests.helpers.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROLE = "ciudad_pw"

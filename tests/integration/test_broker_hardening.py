@@ -50,8 +50,8 @@ from support import Settings
 from support.metrics import PlatformMetrics
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
-from tests.conftest import APIKEY, TENANT
-from tests.waiting import wait_until
+from tests.helpers.fleet import APIKEY, TENANT
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 GATEWAY_USER = "ciudad-gateway"

@@ -12,7 +12,7 @@ from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import PostgresStore
 from services.lighting import firmware_steps, night_schedule
 from support.times import iso_utc
-from tests.integration.api_client import open_api
+from tests.helpers.api_client import open_api
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}

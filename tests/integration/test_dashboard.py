@@ -24,8 +24,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import PostgresStore
 from support.net import free_port, wait_for_port
-from tests.integration.demo_process import Demo, wait_for_all_types
-from tests.waiting import CEILING_S, eventually
+from tests.helpers.demo_process import Demo, wait_for_fleet
+from tests.helpers.waiting import CEILING_S, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -50,7 +50,7 @@ def demo(tmp_path: Path) -> Iterator[str]:
     process = Demo(tmp_path / "data", free_port(), "--backfill", "3600",
                    env={"CIUDAD_ALERT_INTERVAL_S": "5"})  # fmt: skip
     try:
-        wait_for_all_types(process.api)
+        wait_for_fleet(process.api)
         yield process.api
     finally:
         process.process.terminate()

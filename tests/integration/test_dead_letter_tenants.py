@@ -16,10 +16,10 @@ from acquisition import MeasurePipeline
 from capture import measure_topic
 from knowledge import PostgresStore
 from support.mosquitto import MosquittoBroker
-from tests.conftest import APIKEY
-from tests.integration.test_api_keys import Keys, bearer, keyed  # noqa: F401 - fixture
-from tests.integration.test_gateway import noise_message, publish, running_gateway
-from tests.waiting import wait_until
+from tests.helpers.fleet import APIKEY
+from tests.helpers.gateway import noise_message, publish, running_gateway
+from tests.helpers.keys import Keys, bearer
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ async def test_a_known_devices_malformed_payload_reaches_its_tenant(
     mosquitto: MosquittoBroker,
     pipeline: MeasurePipeline,
     store: PostgresStore,
-    keyed: tuple[httpx.AsyncClient, Keys],  # noqa: F811
+    keyed: tuple[httpx.AsyncClient, Keys],
 ) -> None:
     http, keys = keyed
     async with running_gateway(mosquitto, pipeline, store, f"gw-{uuid.uuid4().hex[:8]}"):

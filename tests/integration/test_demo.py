@@ -13,8 +13,8 @@ import pytest
 
 from knowledge import postmaster_pid
 from support.net import free_port, port_is_free
-from tests.integration.demo_process import Demo, get_json, wait_for_all_types
-from tests.waiting import eventually
+from tests.helpers.demo_process import Demo, get_json, wait_for_fleet
+from tests.helpers.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -50,7 +50,7 @@ def test_demo_runs_the_platform_end_to_end_and_cleans_up_on_sigterm(demo_factory
     processes = demo.started_processes()
     assert len(processes) == 5, processes  # mosquitto, gateway, api, simulator, postgres
 
-    entities = wait_for_all_types(demo.api)
+    entities = wait_for_fleet(demo.api)
     noise = next(e for e in entities if e["type"] == "NoiseLevelObserved")
     history_url = f"{demo.api}/ngsi-ld/v1/temporal/entities/{noise['id']}?attrs=LAeq"
     # The 600 s backlog at 2 s intervals arrives as one message per device.

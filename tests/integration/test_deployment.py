@@ -21,7 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from support.mosquitto import MosquittoBroker
 from support.net import free_port, wait_for_port
-from tests.waiting import CEILING_S, eventually
+from tests.helpers.waiting import CEILING_S, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

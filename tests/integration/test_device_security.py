@@ -38,9 +38,9 @@ from support import NotFoundError
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
 from support.tls import make_dev_ca
-from tests.conftest import APIKEY, TENANT
-from tests.integration.test_gateway import noise_message
-from tests.waiting import wait_until
+from tests.helpers.fleet import APIKEY, TENANT
+from tests.helpers.gateway import noise_message
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 GATEWAY_USER = "ciudad-gateway"

@@ -17,8 +17,8 @@ from knowledge import PostgresStore
 from services import service_routers
 from support import Settings
 from support.mosquitto import MosquittoBroker
-from tests.integration.test_gateway import running_gateway
-from tests.waiting import wait_until
+from tests.helpers.gateway import running_gateway
+from tests.helpers.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 TYPES = {"NoiseLevelObserved", "AirQualityObserved", "ParkingSpot", "Streetlight"}

@@ -6,8 +6,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.test_api import client  # noqa: F401 - the shared API fixture
-
 pytestmark = pytest.mark.integration
 
 
@@ -23,7 +21,7 @@ def _spot(n: int, status: str, zone: str) -> dict[str, object]:
 
 
 @pytest.fixture
-async def spots(client: httpx.AsyncClient) -> httpx.AsyncClient:  # noqa: F811
+async def spots(client: httpx.AsyncClient) -> httpx.AsyncClient:
     batch = [_spot(1, "occupied", "centro"), _spot(2, "free", "centro"), _spot(3, "free", "norte")]
     response = await client.post("/ngsi-ld/v1/entityOperations/create", json=batch)
     assert response.status_code == 201
@@ -83,7 +81,7 @@ def _place(name: str, geometry: dict[str, object]) -> dict[str, object]:
 
 
 @pytest.fixture
-async def places(client: httpx.AsyncClient) -> httpx.AsyncClient:  # noqa: F811
+async def places(client: httpx.AsyncClient) -> httpx.AsyncClient:
     batch = [
         _place("cathedral", {"type": "Point", "coordinates": [-5.5667, 42.5994]}),
         _place("isidoro", {"type": "Point", "coordinates": [-5.5708, 42.6007]}),

@@ -8,8 +8,6 @@ import json
 import httpx
 import pytest
 
-from tests.integration.test_api import client  # noqa: F401 - the shared API fixture
-
 pytestmark = pytest.mark.integration
 
 LAMP = "urn:ngsi-ld:Streetlight:leon:api-001"
@@ -32,7 +30,7 @@ def _lamp(entity_id: str = LAMP, power: float = 35.0) -> dict[str, object]:
     }
 
 
-async def test_create_then_retrieve_and_history(client: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_create_then_retrieve_and_history(client: httpx.AsyncClient) -> None:
     created = await client.post("/ngsi-ld/v1/entities", json=_lamp())
     assert created.status_code == 201, created.text
     assert created.headers["location"] == f"/ngsi-ld/v1/entities/{LAMP}"
@@ -51,7 +49,7 @@ async def test_create_then_retrieve_and_history(client: httpx.AsyncClient) -> No
 
 
 async def test_creating_an_existing_id_is_409_already_exists(
-    client: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
 ) -> None:
     assert (await client.post("/ngsi-ld/v1/entities", json=_lamp())).status_code == 201
     again = await client.post("/ngsi-ld/v1/entities", json=_lamp(power=1.0))
@@ -82,7 +80,7 @@ async def test_creating_an_existing_id_is_409_already_exists(
     ],
 )
 async def test_malformed_entities_are_400(
-    client: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
     body: dict[str, object],
 ) -> None:
     # json.dumps writes NaN and Infinity as Python's parser reads them back
@@ -93,7 +91,7 @@ async def test_malformed_entities_are_400(
     assert response.json()["type"].endswith("/BadRequestData")
 
 
-async def test_append_update_and_delete_attributes(client: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_append_update_and_delete_attributes(client: httpx.AsyncClient) -> None:
     await client.post("/ngsi-ld/v1/entities", json=_lamp())
     appended = await client.post(
         f"/ngsi-ld/v1/entities/{LAMP}/attrs",
@@ -123,7 +121,7 @@ async def test_append_update_and_delete_attributes(client: httpx.AsyncClient) ->
     assert [i["value"] for i in history["powerConsumption"]] == [35.0, 20.0]
 
 
-async def test_delete_entity(client: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_delete_entity(client: httpx.AsyncClient) -> None:
     await client.post("/ngsi-ld/v1/entities", json=_lamp())
     assert (await client.delete(f"/ngsi-ld/v1/entities/{LAMP}")).status_code == 204
     assert (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).status_code == 404
@@ -132,7 +130,7 @@ async def test_delete_entity(client: httpx.AsyncClient) -> None:  # noqa: F811
 
 
 async def test_batch_operations_report_per_entity_results(
-    client: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
 ) -> None:
     second = "urn:ngsi-ld:Streetlight:leon:api-002"
     created = await client.post("/ngsi-ld/v1/entityOperations/create", json=[_lamp()])
@@ -162,7 +160,7 @@ async def test_batch_operations_report_per_entity_results(
 
 
 async def test_replace_merge_and_update_existing_attributes(
-    client: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
 ) -> None:
     await client.post("/ngsi-ld/v1/entities", json=_lamp())
     url = f"/ngsi-ld/v1/entities/{LAMP}"
@@ -194,7 +192,7 @@ async def test_replace_merge_and_update_existing_attributes(
 
 
 async def test_batch_update_only_touches_existing_entities(
-    client: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
 ) -> None:
     await client.post("/ngsi-ld/v1/entities", json=_lamp())
     ghost = "urn:ngsi-ld:Streetlight:leon:ghost"

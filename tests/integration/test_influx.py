@@ -14,7 +14,7 @@ from knowledge import TimeRange
 from knowledge.influx import InfluxMirroredStore, InfluxV1Writer, InfluxV2Writer, line_protocol
 from support import StoreUnavailableError
 from support.net import free_port
-from tests.conftest import influx_query
+from tests.helpers.influx import influx_query
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,9 @@ from interoperability import create_app
 from knowledge import PostgresStore
 from support import Settings
 from support.net import LOOPBACK, free_port
-from tests.integration.api_client import TEST_API_SETTINGS
-from tests.integration.notify_receiver import receiving
-from tests.waiting import wait_until
+from tests.helpers.api_client import TEST_API_SETTINGS
+from tests.helpers.notify_receiver import receiving
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 SDM = "https://smartdatamodels.org/dataModel.Environment/"

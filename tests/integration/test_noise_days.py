@@ -13,7 +13,7 @@ from knowledge import PostgresStore
 from knowledge.domain import lden_from_levels
 from services.noise_day import load_objectives
 from support import ConfigurationError
-from tests.integration.api_client import open_api
+from tests.helpers.api_client import open_api
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}

@@ -29,9 +29,9 @@ from capture import DeviceSpec
 from knowledge import PostgresStore
 from support import ConfigurationError, NotFoundError
 from support.mosquitto import MosquittoBroker
-from tests.conftest import APIKEY, TENANT
-from tests.integration.test_gateway import noise_message, publish, running_gateway
-from tests.waiting import wait_until
+from tests.helpers.fleet import APIKEY, TENANT
+from tests.helpers.gateway import noise_message, publish, running_gateway
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from ciudad.cli import main
 from ciudad.samples_import import import_samples
 from services.air_quality import air_quality_index
 from support import ConfigurationError, Settings
-from tests.integration.api_client import open_api
+from tests.helpers.api_client import open_api
 
 pytestmark = pytest.mark.integration
 SAMPLES = SAMPLE_DIR

@@ -13,9 +13,9 @@ from acquisition import Backoff, Gateway, MeasurePipeline, MqttOptions, MqttSour
 from capture import encode_measures, format_time, measure_topic
 from knowledge import PostgresStore, TimeRange
 from support.mosquitto import MosquittoBroker
-from tests.conftest import APIKEY, TENANT
-from tests.integration.test_gateway import publish
-from tests.waiting import wait_until
+from tests.helpers.fleet import APIKEY, TENANT
+from tests.helpers.gateway import publish
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 READINGS = 400

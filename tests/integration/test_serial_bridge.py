@@ -26,10 +26,10 @@ from capture import (
 )
 from knowledge import PostgresStore
 from support.mosquitto import MosquittoBroker
-from tests.conftest import APIKEY, TENANT
-from tests.firmware.test_nodes import latest
-from tests.integration.test_gateway import running_gateway
-from tests.waiting import wait_until
+from tests.helpers.fleet import APIKEY, TENANT
+from tests.helpers.gateway import running_gateway
+from tests.helpers.nodes import latest
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,9 @@ from capture import encode_measures, format_time, measure_topic
 from knowledge import PostgresStore, TimeRange
 from support import StoreUnavailableError
 from support.mosquitto import MosquittoBroker
-from tests.conftest import APIKEY, TENANT, PrivatePostgres
-from tests.waiting import wait_until
+from tests.helpers.fleet import APIKEY, TENANT
+from tests.helpers.postgres import PrivatePostgres
+from tests.helpers.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SENSORS = [f"noise-00{n}" for n in range(1, 7)]

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import json
 import queue
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,9 +25,9 @@ from knowledge import PostgresStore
 from support import Settings
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
-from tests.integration.api_client import TEST_API_SETTINGS
-from tests.integration.notify_receiver import Receiver, receiving
-from tests.waiting import CEILING_S, describe, wait_until
+from tests.helpers.api_client import TEST_API_SETTINGS
+from tests.helpers.notify_receiver import Receiver, receiving
+from tests.helpers.waiting import until, wait_until
 
 pytestmark = pytest.mark.integration
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -100,13 +100,6 @@ async def status(http: httpx.AsyncClient, sub_id: str) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text
     result: dict[str, Any] = answer.json()
     return result
-
-
-async def until(check: Callable[[], bool], timeout_s: float = CEILING_S) -> None:
-    async def checked() -> bool:
-        return check()
-
-    await wait_until(checked, timeout_s, what=describe(check))
 
 
 async def test_changes_matching_watched_attributes_and_q_are_notified(database_url: str) -> None:

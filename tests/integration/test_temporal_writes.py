@@ -6,8 +6,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.integration.test_api import client  # noqa: F401 - the shared API fixture
-
 pytestmark = pytest.mark.integration
 
 METER = "urn:ngsi-ld:Streetlight:leon:history-001"
@@ -22,7 +20,7 @@ def _instances(*pairs: tuple[str, float]) -> list[dict[str, object]]:
 
 
 async def test_temporal_entity_is_created_extended_and_deleted(
-    client: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
 ) -> None:
     body = {
         "id": METER,
@@ -77,7 +75,7 @@ async def test_temporal_entity_is_created_extended_and_deleted(
     ],
 )
 async def test_bad_temporal_bodies_are_400(
-    client: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
     body: dict[str, object],
 ) -> None:
     response = await client.post("/ngsi-ld/v1/temporal/entities", json=body)
@@ -85,7 +83,7 @@ async def test_bad_temporal_bodies_are_400(
 
 
 async def test_single_instances_are_deleted_with_their_roll_ups_and_state(
-    client: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
 ) -> None:
     body = {
         "id": METER,

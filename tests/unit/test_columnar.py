@@ -28,8 +28,8 @@ from capture import (
     measure_topic,
 )
 from support import LEON_LATITUDE, LEON_LONGITUDE
-from tests.conftest import APIKEY
-from tests.fuzzing import fuzz_examples
+from tests.helpers.fleet import APIKEY
+from tests.helpers.fuzzing import fuzz_examples
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 POLICY = TimePolicy(max_future=timedelta(minutes=5), max_past=timedelta(days=30))

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from acquisition import MeasurePipeline
 from capture import format_time
-from tests.conftest import APIKEY
-from tests.fuzzing import fuzz_examples
+from tests.helpers.fleet import APIKEY
+from tests.helpers.fuzzing import fuzz_examples
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 DEVICES = ["noise-001", "air-001", "parking-001", "streetlight-001", "ghost"]

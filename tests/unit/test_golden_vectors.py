@@ -12,7 +12,7 @@ import pytest
 from acquisition import MeasurePipeline, Provisioning, parse_observation_time
 from acquisition.provisioning import ENTITY_TYPE_OF_KIND
 from capture import NodeKind, measure_topic
-from tests.conftest import APIKEY
+from tests.helpers.fleet import APIKEY
 
 GOLDEN = json.loads(
     (Path(__file__).resolve().parents[2] / "firmware" / "golden_vectors.json").read_text()

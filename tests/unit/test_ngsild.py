@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from interoperability import CORE_CONTEXT, iso_utc, render_entity, render_temporal
+from interoperability import CORE_CONTEXT, render_entity, render_temporal
 from knowledge import AttributeHistory, AttributeState, EntityState
+from support.times import iso_utc
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 
 from acquisition import MeasurePipeline, ValueType
 from capture import encode_measures, format_time, measure_topic
-from tests.conftest import APIKEY, TENANT
+from tests.helpers.fleet import APIKEY, TENANT
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 STAMP = format_time(NOW.timestamp() - 30)

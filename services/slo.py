@@ -11,16 +11,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 
-from interoperability import Device, StoreDep, TenantDep, iso_utc
-from interoperability.api_stats import api_counts
+from interoperability import RegistryDep, StoreDep, TenantDep, api_counts, get_settings
 from knowledge import KnowledgeStore, TimeRange
 from support import Settings
+from support.times import iso_utc
 
 WORST_SHOWN = 10
 
@@ -42,12 +43,25 @@ class Objectives:
         )
 
 
+class ExpectedSensor(Protocol):
+    """What completeness needs of a provisioned device (the registry's devices are such)."""
+
+    @property
+    def tenant(self) -> str: ...
+
+    @property
+    def entity_id(self) -> str: ...
+
+    @property
+    def period_s(self) -> float: ...
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 5) if whole else None
 
 
 def completeness(
-    devices: list[Device], received: dict[str, int], window_s: float, objective: float
+    devices: Sequence[ExpectedSensor], received: dict[str, int], window_s: float, objective: float
 ) -> dict[str, Any]:
     per_sensor = sorted(
         (min(1.0, received.get(d.entity_id, 0) / max(1.0, window_s / d.period_s)), d.entity_id)
@@ -68,7 +82,7 @@ def completeness(
 
 async def service_levels(
     store: KnowledgeStore,
-    devices: list[Device],
+    devices: Sequence[ExpectedSensor],
     requests_errors: tuple[int, int],
     tenant: str,
     start: datetime,
@@ -115,15 +129,15 @@ router = APIRouter(prefix="/ciudad/v1", tags=["platform"])
 
 @router.get("/slo", summary="The tenant's service levels over the last hours")
 async def slo(
-    request: Request,
     store: StoreDep,
     tenant: TenantDep,
+    registry: RegistryDep,
+    settings: Annotated[Settings, Depends(get_settings)],
     hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24.0,
 ) -> dict[str, Any]:
     end = datetime.now(UTC)
     start = end - timedelta(hours=hours)
-    registry = request.app.state.registry
     devices = (await registry.provisioning()).devices()
     counts = await api_counts(registry.pool, tenant, start, end)
-    objectives = Objectives.of(request.app.state.settings)
+    objectives = Objectives.of(settings)
     return await service_levels(store, devices, counts, tenant, start, end, objectives)

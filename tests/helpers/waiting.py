@@ -51,3 +51,10 @@ async def wait_until(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"waited {timeout_s:.0f} s for {what or describe(check)}")
         await asyncio.sleep(0.05)
+
+
+async def until(check: Callable[[], bool], timeout_s: float = CEILING_S) -> None:
+    async def checked() -> bool:
+        return check()
+
+    await wait_until(checked, timeout_s, what=describe(check))

@@ -17,8 +17,10 @@ from typing import Any
 import psutil
 
 from knowledge import postmaster_pid
-from tests.waiting import CEILING_S, eventually
+from tests.helpers.waiting import CEILING_S, eventually
 
+# 29 simulated devices (6 noise, 3 air, 12 parking, 8 lamps) and their Device entities.
+FLEET_ENTITIES = 58
 TYPES = {"NoiseLevelObserved", "AirQualityObserved", "ParkingSpot", "Streetlight", "Device"}
 # Ceilings only: each wait ends as soon as its event is seen; a busy machine may be slow.
 READY_S = max(CEILING_S, 180.0)  # a demo starts four processes
@@ -110,13 +112,17 @@ class Demo:
         self.process.stdout.close()
 
 
-def wait_for_all_types(api: str, timeout_s: float = READY_S) -> list[dict[str, Any]]:
-    def all_types() -> list[dict[str, Any]]:
+def wait_for_fleet(api: str, timeout_s: float = READY_S) -> list[dict[str, Any]]:
+    """The demo's entities once every simulated device and its Device entity are stored."""
+
+    def whole_fleet() -> list[dict[str, Any]]:
         try:
             entities: list[dict[str, Any]] = get_json(f"{api}/ngsi-ld/v1/entities?limit=1000")
         except OSError:
             return []
-        return entities if {e["type"] for e in entities} == TYPES else []
+        whole = {e["type"] for e in entities} == TYPES and len(entities) >= FLEET_ENTITIES
+        return entities if whole else []
 
-    found: list[dict[str, Any]] = eventually(all_types, timeout_s, f"every type {sorted(TYPES)}")
+    what = f"{FLEET_ENTITIES} entities of every type {sorted(TYPES)}"
+    found: list[dict[str, Any]] = eventually(whole_fleet, timeout_s, what)
     return found

@@ -1,0 +1,1 @@
+"""Benchmarks run by `ciudad bench` (each script also runs on its own)."""

@@ -1,0 +1,58 @@
+"""What the API's routes and background work reach: one typed object on ``app.state.api``.
+
+Built in ``create_app``; what the lifespan opens (the store, the registry and the owners
+of the platform's tables) is attached when it is open, so a request that comes before
+that gets a 503 instead of an attribute error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+
+from acquisition import CommandQueue, DeviceRegistry
+from interoperability.api_keys import ApiKeyStore
+from interoperability.api_stats import ApiStats
+from interoperability.subscription_store import SubscriptionStore
+from knowledge import KnowledgeStore
+from support import Settings, StoreUnavailableError
+from support.audit import AuditLog
+from support.metrics import PlatformMetrics
+from support.outbound import OutboundPolicy
+
+if TYPE_CHECKING:
+    from interoperability.notifier import Notifier
+
+
+@dataclass(frozen=True, slots=True)
+class OpenStores:
+    """The knowledge store, the device registry and the API's own tables, open."""
+
+    store: KnowledgeStore
+    registry: DeviceRegistry
+    commands: CommandQueue
+    api_keys: ApiKeyStore
+    audit: AuditLog
+    subscriptions: SubscriptionStore
+
+
+@dataclass(slots=True)
+class ApiState:
+    settings: Settings
+    metrics: PlatformMetrics
+    api_stats: ApiStats
+    outbound: OutboundPolicy
+    stores: OpenStores | None = None
+    notifier: Notifier | None = None  # set where this process runs the notifier
+
+    def open(self) -> OpenStores:
+        if self.stores is None:
+            raise StoreUnavailableError("the API is starting or stopping")
+        return self.stores
+
+
+def api_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state

