@@ -9,13 +9,11 @@ from acquisition.broker_layout import (
     mosquitto_conf,
 )
 from acquisition.command_dispatch import CommandDispatcher
-from acquisition.commands import Command, CommandQueue, CommandResult, CommandStatus
 from acquisition.decoding import parse_measure_topic, parse_observation_time
 from acquisition.entities import ENTITY_TYPES, AttributeSpec, EntityType
 from acquisition.formats import DECODERS, decode_json_measures, decode_ultralight
 from acquisition.gateway import Backoff, BatchSink, Gateway, GatewayStats, assemble_batch
 from acquisition.mqtt_source import InboundMessage, MqttOptions, MqttSource, subscription_filters
-from acquisition.notify import on_notify
 from acquisition.pipeline import MeasurePipeline, MessageOutcome, TimePolicy
 from acquisition.provisioning import (
     Device,
@@ -30,14 +28,6 @@ from acquisition.provisioning import (
 from acquisition.provisioning_csv import devices_to_csv, parse_devices_csv
 from acquisition.rate_limit import RATE_LIMITED, DeviceRateLimiter
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading, ValueType
-from acquisition.registry import (
-    CHANNEL,
-    Credential,
-    DeviceRecord,
-    DeviceRegistry,
-    broker_username,
-    open_device_registry,
-)
 from acquisition.registry_sync import follow_registry, reload_provisioning
 from acquisition.security import (
     acl_file,
@@ -46,6 +36,16 @@ from acquisition.security import (
     password_file,
 )
 from acquisition.spool import Spool, SpoolFullError, batch_from_json, batch_to_json
+from acquisition.store.commands import Command, CommandQueue, CommandResult, CommandStatus
+from acquisition.store.listen import on_notify
+from acquisition.store.registry import (
+    CHANNEL,
+    Credential,
+    DeviceRecord,
+    DeviceRegistry,
+    broker_username,
+    open_device_registry,
+)
 from acquisition.validation import EntityValidator, flatten_normalized
 
 __all__ = [

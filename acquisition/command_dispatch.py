@@ -7,17 +7,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from acquisition.commands import (
+from acquisition.gateway import BatchSink
+from acquisition.pipeline import MeasurePipeline
+from acquisition.records import Batch, EntityRecord, Reading
+from acquisition.store.commands import (
     CHANNEL,
     CommandQueue,
     CommandResult,
     CommandStatus,
     status_readings,
 )
-from acquisition.gateway import BatchSink
-from acquisition.notify import on_notify
-from acquisition.pipeline import MeasurePipeline
-from acquisition.records import Batch, EntityRecord, Reading
+from acquisition.store.listen import on_notify
 from capture import command_topic
 from support import PayloadError
 

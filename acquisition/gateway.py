@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from acquisition.columnar import normalise_columns
-from acquisition.commands import CommandResult
 from acquisition.mqtt_source import InboundMessage
 from acquisition.pipeline import MeasurePipeline
 from acquisition.rate_limit import RATE_LIMITED, DeviceRateLimiter
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading
 from acquisition.spool import Spool, SpoolFullError
+from acquisition.store.commands import CommandResult
 from support import StoreUnavailableError
 from support.metrics import PlatformMetrics
 

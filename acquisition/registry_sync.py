@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from acquisition.notify import on_notify
 from acquisition.pipeline import MeasurePipeline
-from acquisition.registry import CHANNEL, DeviceRegistry
+from acquisition.store.listen import on_notify
+from acquisition.store.registry import CHANNEL, DeviceRegistry
 
 log = logging.getLogger(__name__)
 

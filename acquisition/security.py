@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
-from acquisition.registry import Credential
+from acquisition.store.registry import Credential
 
 PBKDF2_ITERATIONS = 101  # mosquitto_passwd's default for the $7$ (PBKDF2-SHA512) format
 SALT_BYTES = 12

@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.knowledge_bench import DAY0, _entity, latency, load_minutes, progress  # noqa: E402
-from interoperability.api_keys import ApiKeyStore, Scope  # noqa: E402
-from interoperability.q_language import parse_q  # noqa: E402
+from interoperability.entities.q_language import parse_q  # noqa: E402
+from interoperability.store.api_keys import ApiKeyStore, Scope  # noqa: E402
 from knowledge import PostgresStore, TimeRange, start_embedded_postgres  # noqa: E402
-from knowledge.filters import EntityQuery  # noqa: E402
+from knowledge.query.filters import EntityQuery  # noqa: E402
 from support.net import free_port, wait_for_port  # noqa: E402
 from support.times import iso_utc  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 Every section compares against a baseline measured in the same run:
 
-- aggregation: the numpy core (``knowledge.partials.summarise``) against a naive
+- aggregation: the numpy core (``knowledge.aggregate.partials.summarise``) against a naive
   pure-Python dict implementation and a polars ``group_by`` computing the same
   statistics (count, sum, sum of squares, min, max, first/last by time, energy,
   and the histogram where the core keeps one) on the same readings;
@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from acquisition import Batch, EntityRecord, Reading, ValueType  # noqa: E402
 from knowledge import PostgresStore, TimeRange, start_embedded_postgres  # noqa: E402
-from knowledge.bulk import Column, CopyTransfer  # noqa: E402
-from knowledge.partials import DB_HISTOGRAM, HistogramSpec, summarise  # noqa: E402
+from knowledge.aggregate.partials import DB_HISTOGRAM, HistogramSpec, summarise  # noqa: E402
+from knowledge.postgres.bulk import Column, CopyTransfer  # noqa: E402
 from support.times import from_epoch_us  # noqa: E402
 
 MINUTE_US = 60_000_000

@@ -22,7 +22,7 @@ from ciudad.runners import import_provisioning_file
 from interoperability import ApiKeyStore, Scope
 from knowledge import resolve_dsn
 from support import Settings
-from support.audit import AuditLog, cli_actor
+from support.store.audit import AuditLog, cli_actor
 
 
 def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

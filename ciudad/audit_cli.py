@@ -16,8 +16,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from knowledge import resolve_dsn
 from support import Settings
-from support.audit import AuditLog
-from support.audit_schema import OWNER_ROLE, WRITER_ROLE, audit_table_state
+from support.store.audit import AuditLog
+from support.store.audit_schema import OWNER_ROLE, WRITER_ROLE, audit_table_state
 
 
 def add_audit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

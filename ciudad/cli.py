@@ -37,7 +37,7 @@ from interoperability import API_STATS_DDL, api_counts
 from knowledge import open_store, resolve_dsn
 from services import Objectives, service_levels
 from support import CiudadError, Settings, configure_logging
-from support.pg import ensure_schema
+from support.store.pg import ensure_schema
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,11 +1,8 @@
 """Interoperability layer: the NGSI-LD style HTTP API over the knowledge layer."""
 
-from interoperability.access import TenantDep
-from interoperability.api_keys import ApiKeyStore, Scope
 from interoperability.api_state import ApiState
-from interoperability.api_stats import API_STATS_DDL, api_counts
 from interoperability.app import BackgroundJob, create_app
-from interoperability.commands_routes import CommandsDep
+from interoperability.auth.access import TenantDep
 from interoperability.deps import (
     BadRequestError,
     EndTimeAtQuery,
@@ -16,9 +13,12 @@ from interoperability.deps import (
     checked_range,
     get_settings,
 )
-from interoperability.devices_routes import RegistryDep
+from interoperability.devices.commands_routes import CommandsDep
+from interoperability.devices.routes import RegistryDep
 from interoperability.ngsild import CORE_CONTEXT, render_entity, render_temporal
-from interoperability.temporal_routes import TimeRel, time_range
+from interoperability.store.api_keys import ApiKeyStore, Scope
+from interoperability.store.api_stats import API_STATS_DDL, api_counts
+from interoperability.temporal.read_routes import TimeRel, time_range
 
 __all__ = [
     "API_STATS_DDL",

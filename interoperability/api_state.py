@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from acquisition import CommandQueue, DeviceRegistry
-from interoperability.api_keys import ApiKeyStore
-from interoperability.api_stats import ApiStats
-from interoperability.subscription_store import SubscriptionStore
+from interoperability.store.api_keys import ApiKeyStore
+from interoperability.store.api_stats import ApiStats
+from interoperability.store.subscriptions import SubscriptionStore
 from knowledge import KnowledgeStore
 from support import Settings, StoreUnavailableError
-from support.audit import AuditLog
 from support.metrics import PlatformMetrics
 from support.outbound import OutboundPolicy
+from support.store.audit import AuditLog
 
 if TYPE_CHECKING:
-    from interoperability.notifier import Notifier
+    from interoperability.subscriptions.notifier import Notifier
 
 
 @dataclass(frozen=True, slots=True)

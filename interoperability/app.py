@@ -12,32 +12,30 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from acquisition import CommandQueue, DeviceRegistry, open_device_registry
-from interoperability import (
-    admin_routes,
-    commands_routes,
-    devices_routes,
-    entities_routes,
-    entity_write_routes,
-    opendata_routes,
-    subscription_routes,
-    temporal_routes,
-    temporal_write_routes,
-)
-from interoperability.access import ForbiddenError, UnauthorizedError
-from interoperability.api_keys import ApiKeyStore
 from interoperability.api_state import ApiState, OpenStores
-from interoperability.api_stats import API_STATS_DDL, ApiStats
-from interoperability.context_resolver import ContextResolver
+from interoperability.auth.access import ForbiddenError, UnauthorizedError
+from interoperability.auth.gatekeeper import Gatekeeper, door_rules
 from interoperability.deps import BadRequestError
-from interoperability.gatekeeper import Gatekeeper, door_rules
-from interoperability.jsonld import platform_context
-from interoperability.jsonld_middleware import JsonLdMiddleware
+from interoperability.devices import commands_routes
+from interoperability.devices import routes as devices_routes
+from interoperability.entities import read_routes as entities_routes
+from interoperability.entities import write_routes as entity_write_routes
+from interoperability.jsonld.middleware import JsonLdMiddleware
+from interoperability.jsonld.resolver import ContextResolver
+from interoperability.jsonld.terms import platform_context
 from interoperability.ngsild import problem
-from interoperability.notification_content import SubscriberTerms
-from interoperability.notifier import Notifier, NotifierOptions
-from interoperability.notify_transport import NotificationSender
-from interoperability.request_metrics import RequestMetrics
-from interoperability.subscription_store import SubscriptionStore
+from interoperability.opendata import routes as opendata_routes
+from interoperability.ops import routes as admin_routes
+from interoperability.ops.request_metrics import RequestMetrics
+from interoperability.store.api_keys import ApiKeyStore
+from interoperability.store.api_stats import API_STATS_DDL, ApiStats
+from interoperability.store.subscriptions import SubscriptionStore
+from interoperability.subscriptions import routes as subscription_routes
+from interoperability.subscriptions.content import SubscriberTerms
+from interoperability.subscriptions.notifier import Notifier, NotifierOptions
+from interoperability.subscriptions.transport import NotificationSender
+from interoperability.temporal import read_routes as temporal_routes
+from interoperability.temporal import write_routes as temporal_write_routes
 from knowledge import KnowledgeStore, PostgresStore, open_store, resolve_dsn
 from support import (
     AlreadyExistsError,
@@ -47,10 +45,10 @@ from support import (
     Settings,
     StoreUnavailableError,
 )
-from support.audit import AuditLog
 from support.metrics import PlatformMetrics
 from support.outbound import OutboundPolicy
-from support.pg import ensure_schema
+from support.store.audit import AuditLog
+from support.store.pg import ensure_schema
 
 StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
 # Work a service runs beside the API (alert evaluation): started once the store and the

@@ -1,9 +1,8 @@
 """Knowledge layer (conocimiento): current state, time series and aggregation."""
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from knowledge.aggregation import energetic_mean_db
-from knowledge.change_feed import ANY_TYPE, Change, set_watches, take_changes
-from knowledge.domain import (
+from knowledge.aggregate.aggregation import energetic_mean_db
+from knowledge.aggregate.domain import (
     EU_NOISE_PERIODS,
     DayNoise,
     day_noise,
@@ -11,16 +10,25 @@ from knowledge.domain import (
     noise_indicators,
     time_weighted_occupancy,
 )
+from knowledge.aggregate.partials import Partials, merge, per_series, rebucket, summarise
 from knowledge.embedded import embedded_postgres, postmaster_pid, start_embedded_postgres
 from knowledge.factory import open_store, resolve_dsn, retention_policy
-from knowledge.filter_eval import matches as filter_matches
-from knowledge.filters import Comparison, EntityQuery, Filter, Logical, Operator, Scalar, ValueRange
-from knowledge.geo import GeoFilter, distance_m, parse_geometry
-from knowledge.partials import Partials, merge, per_series, rebucket, summarise
-from knowledge.postgres import PostgresStore
-from knowledge.retention import RetentionPolicy, RetentionReport
-from knowledge.schema import Partitioning
-from knowledge.views import (
+from knowledge.postgres.change_feed import ANY_TYPE, Change, set_watches, take_changes
+from knowledge.postgres.retention import RetentionPolicy, RetentionReport
+from knowledge.postgres.schema import Partitioning
+from knowledge.postgres.store import PostgresStore
+from knowledge.query.filter_eval import matches as filter_matches
+from knowledge.query.filters import (
+    Comparison,
+    EntityQuery,
+    Filter,
+    Logical,
+    Operator,
+    Scalar,
+    ValueRange,
+)
+from knowledge.query.geo import GeoFilter, distance_m, parse_geometry
+from knowledge.query.views import (
     AttributeHistory,
     AttributeState,
     EntityState,

@@ -6,8 +6,8 @@ import asyncio
 
 from knowledge.embedded import start_embedded_postgres
 from knowledge.influx import InfluxMirroredStore, InfluxV1Writer, InfluxV2Writer, InfluxWriter
-from knowledge.postgres import PostgresStore
-from knowledge.retention import RetentionPolicy
+from knowledge.postgres.retention import RetentionPolicy
+from knowledge.postgres.store import PostgresStore
 from support import ConfigurationError, Settings
 
 

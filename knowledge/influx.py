@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from acquisition import Batch, Reading
-from knowledge.postgres import PostgresStore
+from knowledge.postgres.store import PostgresStore
 from support import StoreUnavailableError
 from support.times import to_epoch_us
 

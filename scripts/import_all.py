@@ -14,7 +14,7 @@ from pathlib import Path
 PACKAGES = ["ciudad", "capture", "acquisition", "knowledge", "interoperability", "services",
             "support"]  # fmt: skip
 DATA = [("capture", "sample_data/README.md"), ("acquisition", "schemas"),
-        ("interoperability", "contexts"), ("services", "dashboard_assets")]  # fmt: skip
+        ("interoperability", "jsonld/contexts"), ("services", "dashboard_assets")]  # fmt: skip
 
 
 def main() -> int:

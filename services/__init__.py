@@ -8,25 +8,20 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter
 
 from interoperability import BackgroundJob
-from services import (
-    air_quality,
-    dashboard,
-    kpi,
-    lighting,
-    noise,
-    parking,
-    slo,
-)
-from services.alert_routes import alert_evaluator, alert_router
-from services.alert_rules import DEFAULT_RULES, AlertRule, load_rules
-from services.noise import SensorLeq, leq_per_sensor
-from services.noise_day import (
+from services.alerts.routes import alert_evaluator, alert_router
+from services.alerts.rules import DEFAULT_RULES, AlertRule, load_rules
+from services.board import dashboard, kpi, slo
+from services.board.slo import Objectives, service_levels
+from services.energy import lighting
+from services.environment import air_quality, noise
+from services.environment.noise import SensorLeq, leq_per_sensor
+from services.environment.noise_day import (
     RD_1367_2007_TABLE_A,
     ObjectivesTable,
     load_objectives,
     noise_day_router,
 )
-from services.slo import Objectives, service_levels
+from services.mobility import parking
 from support import Settings
 
 

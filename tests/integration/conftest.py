@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from interoperability import create_app
-from interoperability.api_keys import ApiKeyStore, Scope
+from interoperability.store.api_keys import ApiKeyStore, Scope
 from knowledge import PostgresStore
 from services import service_routers
 from support import Settings

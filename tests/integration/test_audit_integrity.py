@@ -22,13 +22,13 @@ from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from ciudad.cli import main
-from support.audit import AuditLog
+from support.store.audit import AuditLog
 from tests.helpers.api_client import open_api
 from tests.helpers.databases import create_database
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}
-# What support/audit.py created before the hash chain and the owner role (an upgrade).
+# What support/store/audit.py created before the hash chain and the owner role (an upgrade).
 OLD_AUDIT_DDL = """
 CREATE TABLE ciudad_audit (
     id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), tenant text,
@@ -84,7 +84,7 @@ async def add_group(http: Any, apikey: str) -> None:
 
 
 def chain_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "support.audit_schema"]
+    return [r.getMessage() for r in caplog.records if r.name == "support.store.audit_schema"]
 
 
 ATTACKS = [
@@ -130,7 +130,7 @@ async def test_the_application_role_cannot_erase_the_audit_log(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     app_url = make_conninfo(database_url, user=app_role)
-    caplog.set_level(logging.WARNING, logger="support.audit_schema")
+    caplog.set_level(logging.WARNING, logger="support.store.audit_schema")
     # As deployed before the fix: the application creates every table, the audit log too.
     async with open_api(app_url) as http:
         await add_group(http, "before-setup")

@@ -10,7 +10,7 @@ import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import PostgresStore
-from services.lighting import firmware_steps, night_schedule
+from services.energy.lighting import firmware_steps, night_schedule
 from support.times import iso_utc
 from tests.helpers.api_client import open_api
 

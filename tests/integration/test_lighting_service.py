@@ -8,7 +8,7 @@ import pytest
 
 from acquisition import Batch, EntityRecord
 from knowledge import PostgresStore
-from services.lighting import DimmingProfile, DimmingStep, night_schedule
+from services.energy.lighting import DimmingProfile, DimmingStep, night_schedule
 from support.times import iso_utc
 from tests.helpers.api_client import open_api
 

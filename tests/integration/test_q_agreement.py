@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from interoperability.q_language import parse_q
+from interoperability.entities.q_language import parse_q
 from knowledge import PostgresStore
-from knowledge.filter_eval import matches
-from knowledge.filters import EntityQuery
+from knowledge.query.filter_eval import matches
+from knowledge.query.filters import EntityQuery
 
 pytestmark = pytest.mark.integration
 AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import Partitioning, PostgresStore, TimeRange
-from knowledge.domain import day_noise
-from knowledge.retention import RetentionPolicy
+from knowledge.aggregate.domain import day_noise
+from knowledge.postgres.retention import RetentionPolicy
 
 pytestmark = pytest.mark.integration
 

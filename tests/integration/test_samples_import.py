@@ -11,7 +11,7 @@ import pytest
 from capture.samples import SAMPLE_DIR, read_aarhus_parking, read_beijing_air
 from ciudad.cli import main
 from ciudad.samples_import import import_samples
-from services.air_quality import air_quality_index
+from services.environment.air_quality import air_quality_index
 from support import ConfigurationError, Settings
 from tests.helpers.api_client import open_api
 

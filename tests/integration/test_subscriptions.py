@@ -20,7 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from interoperability import create_app
-from interoperability.notifier import LEADER_LOCK
+from interoperability.subscriptions.notifier import LEADER_LOCK
 from knowledge import PostgresStore
 from support import Settings
 from support.mosquitto import MosquittoBroker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.air_quality import air_quality_index, band_of
+from services.environment.air_quality import air_quality_index, band_of
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from knowledge import SeriesAggregates, summarise
-from services.alert_rules import DEFAULT_RULES, AlertRule, exceedances, load_rules
-from services.alerts import alert_id, draft_from
+from services.alerts.evaluation import alert_id, draft_from
+from services.alerts.rules import DEFAULT_RULES, AlertRule, exceedances, load_rules
 from support import ConfigurationError
 
 HOUR_US = 3600 * 10**6

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
-from knowledge.domain import (
+from knowledge.aggregate.domain import (
     NoisePeriods,
     daily_max_8h_mean,
     day_noise,
@@ -17,8 +17,8 @@ from knowledge.domain import (
     rolling_8h_mean,
     time_weighted_occupancy,
 )
-from knowledge.partials import summarise
-from knowledge.views import SeriesAggregates
+from knowledge.aggregate.partials import summarise
+from knowledge.query.views import SeriesAggregates
 
 HOUR = 3_600_000_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.geo import GeoFilter, distance_m, intersects, matches, parse_geometry, within
+from knowledge.query.geo import GeoFilter, distance_m, intersects, matches, parse_geometry, within
 
 SQUARE = parse_geometry("Polygon", [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]])
 HOLED = parse_geometry(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from interoperability.jsonld import (
+from interoperability.jsonld.middleware import rewrite_body
+from interoperability.jsonld.terms import (
     DEFAULT_VOCAB,
     Context,
     TermMapper,
     parse_local_context,
     platform_context,
 )
-from interoperability.jsonld_middleware import rewrite_body
 
 SDM_ENV = "https://smartdatamodels.org/dataModel.Environment/"
 

@@ -37,7 +37,7 @@ def test_no_module_is_over_400_lines() -> None:
 
 
 def test_layers_meet_only_through_each_others_package() -> None:
-    """`from knowledge import EntityQuery`, never `from knowledge.filters import ...`:
+    """`from knowledge import EntityQuery`, never `from knowledge.query.filters import ...`:
     a layer's submodules are its own business (support, the shared base, excepted)."""
     offenders = []
     for layer in PACKAGES:

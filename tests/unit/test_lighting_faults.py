@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
-from services.lighting import firmware_steps, night_schedule
-from services.lighting_faults import LampState, energy_and_baseline, lamp_faults
+from services.energy.lighting import firmware_steps, night_schedule
+from services.energy.lighting_faults import LampState, energy_and_baseline, lamp_faults
 
 LEON = (42.5987, -5.5671)
 NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # sun up in León (sunrise ~07:30 UTC)

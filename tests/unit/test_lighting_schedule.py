@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from services.lighting import night_schedule
-from services.sun import sun_times
+from services.energy.lighting import night_schedule
+from services.energy.sun import sun_times
 
 MADRID = (40.4168, -3.7038)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from capture.samples import AARHUS, SAMPLE_DIR, read_aarhus_parking
-from services.parking_forecast import Occupancy, backtest, seasonal_profile
+from services.mobility.parking_forecast import Occupancy, backtest, seasonal_profile
 
 SAMPLE = SAMPLE_DIR / "parking" / "aarhus_parking_2014-05-22_to_28.csv"
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import knowledge.partials as partials_module
-from knowledge.partials import (
+import knowledge.aggregate.partials as partials_module
+from knowledge.aggregate.partials import (
     DB_HISTOGRAM,
     MINUTE_US,
     Partials,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from interoperability import BadRequestError
-from interoperability.q_language import parse_q
-from knowledge.filters import Comparison, Logical, ValueRange
+from interoperability.entities.q_language import parse_q
+from knowledge.query.filters import Comparison, Logical, ValueRange
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.sun import sun_times
+from services.energy.sun import sun_times
 
 MADRID = (40.4168, -3.7038)
 

@@ -1,0 +1,1 @@
+"""Who may do what: API keys checked at the door, tenants and scopes per request."""

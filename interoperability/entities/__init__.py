@@ -1,0 +1,1 @@
+"""NGSI-LD entities: queries, writes, request bodies, the q language."""

@@ -1,0 +1,129 @@
+"""NGSI-LD request bodies -> knowledge-layer records.
+
+A Property whose value is a number or a string becomes a reading (current
+state and history, ``observedAt`` or now); GeoProperties, Relationships and
+structured Property values are kept as the entity's static attributes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from acquisition import EntityRecord, Reading, ValueType
+from interoperability.deps import BadRequestError, check_name
+from interoperability.entities.write_clock import WriteClock
+
+ATTRIBUTE_TYPES = frozenset({"Property", "GeoProperty", "Relationship"})
+RESERVED = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAttributes:
+    static: dict[str, Any]
+    readings: tuple[Reading, ...]
+
+
+def _observed_at(fragment: Mapping[str, Any], name: str, clock: WriteClock) -> datetime:
+    text = fragment.get("observedAt")
+    if text is None:
+        return clock.admit(name, clock.now)
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequestError(f"{name}.observedAt is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise BadRequestError(f"{name}.observedAt needs a timezone (e.g. Z)")
+    return clock.admit(f"{name}.observedAt", moment)
+
+
+def _check_numbers(name: str, fragment: Any) -> None:
+    """JSON as Python reads it admits NaN, Infinity and integers beyond any float: none is
+    a measurement, and one NaN would poison every aggregate it enters."""
+    if isinstance(fragment, dict):
+        for member in fragment.values():
+            _check_numbers(name, member)
+    elif isinstance(fragment, list):
+        for member in fragment:
+            _check_numbers(name, member)
+    elif isinstance(fragment, int | float) and not isinstance(fragment, bool):
+        try:
+            finite = math.isfinite(float(fragment))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise BadRequestError(f"attribute {name!r:.80} holds a number out of range (NaN, ±inf)")
+
+
+def parse_attributes(
+    tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], clock: WriteClock
+) -> ParsedAttributes:
+    static: dict[str, Any] = {}
+    readings: list[Reading] = []
+    for name, fragment in body.items():
+        if name in RESERVED:
+            continue
+        check_name("attribute name", name)
+        if not isinstance(fragment, dict) or fragment.get("type") not in ATTRIBUTE_TYPES:
+            raise BadRequestError(
+                f"attribute {name!r:.80} must be an object of type Property, GeoProperty "
+                "or Relationship"
+            )
+        value = fragment.get("value", fragment.get("object"))
+        if value is None:
+            raise BadRequestError(f"attribute {name!r:.80} has no value (or object)")
+        _check_numbers(name, fragment)
+        is_scalar = isinstance(value, (int, float, str)) and not isinstance(value, bool)
+        if fragment["type"] == "Property" and is_scalar:
+            readings.append(
+                Reading(
+                    tenant,
+                    entity_id,
+                    entity_type,
+                    name,
+                    _observed_at(fragment, name, clock),
+                    float(value) if not isinstance(value, str) else value,
+                    ValueType.TEXT if isinstance(value, str) else ValueType.NUMBER,
+                    fragment.get("unitCode"),
+                )
+            )
+        else:
+            static[name] = fragment
+    return ParsedAttributes(static, tuple(readings))
+
+
+def parse_entity(
+    tenant: str, body: Any, clock: WriteClock
+) -> tuple[EntityRecord, ParsedAttributes]:
+    if not isinstance(body, dict):
+        raise BadRequestError("the body must be a JSON object (an NGSI-LD entity)")
+    entity_id, entity_type = body.get("id"), body.get("type")
+    if not isinstance(entity_id, str) or ":" not in entity_id:
+        raise BadRequestError("id must be a URI (e.g. urn:ngsi-ld:Streetlight:leon:001)")
+    check_name("id", entity_id)
+    entity_type = check_name("type", entity_type)
+    parsed = parse_attributes(tenant, entity_id, entity_type, body, clock)
+    return EntityRecord(tenant, entity_id, entity_type, parsed.static), parsed
+
+
+def parse_temporal_attributes(
+    tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], clock: WriteClock
+) -> ParsedAttributes:
+    """Temporal representation: each attribute is one instance or a list of them; every
+    Property instance needs its ``observedAt``."""
+    static: dict[str, Any] = {}
+    readings: list[Reading] = []
+    for name, instances in body.items():
+        if name in RESERVED:
+            continue
+        for instance in instances if isinstance(instances, list) else [instances]:
+            is_property = isinstance(instance, dict) and instance.get("type") == "Property"
+            if is_property and "observedAt" not in instance:
+                raise BadRequestError(f"every instance of {name!r:.80} needs observedAt")
+            parsed = parse_attributes(tenant, entity_id, entity_type, {name: instance}, clock)
+            static.update(parsed.static)
+            readings.extend(parsed.readings)
+    return ParsedAttributes(static, tuple(readings))

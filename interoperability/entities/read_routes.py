@@ -1,0 +1,156 @@
+"""NGSI-LD context information: GET /ngsi-ld/v1/entities and /entities/{id}."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from interoperability.auth.access import TenantDep
+from interoperability.deps import (
+    BadRequestError,
+    EntityIdPath,
+    LdJsonDep,
+    StoreDep,
+    check_name,
+)
+from interoperability.entities.q_language import parse_q
+from interoperability.ngsild import LINK_HEADER, render_entity
+from knowledge import EntityQuery, GeoFilter, parse_geometry
+from support.user_regex import PatternError, compile_pattern
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
+GEO_RELATIONS = ("near", "within", "contains", "intersects", "disjoint", "equals")
+MAX_LIMIT = 1000
+
+
+def ngsi_response(body: Any, ld_json: bool, headers: dict[str, str] | None = None) -> Response:
+    """JSON with a Link header, or JSON-LD with @context in the body (NGSI-LD 6.3.6)."""
+    out = dict(headers or {})
+    if ld_json:
+        return JSONResponse(body, media_type="application/ld+json", headers=out)
+    out["Link"] = LINK_HEADER
+    return JSONResponse(body, headers=out)
+
+
+def _names(text: str | None, what: str) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    names = tuple(check_name(what, n) for n in re.split(r"[,|]", text) if n)
+    return names or None
+
+
+@dataclass(frozen=True, slots=True)
+class GeoParams:
+    georel: str | None
+    geometry: str | None
+    coordinates: str | None
+    geoproperty: str
+
+
+def _geo_filter(p: GeoParams) -> GeoFilter | None:
+    """``georel=near;maxDistance==500`` + ``geometry=Point`` + ``coordinates=[lon,lat]``."""
+    if p.georel is None and p.geometry is None and p.coordinates is None:
+        return None
+    if p.georel is None or p.geometry is None or p.coordinates is None:
+        raise BadRequestError("geo-queries need georel, geometry and coordinates together")
+    relation, *modifiers = p.georel.split(";")
+    if relation not in GEO_RELATIONS:
+        raise BadRequestError(f"georel must be one of {', '.join(GEO_RELATIONS)}")
+    distances: dict[str, float] = {}
+    for modifier in modifiers:
+        name, _, value = modifier.partition("==")
+        try:
+            distances[name] = float(value)
+        except ValueError:
+            raise BadRequestError(f"georel modifier {modifier!r:.60} is not name==metres") from None
+    if relation == "near" and not distances.keys() & {"maxDistance", "minDistance"}:
+        raise BadRequestError("georel=near needs maxDistance==<m> or minDistance==<m>")
+    try:
+        shape = parse_geometry(p.geometry, json.loads(p.coordinates))
+    except (ValueError, RecursionError) as exc:
+        raise BadRequestError(f"coordinates: {exc}") from None
+    if relation == "near" and shape.kind != "Point":
+        raise BadRequestError("georel=near needs geometry=Point")
+    return GeoFilter(
+        relation,  # type: ignore[arg-type]  # checked against GEO_RELATIONS above
+        shape,
+        distances.get("maxDistance"),
+        distances.get("minDistance"),
+        check_name("geoproperty", p.geoproperty),
+    )
+
+
+def _entity_query(
+    type_: str | None,
+    ids: str | None,
+    id_pattern: str | None,
+    q: str | None,
+    geo: GeoParams,
+) -> EntityQuery:
+    if id_pattern is not None:
+        try:
+            compile_pattern(id_pattern)
+        except PatternError as exc:
+            raise BadRequestError(f"idPattern: {exc}") from None
+    return EntityQuery(
+        types=_names(type_, "type"),
+        ids=_names(ids, "id"),
+        id_pattern=id_pattern,
+        q=parse_q(q) if q is not None else None,
+        geo=_geo_filter(geo),
+    )
+
+
+def _project(doc: dict[str, Any], attrs: tuple[str, ...] | None) -> dict[str, Any]:
+    if attrs is None:
+        return doc
+    keep = {"id", "type", "@context", *attrs}
+    return {k: v for k, v in doc.items() if k in keep}
+
+
+@router.get("/entities", summary="Query entities")
+async def query_entities(
+    store: StoreDep,
+    tenant: TenantDep,
+    ld_json: LdJsonDep,
+    type_: Annotated[
+        str | None, Query(alias="type", description="Type names; `,` or `|` for any of them")
+    ] = None,
+    ids: Annotated[str | None, Query(alias="id", description="Comma-separated ids")] = None,
+    id_pattern: Annotated[str | None, Query(alias="idPattern", max_length=256)] = None,
+    q: Annotated[str | None, Query(description="NGSI-LD query language")] = None,
+    attrs: Annotated[str | None, Query(description="Attributes to return")] = None,
+    georel: Annotated[
+        str | None, Query(description="near;maxDistance==m, within, contains, intersects...")
+    ] = None,
+    geometry: Annotated[str | None, Query(description="Point or Polygon")] = None,
+    coordinates: Annotated[
+        str | None, Query(max_length=100_000, description="GeoJSON coordinates")
+    ] = None,
+    geoproperty: str = "location",
+    limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    count: Annotated[bool, Query()] = False,
+) -> Response:
+    geo = GeoParams(georel, geometry, coordinates, geoproperty)
+    query = _entity_query(type_, ids, id_pattern, q, geo)
+    states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
+    headers = {}
+    if count:
+        headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
+    projection = _names(attrs, "attribute")
+    body = [_project(render_entity(s, ld_json), projection) for s in states]
+    return ngsi_response(body, ld_json, headers)
+
+
+@router.get("/entities/{entity_id}", summary="Retrieve one entity")
+async def retrieve_entity(
+    entity_id: EntityIdPath, store: StoreDep, tenant: TenantDep, ld_json: LdJsonDep
+) -> Response:
+    state = await store.get_entity(tenant, entity_id)
+    return ngsi_response(render_entity(state, ld_json), ld_json)

@@ -1,0 +1,225 @@
+"""NGSI-LD entity writes: create, delete, append/update/delete attributes, batch operations."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Body, Response
+from fastapi.responses import JSONResponse
+
+from interoperability.auth.access import TenantDep
+from interoperability.deps import (
+    AttrPath,
+    BadRequestError,
+    EntityIdPath,
+    StoreDep,
+    check_name,
+)
+from interoperability.entities.body import RESERVED, parse_attributes, parse_entity
+from interoperability.entities.write_clock import WriteClock, WriteClockDep
+from interoperability.ngsild import problem
+from knowledge import KnowledgeStore
+from support import AlreadyExistsError, NotFoundError
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
+MAX_BATCH = 1000
+EntityBody = Annotated[dict[str, Any], Body(description="An NGSI-LD entity (normalized)")]
+Fragment = Annotated[dict[str, Any], Body(description="NGSI-LD attributes")]
+EntityList = Annotated[list[dict[str, Any]], Body(max_length=MAX_BATCH)]
+IdList = Annotated[list[str], Body(max_length=MAX_BATCH)]
+
+
+@router.post("/entities", status_code=201, summary="Create an entity")
+async def create_entity(
+    body: EntityBody, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+) -> Response:
+    entity, parsed = parse_entity(tenant, body, clock)
+    await store.create_entity(entity, parsed.readings)
+    location = f"/ngsi-ld/v1/entities/{quote(entity.entity_id, safe=':')}"
+    return Response(status_code=201, headers={"Location": location})
+
+
+@router.delete("/entities/{entity_id}", status_code=204, summary="Delete an entity")
+async def delete_entity(entity_id: EntityIdPath, store: StoreDep, tenant: TenantDep) -> Response:
+    await store.delete_entity(tenant, entity_id)
+    return Response(status_code=204)
+
+
+async def _append(
+    store: KnowledgeStore,
+    tenant: str,
+    entity_id: str,
+    body: dict[str, Any],
+    clock: WriteClock,
+    replace: bool = False,
+) -> None:
+    state = await store.get_entity(tenant, entity_id)
+    if body.get("id", entity_id) != entity_id or body.get("type", state.entity_type) != (
+        state.entity_type
+    ):
+        raise BadRequestError("the body's id or type differs from the entity's")
+    parsed = parse_attributes(tenant, entity_id, state.entity_type, body, clock)
+    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings, replace)
+
+
+@router.put("/entities/{entity_id}", status_code=204, summary="Replace an entity")
+async def replace_entity(
+    entity_id: EntityIdPath,
+    body: EntityBody,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
+) -> Response:
+    await _append(store, tenant, entity_id, body, clock, replace=True)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id}", status_code=204, summary="Merge into an entity")
+async def merge_entity(
+    entity_id: EntityIdPath,
+    body: EntityBody,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
+) -> Response:
+    await _append(store, tenant, entity_id, body, clock)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id}/attrs", summary="Update existing attributes")
+async def update_attributes(
+    entity_id: EntityIdPath,
+    body: Fragment,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
+) -> Response:
+    """Only attributes the entity has are updated; 207 lists the others (NGSI-LD 5.6.2)."""
+    state = await store.get_entity(tenant, entity_id)
+    present = set(state.static) | {a.name for a in state.attributes}
+    wanted = {k: v for k, v in body.items() if k not in RESERVED}
+    updated = {k: v for k, v in wanted.items() if k in present}
+    if updated:
+        await _append(store, tenant, entity_id, updated, clock)
+    missing = sorted(set(wanted) - present)
+    if not missing:
+        return Response(status_code=204)
+    not_updated = [
+        {"attributeName": name, "reason": "the entity has no such attribute"} for name in missing
+    ]
+    return JSONResponse({"updated": sorted(updated), "notUpdated": not_updated}, status_code=207)
+
+
+@router.post("/entities/{entity_id}/attrs", status_code=204, summary="Append attributes")
+async def append_attributes(
+    entity_id: EntityIdPath,
+    body: Fragment,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
+) -> Response:
+    await _append(store, tenant, entity_id, body, clock)
+    return Response(status_code=204)
+
+
+@router.patch(
+    "/entities/{entity_id}/attrs/{attr:path}", status_code=204, summary="Update one attribute"
+)
+async def update_attribute(
+    entity_id: EntityIdPath,
+    attr: AttrPath,
+    body: Fragment,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
+) -> Response:
+    state = await store.get_entity(tenant, entity_id)
+    if attr not in state.static and attr not in {a.name for a in state.attributes}:
+        raise NotFoundError(f"attribute {attr} not found in {entity_id}")
+    await _append(store, tenant, entity_id, {attr: body}, clock)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/entities/{entity_id}/attrs/{attr:path}", status_code=204, summary="Delete one attribute"
+)
+async def delete_attribute(
+    entity_id: EntityIdPath, attr: AttrPath, store: StoreDep, tenant: TenantDep
+) -> Response:
+    await store.delete_attribute(tenant, entity_id, attr)
+    return Response(status_code=204)
+
+
+BatchStep = Callable[[Any], Awaitable[str]]
+
+
+async def _batch(items: list[Any], step: BatchStep, success_status: int) -> Response:
+    """Runs ``step`` per item; 207 with per-entity results if any failed (NGSI-LD 5.6.7)."""
+    success: list[str] = []
+    errors: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            success.append(await step(item))
+        except (BadRequestError, AlreadyExistsError, NotFoundError) as exc:
+            kind = {
+                AlreadyExistsError: ("AlreadyExists", "Already exists", 409),
+                NotFoundError: ("ResourceNotFound", "Resource not found", 404),
+            }.get(type(exc), ("BadRequestData", "Bad request", 400))
+            entity_id = item.get("id") if isinstance(item, dict) else item
+            error = {**problem(kind[0], kind[1], str(exc)), "status": kind[2]}
+            errors.append({"entityId": entity_id, "error": error})
+    if errors:
+        return JSONResponse({"success": success, "errors": errors}, status_code=207)
+    if success_status == 204:
+        return Response(status_code=204)
+    return JSONResponse(success, status_code=success_status)
+
+
+@router.post("/entityOperations/create", summary="Create entities in batch")
+async def batch_create(
+    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+) -> Response:
+    async def create(item: Any) -> str:
+        entity, parsed = parse_entity(tenant, item, clock)
+        await store.create_entity(entity, parsed.readings)
+        return entity.entity_id
+
+    return await _batch(body, create, 201)
+
+
+@router.post("/entityOperations/upsert", summary="Create or update entities in batch")
+async def batch_upsert(
+    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+) -> Response:
+    async def upsert(item: Any) -> str:
+        entity, parsed = parse_entity(tenant, item, clock)
+        try:
+            await store.create_entity(entity, parsed.readings)
+        except AlreadyExistsError:
+            await store.append_attributes(tenant, entity.entity_id, parsed.static, parsed.readings)
+        return entity.entity_id
+
+    return await _batch(body, upsert, 201)
+
+
+@router.post("/entityOperations/update", summary="Update existing entities in batch")
+async def batch_update(
+    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+) -> Response:
+    async def update(item: Any) -> str:
+        entity, parsed = parse_entity(tenant, item, clock)
+        await store.append_attributes(tenant, entity.entity_id, parsed.static, parsed.readings)
+        return entity.entity_id
+
+    return await _batch(body, update, 204)
+
+
+@router.post("/entityOperations/delete", summary="Delete entities in batch")
+async def batch_delete(body: IdList, store: StoreDep, tenant: TenantDep) -> Response:
+    async def delete(entity_id: Any) -> str:
+        await store.delete_entity(tenant, check_name("id", entity_id))
+        return str(entity_id)
+
+    return await _batch(body, delete, 204)

@@ -1,0 +1,1 @@
+"""JSON-LD: terms of contexts, their resolution, and the middleware applying them."""

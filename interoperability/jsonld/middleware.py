@@ -1,0 +1,233 @@
+"""Applies a request's own JSON-LD @context to the NGSI-LD endpoints.
+
+The routes speak ciudad's stored names only. When a request brings another
+context (a ``Link`` header, or ``@context`` in an ``application/ld+json``
+body) this middleware renames types and attribute names on the way in (body,
+``type``/``attrs``/``q``/``geoproperty`` parameters, attribute paths) and on
+the way out (JSON answers), and answers with that context in the ``Link``
+header or the body. Requests without one pass untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from interoperability.asgi_problem import replay, send_problem
+from interoperability.entities.q_language import rename_attributes
+from interoperability.jsonld.resolver import ContextResolver, ContextUnavailableError
+from interoperability.jsonld.terms import CORE_CONTEXT_URLS, Context, ContextError, TermMapper
+from interoperability.ngsild import LINK_HEADER
+
+_LINK = re.compile(r'<([^>]*)>\s*;[^,]*rel="?http://www\.w3\.org/ns/json-ld#context"?')
+_ATTR_PATH = re.compile(r"^(/ngsi-ld/v1/(?:temporal/)?entities/[^/]+/attrs/)([^/]+)$")
+_NOT_TERMS = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
+_LIST_PARAMS = {"type": r"([,|;])", "attrs": r"(,)", "geoproperty": r"(,)"}
+Rename = Callable[[str], str]
+
+
+def _entity(doc: Any, rename: Rename) -> Any:
+    if not isinstance(doc, dict):
+        return doc
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        out[key if key in _NOT_TERMS else rename(key)] = (
+            _renamed_type(value, rename) if key == "type" else value
+        )
+    return out
+
+
+def _renamed_type(value: Any, rename: Rename) -> Any:
+    if isinstance(value, str):
+        return rename(value)
+    if isinstance(value, list):
+        return [rename(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _subscription(doc: Any, rename: Rename, q_rename: Rename) -> Any:
+    if not isinstance(doc, dict):
+        return doc
+    out = dict(doc)
+    if isinstance(out.get("entities"), list):
+        out["entities"] = [
+            {**e, "type": rename(e["type"])} if isinstance(e, dict) and "type" in e else e
+            for e in out["entities"]
+        ]
+    for holder, key in ((out, "watchedAttributes"), (out.get("notification"), "attributes")):
+        if isinstance(holder, dict) and isinstance(holder.get(key), list):
+            holder[key] = [rename(a) if isinstance(a, str) else a for a in holder[key]]
+    if isinstance(out.get("q"), str):
+        out["q"] = q_rename(out["q"])
+    return out
+
+
+def rewrite_body(path: str, data: Any, mapper_fn: Rename, answer: bool = False) -> Any:
+    """Types and attribute names of an NGSI-LD request body (or, with ``answer``, of a
+    successful answer: entities only, never batch results), renamed."""
+
+    def q_rename(text: str) -> str:
+        return rename_attributes(text, mapper_fn)
+
+    if "/subscriptions" in path:
+        if isinstance(data, list):
+            return [_subscription(d, mapper_fn, q_rename) for d in data]
+        return _subscription(data, mapper_fn, q_rename)
+    if _ATTR_PATH.match(path):
+        return data  # the body is one attribute: its "type" is Property
+    if isinstance(data, list):
+        return [rewrite_body(path, d, mapper_fn, answer) for d in data]
+    if not isinstance(data, dict):
+        return data
+    is_entity = "id" in data and "type" in data
+    return _entity(data, mapper_fn) if is_entity or not answer else data
+
+
+def _query(query: bytes, mapper: TermMapper) -> bytes:
+    pairs = []
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if key in _LIST_PARAMS:
+            parts = re.split(_LIST_PARAMS[key], value)
+            renamed = "".join(p if i % 2 else mapper.to_stored(p) for i, p in enumerate(parts) if p)
+        elif key == "q":
+            renamed = rename_attributes(value, mapper.to_stored)
+        else:
+            renamed = value
+        pairs.append((key, renamed))
+    return urlencode(pairs).encode()
+
+
+def _link_url(headers: Headers) -> str | None:
+    match = _LINK.search(headers.get("link", ""))
+    return match.group(1) if match else None
+
+
+class JsonLdMiddleware:
+    def __init__(self, app: ASGIApp, resolver: ContextResolver, platform: Context) -> None:
+        self.app = app
+        self.resolver = resolver
+        self.platform = platform
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/ngsi-ld/"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        body = await _read_body(receive)
+        try:
+            spec, data = _context_spec(headers, body)
+        except ContextError as exc:
+            await send_problem(send, 400, "BadRequestData", str(exc))
+            return
+        if spec is None or (isinstance(spec, str) and spec in CORE_CONTEXT_URLS):
+            await self.app(scope, replay(body, receive), send)
+            return
+        try:
+            user = (await self.resolver.resolve(spec)).under_core()
+        except ContextUnavailableError as exc:
+            await send_problem(send, 503, "LdContextNotAvailable", str(exc))
+            return
+        except ContextError as exc:
+            await send_problem(send, 400, "BadRequestData", str(exc))
+            return
+        mapper = TermMapper.build(user, self.platform)
+        inner = _stored_scope(scope, mapper)
+        if data is not None:
+            stored = rewrite_body(inner["path"], data, mapper.to_stored)
+            if "/subscriptions" in inner["path"] and isinstance(stored, dict):
+                stored["@context"] = spec  # notifications speak the subscriber's terms
+            body = json.dumps(stored).encode()
+        try:
+            await self.app(
+                inner, replay(body, receive), _compacting(send, inner["path"], mapper, spec)
+            )
+        finally:
+            if "route" in inner:  # for the request metrics outside this middleware
+                scope["route"] = inner["route"]
+
+
+def _stored_scope(scope: Scope, mapper: TermMapper) -> Scope:
+    path, raw_path = scope["path"], scope.get("raw_path", b"")
+    if match := _ATTR_PATH.match(path):
+        stored = mapper.to_stored(match.group(2))
+        path = match.group(1) + stored
+        raw_path = (quote(match.group(1)) + quote(stored, safe="")).encode()
+    return {
+        **scope,
+        "path": path,
+        "raw_path": raw_path,
+        "query_string": _query(scope.get("query_string", b""), mapper),
+    }
+
+
+def _context_spec(headers: Headers, body: bytes) -> tuple[Any, Any]:
+    """(the request's context, its parsed JSON body or None)."""
+    link = _link_url(headers)
+    data = None
+    if body:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return link, None  # the route reports the malformed body
+    if headers.get("content-type", "").startswith("application/ld+json") and data is not None:
+        first = data[0] if isinstance(data, list) and data else data
+        in_body = first.get("@context") if isinstance(first, dict) else None
+        if in_body is None:
+            raise ContextError("an application/ld+json body must carry @context")
+        if link is not None:
+            raise ContextError("application/ld+json bodies take @context, not a Link header")
+        return in_body, data
+    return link, data
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _compacting(send: Send, path: str, mapper: TermMapper, spec: Any) -> Send:
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length",)]
+        body = b"".join(chunks)
+        content_type = dict(headers).get(b"content-type", b"")
+        is_json = content_type.startswith((b"application/json", b"application/ld+json"))
+        if is_json and body and start["status"] < 300:
+            data = rewrite_body(path, json.loads(body), mapper.to_client, answer=True)
+            data = _with_context(data, spec) if b"ld+json" in content_type else data
+            body = json.dumps(data).encode()
+            headers = [(k, v) for k, v in headers if k.lower() != b"link"]
+            if isinstance(spec, str) and b"ld+json" not in content_type:
+                link = LINK_HEADER.replace(LINK_HEADER[1 : LINK_HEADER.index(">")], spec)
+                headers.append((b"link", link.encode()))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    return wrapped
+
+
+def _with_context(data: Any, spec: Any) -> Any:
+    if isinstance(data, list):
+        return [_with_context(d, spec) for d in data]
+    if isinstance(data, dict) and "@context" in data:
+        return {**data, "@context": spec}
+    return data

@@ -1,0 +1,1 @@
+"""The open-data catalogue and its exports (CSV, GeoJSON)."""

@@ -1,0 +1,1 @@
+"""NGSI-LD subscriptions: the model, its routes, the notifier and delivery."""

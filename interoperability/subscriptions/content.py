@@ -1,0 +1,112 @@
+"""What a notification says about an entity: normalized or keyValues, selected attributes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from interoperability.jsonld.resolver import ContextResolver, ContextUnavailableError
+from interoperability.jsonld.terms import Context, ContextError, TermMapper
+from interoperability.ngsild import render_entity
+from interoperability.subscriptions.model import Subscription
+from knowledge import Change, EntityQuery, EntityState, KnowledgeStore
+from support.times import iso_utc
+
+MAX_PERIODIC_ENTITIES = 1000
+log = logging.getLogger(__name__)
+
+
+def _values(document: dict[str, Any]) -> dict[str, float | str]:
+    """Attribute values as the q language sees them (Property value, Relationship object)."""
+    values: dict[str, float | str] = {}
+    for name, attr in document.items():
+        if not isinstance(attr, dict):
+            continue
+        value = attr.get("value", attr.get("object"))
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            values[name] = float(value) if isinstance(value, int) else value
+    return values
+
+
+def _shaped(document: dict[str, Any], sub: Subscription) -> dict[str, Any]:
+    params = sub.body.notification
+    keep = set(params.attributes) if params.attributes else None
+    shaped: dict[str, Any] = {"id": document["id"], "type": document["type"]}
+    for name, attr in document.items():
+        if name in ("id", "type") or (keep is not None and name not in keep):
+            continue
+        if params.format == "keyValues" and isinstance(attr, dict):
+            shaped[name] = attr.get("value", attr.get("object"))
+        else:
+            shaped[name] = attr
+    return shaped
+
+
+def entity_document(
+    change: Change, state: EntityState | None, sub: Subscription
+) -> tuple[dict[str, Any], dict[str, float | str]]:
+    """(the entity as notified, its values for q): the state with the change's values."""
+    if state is None:  # deleted since the change
+        document: dict[str, Any] = {"id": change.entity_id, "type": change.entity_type}
+    else:
+        document = render_entity(state, with_context=False)
+    for name, changed in change.attrs.items():
+        prop: dict[str, Any] = {
+            "type": "Property",
+            "value": changed.value,
+            "observedAt": iso_utc(changed.observed_at),
+        }
+        if changed.unit_code:
+            prop["unitCode"] = changed.unit_code
+        document[name] = prop
+    return _shaped(document, sub), _values(document)
+
+
+async def periodic_documents(store: KnowledgeStore, sub: Subscription) -> list[dict[str, Any]]:
+    """The current state of the entities a timeInterval subscription selects."""
+    selectors = sub.body.entities or []
+    types = tuple(sorted({s.type for s in selectors})) or None
+    states = await store.list_entities(
+        sub.tenant, None, MAX_PERIODIC_ENTITIES, 0, EntityQuery(types=types, q=sub.q)
+    )
+    return [
+        _shaped(render_entity(state, with_context=False), sub)
+        for state in states
+        if sub.selects(state.entity_id, state.entity_type)
+    ]
+
+
+class SubscriberTerms:
+    """Renames notified entities into the terms of the subscriber's @context."""
+
+    def __init__(self, resolver: ContextResolver, platform: Context) -> None:
+        self._resolver = resolver
+        self._platform = platform
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+    async def compact(
+        self, sub: Subscription, documents: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        spec = sub.body.context
+        if spec is None:
+            return documents
+        try:
+            user = (await self._resolver.resolve(spec)).under_core()
+        except (ContextUnavailableError, ContextError) as exc:
+            log.warning(
+                "subscriber context unavailable: notifying with ciudad's names",
+                extra={"subscription": sub.id, "reason": str(exc)},
+            )
+            return documents
+        mapper = TermMapper.build(user, self._platform)
+        return [_renamed(d, mapper.to_client) for d in documents]
+
+
+def _renamed(document: dict[str, Any], rename: Callable[[str], str]) -> dict[str, Any]:
+    keep = ("id", "type")
+    out = {k if k in keep else rename(k): v for k, v in document.items()}
+    out["type"] = rename(document["type"])
+    return out

@@ -1,0 +1,170 @@
+"""NGSI-LD subscriptions: the request body, its validation and its rendering.
+
+A subscription names what to watch (``entities``, ``watchedAttributes``,
+``q``) and where to send (``notification.endpoint.uri``: ``http(s)://`` or
+``mqtt://host:port/topic``). On-change subscriptions notify when a watched
+attribute's current value changes; ``timeInterval`` ones notify the matching
+entities' state every so many seconds. ``throttling`` holds notifications
+back until that many seconds have passed since the last one and then sends
+everything held as one notification: nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from interoperability.deps import NAME_PATTERN, BadRequestError
+from interoperability.entities.q_language import parse_q
+from knowledge import Filter
+from knowledge import filter_matches as matches
+from support.user_regex import PatternError, compile_pattern, pattern_matches
+
+_SCHEMES = ("http", "https", "mqtt")
+# Headers of a notification the platform sets; a subscriber's receiverInfo cannot
+# override them (e.g. another tenant, or a Host naming an internal virtual host).
+RESERVED_HEADERS = frozenset(
+    {"host", "ngsild-tenant", "content-type", "content-length", "transfer-encoding",
+     "connection", "te", "upgrade", "link", "ngsild-path"}
+)  # fmt: skip
+
+
+def is_reserved(header: str) -> bool:
+    return header.strip().lower() in RESERVED_HEADERS
+
+
+class EntitySelector(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    type: str = Field(pattern=NAME_PATTERN)
+    id: str | None = Field(None, pattern=NAME_PATTERN)
+    id_pattern: str | None = Field(None, alias="idPattern", max_length=256)
+
+    @field_validator("id_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                compile_pattern(value)
+            except PatternError as exc:
+                raise ValueError(f"idPattern: {exc}") from None
+        return value
+
+
+class Endpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    uri: str = Field(max_length=2000)
+    accept: Literal["application/json", "application/ld+json"] = "application/json"
+    receiverInfo: list[dict[str, str]] | None = Field(None, max_length=20)
+
+    @field_validator("uri")
+    @classmethod
+    def _supported(cls, uri: str) -> str:
+        parts = urlsplit(uri)
+        if parts.scheme not in _SCHEMES or not parts.hostname:
+            raise ValueError("endpoint.uri must be http://, https:// or mqtt://host:port/topic")
+        if parts.scheme == "mqtt" and not parts.path.strip("/"):
+            raise ValueError("an mqtt:// endpoint needs a topic: mqtt://host:port/topic")
+        return uri
+
+    @field_validator("receiverInfo")
+    @classmethod
+    def _not_platform_headers(cls, info: list[dict[str, str]] | None) -> Any:
+        taken = [k for k in (str(i.get("key", "")) for i in info or ()) if is_reserved(k)]
+        if taken:
+            raise ValueError(f"receiverInfo may not set {taken[0]!r:.60}: the platform sets it")
+        return info
+
+
+class NotificationParams(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    attributes: list[str] | None = Field(None, max_length=100)
+    format: Literal["normalized", "keyValues"] = "normalized"
+    endpoint: Endpoint
+
+
+class SubscriptionBody(BaseModel):
+    """A subscription as POSTed (unknown members refused, status members ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, pattern=NAME_PATTERN)
+    type: Literal["Subscription"] = "Subscription"
+    subscriptionName: str | None = Field(None, max_length=256)
+    description: str | None = Field(None, max_length=2000)
+    entities: list[EntitySelector] | None = Field(None, min_length=1, max_length=100)
+    watchedAttributes: list[str] | None = Field(None, min_length=1, max_length=100)
+    q: str | None = Field(None, max_length=2000)
+    timeInterval: float | None = Field(None, ge=1, le=31_536_000)
+    throttling: float | None = Field(None, ge=0, le=86_400)
+    expiresAt: datetime | None = None
+    isActive: bool = True
+    notification: NotificationParams
+    context: Any = Field(None, alias="@context")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SubscriptionBody:
+        if self.entities is None and self.watchedAttributes is None:
+            raise ValueError("a subscription needs entities or watchedAttributes")
+        if self.timeInterval is not None and (self.watchedAttributes or self.throttling):
+            raise ValueError("timeInterval excludes watchedAttributes and throttling")
+        if self.expiresAt is not None and self.expiresAt.tzinfo is None:
+            raise ValueError("expiresAt needs a timezone")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A stored subscription with what it needs at matching time."""
+
+    tenant: str
+    id: str
+    body: SubscriptionBody
+    q: Filter | None = field(default=None, compare=False)
+
+    def selects(self, entity_id: str, entity_type: str) -> bool:
+        if self.body.entities is None:
+            return True
+        return any(
+            e.type == entity_type
+            and (e.id is None or e.id == entity_id)
+            and (e.id_pattern is None or pattern_matches(e.id_pattern, entity_id))
+            for e in self.body.entities
+        )
+
+    def is_due(self, changed: frozenset[str], values: dict[str, float | str]) -> bool:
+        """An on-change subscription's verdict on an entity whose ``changed`` attrs moved."""
+        watched = self.body.watchedAttributes
+        if self.body.timeInterval is not None:
+            return False
+        if watched is not None and not changed.intersection(watched):
+            return False
+        return self.q is None or matches(self.q, values)
+
+    def active_at(self, now: datetime) -> bool:
+        expires = self.body.expiresAt
+        return self.body.isActive and (expires is None or expires > now)
+
+
+def new_subscription(tenant: str, body: SubscriptionBody) -> Subscription:
+    """Validated (q parsed, id given or made) or BadRequestError."""
+    subscription_id = body.id or f"urn:ngsi-ld:Subscription:{uuid.uuid4()}"
+    return load_subscription(tenant, subscription_id, body)
+
+
+def load_subscription(tenant: str, subscription_id: str, body: SubscriptionBody) -> Subscription:
+    q = parse_q(body.q) if body.q is not None else None
+    if not body.id:
+        body = body.model_copy(update={"id": subscription_id})
+    return Subscription(tenant, subscription_id, body, q)
+
+
+def merge_patch(current: SubscriptionBody, patch: dict[str, Any]) -> SubscriptionBody:
+    """PATCH semantics: the patch's members replace the current ones."""
+    if "id" in patch and patch["id"] != current.id:
+        raise BadRequestError("a subscription's id cannot change")
+    merged = current.model_dump(by_alias=True, exclude_none=True) | patch
+    return SubscriptionBody.model_validate(merged)

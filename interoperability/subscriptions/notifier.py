@@ -1,0 +1,284 @@
+"""The notifier: change feed -> matching subscriptions -> queue -> endpoints.
+
+One notifier works per database (the API process holding an advisory lock):
+it matches each change against the subscriptions in the transaction that
+takes the change from the feed and queues the notification, then sends what
+is due. A failed send is retried with exponential backoff (capped) for as
+long as the subscription exists; a subscription's notifications leave in
+order. Delivery is at least once: each notification has an id to spot a
+repeat after a crash between sending and recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+
+from interoperability.ngsild import CORE_CONTEXT
+from interoperability.store import notification_queue as queue
+from interoperability.store.subscriptions import (
+    PendingNotification,
+    StoredSubscription,
+    SubscriptionStore,
+)
+from interoperability.subscriptions.content import (
+    SubscriberTerms,
+    entity_document,
+    periodic_documents,
+)
+from interoperability.subscriptions.model import Subscription
+from interoperability.subscriptions.transport import DeliveryError, NotificationSender
+from knowledge import Change, EntityQuery, KnowledgeStore, take_changes
+from support.metrics import PlatformMetrics
+from support.times import iso_utc
+
+log = logging.getLogger(__name__)
+LEADER_LOCK = 178108
+LOCK_RETRY_S = 2.0  # a follower tries to take the lead this often
+LOCK_CHECK_S = 2.0  # a leader checks that its lock's session is alive this often
+
+
+@dataclass(frozen=True, slots=True)
+class NotifierOptions:
+    timeout_s: float = 5.0
+    max_backoff_s: float = 300.0
+    max_pending: int = 10_000
+    idle_sleep_s: float = 0.1
+    changes_per_round: int = 2000
+    sends_per_round: int = 500
+    entities_per_notification: int = 500
+
+
+def backoff_s(attempts: int, cap_s: float) -> float:
+    """1 s, 2 s, 4 s ... up to ``cap_s``."""
+    return float(min(cap_s, 2.0 ** max(0, attempts - 1)))
+
+
+class Notifier:
+    def __init__(
+        self,
+        subscriptions: SubscriptionStore,
+        store: KnowledgeStore,
+        sender: NotificationSender,
+        options: NotifierOptions,
+        contexts: SubscriberTerms,
+        metrics: PlatformMetrics | None = None,
+    ) -> None:
+        self._subscriptions = subscriptions
+        self._store = store
+        self._sender = sender
+        self._options = options
+        self._contexts = contexts
+        self._metrics = metrics
+        self._leading = False
+
+    @property
+    def leading(self) -> bool:
+        return self._leading
+
+    async def run(self, dsn: str) -> None:
+        """Waits to lead (one notifier per database), then works until cancelled. The lock
+        lives in its connection's session: when that connection dies, another process may
+        take the lock, so this one stops and waits to lead again."""
+        while True:
+            try:
+                async with await AsyncConnection.connect(dsn, autocommit=True) as lock_conn:
+                    while not await _try_lock(lock_conn):  # noqa: ASYNC110 - polls another process
+                        await asyncio.sleep(LOCK_RETRY_S)
+                    log.info("notifier leading")
+                    self._leading = True
+                    await self._lead(lock_conn)
+            except psycopg.OperationalError as exc:
+                log.warning("notifier lost its lock connection (%s); waiting to lead again", exc)
+            finally:
+                self._leading = False
+            await asyncio.sleep(LOCK_RETRY_S)
+
+    async def _lead(self, lock_conn: AsyncConnection[Any]) -> None:
+        """Works while the lock's connection answers (checked every LOCK_CHECK_S)."""
+        next_check = time.monotonic() + LOCK_CHECK_S
+        while True:
+            if time.monotonic() >= next_check:
+                await lock_conn.execute("SELECT 1")  # raises once the session is gone
+                next_check = time.monotonic() + LOCK_CHECK_S
+            try:
+                busy = await self.work_once(datetime.now(UTC))
+            except Exception:
+                log.exception("notifier round failed; retrying")
+                busy = False
+                await asyncio.sleep(1.0)
+            if not busy:
+                await asyncio.sleep(self._options.idle_sleep_s)
+
+    async def work_once(self, now: datetime) -> bool:
+        """One matching round and one sending round; True if there was anything to do."""
+        stored = [s for s in await self._subscriptions.everyone() if s.subscription.active_at(now)]
+        live = [s.subscription for s in stored]
+        matched = await self._match(live, now)
+        periodic = await self._periodic(stored, now)
+        sent = await self._send_due(live, now)
+        return bool(matched or periodic or sent)
+
+    async def _match(self, live: list[Subscription], now: datetime) -> int:
+        async with self._subscriptions.pool.connection() as conn, conn.transaction():
+            changes = await take_changes(conn, self._options.changes_per_round)
+            if not changes:
+                return 0
+            per_subscription = await self._documents(changes, live)
+            subs = {(s.tenant, s.id): s for s in live}
+            for key, stored_names in per_subscription.items():
+                sub = subs[key]
+                documents = await self._contexts.compact(sub, stored_names)
+                due_at = await _due_at(conn, sub, now)
+                await queue.enqueue(
+                    conn, sub.tenant, sub.id, documents, due_at, self._options.max_pending
+                )
+        return len(changes)
+
+    async def _documents(
+        self, changes: list[Change], live: list[Subscription]
+    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        by_tenant: dict[str, list[Subscription]] = defaultdict(list)
+        for sub in live:
+            by_tenant[sub.tenant].append(sub)
+        out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for tenant, subs in by_tenant.items():
+            mine = [c for c in changes if c.tenant == tenant]
+            wanted = [c for c in mine if any(s.selects(c.entity_id, c.entity_type) for s in subs)]
+            if not wanted:
+                continue
+            ids = tuple(sorted({c.entity_id for c in wanted}))
+            states = {
+                s.entity_id: s
+                for s in await self._store.list_entities(
+                    tenant, None, len(ids), 0, EntityQuery(ids=ids)
+                )
+            }
+            for change in wanted:
+                state = states.get(change.entity_id)
+                for sub in subs:
+                    if not sub.selects(change.entity_id, change.entity_type):
+                        continue
+                    document, values = entity_document(change, state, sub)
+                    if sub.is_due(frozenset(change.attrs), values):
+                        out[(sub.tenant, sub.id)].append(document)
+        return out
+
+    async def _periodic(self, stored: list[StoredSubscription], now: datetime) -> int:
+        count = 0
+        for entry in stored:
+            sub, interval = entry.subscription, entry.subscription.body.timeInterval
+            if interval is None:
+                continue
+            last = entry.status.last_periodic
+            if last is not None and last + timedelta(seconds=interval) > now:
+                continue
+            documents = await self._contexts.compact(
+                sub, await periodic_documents(self._store, sub)
+            )
+            async with self._subscriptions.pool.connection() as conn, conn.transaction():
+                if documents:
+                    await queue.enqueue(
+                        conn, sub.tenant, sub.id, documents, now, self._options.max_pending
+                    )
+                await queue.mark_periodic(conn, sub.tenant, sub.id, now)
+            count += 1
+        return count
+
+    async def _send_due(self, live: list[Subscription], now: datetime) -> int:
+        async with self._subscriptions.pool.connection() as conn:
+            pending = await queue.due(conn, now, self._options.sends_per_round)
+        by_sub: dict[tuple[str, str], list[PendingNotification]] = defaultdict(list)
+        for row in pending:
+            by_sub[(row.tenant, row.subscription_id)].append(row)
+        subs = {(s.tenant, s.id): s for s in live}
+        jobs = [self._deliver(subs[key], rows, now) for key, rows in by_sub.items() if key in subs]
+        await asyncio.gather(*jobs)
+        return len(pending)
+
+    async def _deliver(
+        self, sub: Subscription, rows: list[PendingNotification], now: datetime
+    ) -> None:
+        for group in _chunks(rows, self._options.entities_per_notification):
+            notification = _notification(sub, [doc for row in group for doc in row.data], now)
+            try:
+                await self._sender.send(sub.body.notification.endpoint, sub.tenant, notification)
+            except DeliveryError as exc:
+                self._count(sub, "failed")
+                attempts = max(row.attempts for row in group) + 1
+                retry_at = now + timedelta(seconds=backoff_s(attempts, self._options.max_backoff_s))
+                async with self._subscriptions.pool.connection() as conn:
+                    await queue.failed(conn, group, now, retry_at, str(exc))
+                log.warning(
+                    "notification failed",
+                    extra={"subscription": sub.id, "attempts": attempts, "reason": str(exc)},
+                )
+                return
+            self._count(sub, "delivered")
+            async with self._subscriptions.pool.connection() as conn:
+                await queue.delivered(conn, group, now, sub.body.throttling or 0)
+
+    def _count(self, sub: Subscription, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.notifications.labels(sub.tenant, outcome).inc()
+
+
+def _chunks(rows: list[PendingNotification], most: int) -> list[list[PendingNotification]]:
+    """Queued rows in order, joined into notifications of at most ``most`` entities: a
+    backlog (an endpoint back from an outage, a throttled subscription) leaves in few
+    requests."""
+    chunks: list[list[PendingNotification]] = []
+    size = most
+    for row in rows:
+        if size + len(row.data) > most:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(row)
+        size += len(row.data)
+    return chunks
+
+
+def _notification(sub: Subscription, data: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
+        "type": "Notification",
+        "subscriptionId": sub.id,
+        "notifiedAt": iso_utc(now),
+        "data": data,
+    }
+    if sub.body.notification.endpoint.accept == "application/ld+json":
+        body["@context"] = sub.body.context or CORE_CONTEXT
+    return body
+
+
+async def _due_at(conn: AsyncConnection[Any], sub: Subscription, now: datetime) -> datetime:
+    """When a new notification may leave: after those queued before it (order), and
+    ``throttling`` seconds after the last one sent."""
+    cur = await conn.execute(
+        "SELECT s.last_notification, (SELECT max(due_at) FROM ciudad_notifications n "
+        "WHERE n.tenant = s.tenant AND n.subscription_id = s.id) "
+        "FROM ciudad_subscriptions s WHERE s.tenant = %s AND s.id = %s",
+        (sub.tenant, sub.id),
+    )
+    row = await cur.fetchone()
+    last_sent, queued_until = row if row else (None, None)
+    due = max(now, queued_until or now)
+    if sub.body.throttling and last_sent is not None:
+        due = max(due, last_sent + timedelta(seconds=sub.body.throttling))
+    return due
+
+
+async def _try_lock(conn: AsyncConnection[Any]) -> bool:
+    """Whether this session now holds the leader lock; a dead connection raises."""
+    cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
+    row = await cur.fetchone()
+    return bool(row and row[0])

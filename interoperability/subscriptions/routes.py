@@ -1,0 +1,169 @@
+"""/ngsi-ld/v1/subscriptions: create, list, retrieve, update (merge) and delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from pydantic import ValidationError
+
+from interoperability.api_state import api_state
+from interoperability.auth.access import AuditDep, TenantDep, may_write
+from interoperability.deps import NAME_PATTERN, BadRequestError
+from interoperability.store.subscriptions import StoredSubscription, SubscriptionStore
+from interoperability.subscriptions.model import (
+    SubscriptionBody,
+    load_subscription,
+    merge_patch,
+    new_subscription,
+)
+from support.outbound import OutboundPolicy, OutboundRefusedError
+from support.times import iso_utc
+
+router = APIRouter(prefix="/ngsi-ld/v1/subscriptions", tags=["subscriptions"])
+
+
+def get_subscriptions(request: Request) -> SubscriptionStore:
+    store: SubscriptionStore = api_state(request).open().subscriptions
+    return store
+
+
+SubscriptionsDep = Annotated[SubscriptionStore, Depends(get_subscriptions)]
+SubscriptionIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Subscription id")]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return iso_utc(moment) if moment else None
+
+
+def render_subscription(
+    stored: StoredSubscription, now: datetime, secrets: bool = True
+) -> dict[str, Any]:
+    """The body plus what the platform knows of its deliveries; without ``secrets`` (a
+    read-only key) receiverInfo values, often the endpoint's credentials, are masked."""
+    sub, status = stored.subscription, stored.status
+    doc = sub.body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    doc.pop("@context", None)
+    endpoint = doc["notification"]["endpoint"]
+    if not secrets and "receiverInfo" in endpoint:
+        endpoint["receiverInfo"] = [{**i, "value": "********"} for i in endpoint["receiverInfo"]]
+    expired = sub.body.expiresAt is not None and sub.body.expiresAt <= now
+    doc["status"] = "expired" if expired else ("active" if sub.body.isActive else "paused")
+    failing = status.last_failure is not None and (
+        status.last_success is None or status.last_failure > status.last_success
+    )
+    doc["notification"] |= {
+        "status": "failed" if failing else "ok",
+        "timesSent": status.times_sent,
+        **{
+            k: v
+            for k, v in (
+                ("lastNotification", _iso(status.last_notification)),
+                ("lastSuccess", _iso(status.last_success)),
+                ("lastFailure", _iso(status.last_failure)),
+                ("lastFailureReason", status.last_failure_reason),
+            )
+            if v is not None
+        },
+    }
+    doc["pendingNotifications"] = status.pending
+    doc["droppedNotifications"] = status.dropped
+    doc["createdAt"] = iso_utc(status.created_at)
+    doc["modifiedAt"] = iso_utc(status.modified_at)
+    return doc
+
+
+async def _check_destination(request: Request, body: SubscriptionBody) -> None:
+    outbound: OutboundPolicy = api_state(request).outbound
+    try:
+        await outbound.check(body.notification.endpoint.uri)
+    except OutboundRefusedError:
+        raise BadRequestError(
+            "notification.endpoint.uri: not an allowed destination (a public address, or "
+            "one CIUDAD_OUTBOUND_ALLOW names)"
+        ) from None
+
+
+def _body(raw: Any) -> SubscriptionBody:
+    try:
+        return SubscriptionBody.model_validate(raw)
+    except ValidationError as exc:
+        raise BadRequestError(_problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+@router.post("", status_code=201, summary="Create a subscription")
+async def create_subscription(
+    raw: Annotated[dict[str, Any], Body()],
+    subscriptions: SubscriptionsDep,
+    tenant: TenantDep,
+    response: Response,
+    audit: AuditDep,
+    request: Request,
+) -> None:
+    subscription = new_subscription(tenant, _body(raw))
+    await _check_destination(request, subscription.body)
+    await subscriptions.create(subscription)
+    endpoint = subscription.body.notification.endpoint.uri
+    await audit(tenant, "subscription.create", subscription.id, endpoint=endpoint)
+    response.headers["Location"] = f"/ngsi-ld/v1/subscriptions/{subscription.id}"
+
+
+@router.get("", summary="The tenant's subscriptions with their delivery status")
+async def list_subscriptions(
+    subscriptions: SubscriptionsDep,
+    tenant: TenantDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> list[dict[str, Any]]:
+    now, secrets = datetime.now(UTC), may_write(request)
+    found = await subscriptions.of_tenant(tenant, limit, offset)
+    return [render_subscription(s, now, secrets) for s in found]
+
+
+@router.get("/{subscription_id}", summary="One subscription with its delivery status")
+async def get_subscription(
+    subscription_id: SubscriptionIdPath,
+    subscriptions: SubscriptionsDep,
+    tenant: TenantDep,
+    request: Request,
+) -> dict[str, Any]:
+    found = await subscriptions.get(tenant, subscription_id)
+    return render_subscription(found, datetime.now(UTC), may_write(request))
+
+
+@router.patch("/{subscription_id}", status_code=204, summary="Change members of a subscription")
+async def patch_subscription(
+    subscription_id: SubscriptionIdPath,
+    raw: Annotated[dict[str, Any], Body()],
+    subscriptions: SubscriptionsDep,
+    tenant: TenantDep,
+    audit: AuditDep,
+    request: Request,
+) -> None:
+    current = await subscriptions.get(tenant, subscription_id)
+    try:
+        merged = merge_patch(current.subscription.body, raw)
+    except ValidationError as exc:
+        raise BadRequestError(_problems(exc)) from None
+    await _check_destination(request, merged)
+    await subscriptions.replace(load_subscription(tenant, subscription_id, merged))
+    await audit(tenant, "subscription.update", subscription_id, members=sorted(raw))
+
+
+@router.delete("/{subscription_id}", status_code=204, summary="Delete a subscription")
+async def delete_subscription(
+    subscription_id: SubscriptionIdPath,
+    subscriptions: SubscriptionsDep,
+    tenant: TenantDep,
+    audit: AuditDep,
+) -> None:
+    await subscriptions.delete(tenant, subscription_id)
+    await audit(tenant, "subscription.delete", subscription_id)

@@ -1,0 +1,1 @@
+"""NGSI-LD temporal evolution: history, aggregated values, temporal writes."""

@@ -1,0 +1,143 @@
+"""NGSI-LD temporal evolution: GET /ngsi-ld/v1/temporal/entities/{id}."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from interoperability.auth.access import TenantDep
+from interoperability.deps import (
+    BadRequestError,
+    EntityIdPath,
+    LdJsonDep,
+    StoreDep,
+    check_time,
+)
+from interoperability.entities.read_routes import ngsi_response
+from interoperability.ngsild import CORE_CONTEXT, render_temporal
+from interoperability.temporal.aggregation import (
+    DISTINCT_COUNT,
+    PERCENTILE_METHODS,
+    parse_methods,
+    parse_period,
+    render_aggregated_attribute,
+    render_distinct_counts,
+)
+from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
+from support.times import from_epoch_us
+
+
+class TimeRel(StrEnum):
+    BEFORE = "before"
+    AFTER = "after"
+    BETWEEN = "between"
+
+
+def time_range(
+    timerel: TimeRel | None, time_at: datetime | None, end_time_at: datetime | None
+) -> TimeRange:
+    """NGSI-LD temporal query -> half-open range (before: < timeAt; after: >= timeAt)."""
+    if timerel is None:
+        if time_at is not None or end_time_at is not None:
+            raise BadRequestError("timeAt/endTimeAt need timerel")
+        return TimeRange()
+    if time_at is None:
+        raise BadRequestError(f"timerel={timerel.value} needs timeAt")
+    time_at = check_time("timeAt", time_at)
+    if end_time_at is not None:
+        end_time_at = check_time("endTimeAt", end_time_at)
+    if timerel is TimeRel.BEFORE:
+        return TimeRange(end=time_at)
+    if timerel is TimeRel.AFTER:
+        return TimeRange(start=time_at)
+    if end_time_at is None:
+        raise BadRequestError("timerel=between needs endTimeAt")
+    if end_time_at <= time_at:
+        raise BadRequestError("endTimeAt must be after timeAt")
+    return TimeRange(start=time_at, end=end_time_at)
+
+
+router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
+
+
+@router.get("/entities/{entity_id}", summary="Retrieve the temporal evolution of an entity")
+async def retrieve_temporal_entity(
+    entity_id: EntityIdPath,
+    store: StoreDep,
+    tenant: TenantDep,
+    ld_json: LdJsonDep,
+    timerel: TimeRel | None = None,
+    time_at: Annotated[datetime | None, Query(alias="timeAt")] = None,
+    end_time_at: Annotated[datetime | None, Query(alias="endTimeAt")] = None,
+    attrs: Annotated[str | None, Query(description="Comma-separated attribute names")] = None,
+    last_n: Annotated[int | None, Query(alias="lastN", ge=1, le=100_000)] = None,
+    options: Annotated[str | None, Query(description="aggregatedValues")] = None,
+    aggr_methods: Annotated[
+        str | None, Query(alias="aggrMethods", description="e.g. avg,min,max,l90")
+    ] = None,
+    aggr_period: Annotated[
+        str | None, Query(alias="aggrPeriodDuration", description="ISO 8601, e.g. PT1H")
+    ] = None,
+) -> Response:
+    window = time_range(timerel, time_at, end_time_at)
+    attr_list = [a for a in attrs.split(",") if a] if attrs else None
+    if options is not None and "aggregatedValues" in options.split(","):
+        request = AggregationRequest(parse_methods(aggr_methods or ""), parse_period(aggr_period))
+        doc = await aggregated_entity(store, tenant, entity_id, attr_list, window, request)
+        if ld_json:
+            doc["@context"] = CORE_CONTEXT
+        return ngsi_response(doc, ld_json)
+    state = await store.get_entity(tenant, entity_id)
+    histories = await store.history(tenant, entity_id, attr_list, window, last_n)
+    return ngsi_response(render_temporal(state, histories, ld_json), ld_json)
+
+
+@dataclass(frozen=True, slots=True)
+class AggregationRequest:
+    methods: list[str]
+    period_s: int | None  # None: one period over the whole window
+
+
+async def aggregated_entity(
+    store: KnowledgeStore,
+    tenant: str,
+    entity_id: EntityIdPath,
+    attr_list: list[str] | None,
+    window: TimeRange,
+    request: AggregationRequest,
+) -> dict[str, Any]:
+    """The entity with each numeric attribute aggregated per period."""
+    state = await store.get_entity(tenant, entity_id)
+    percentiles = bool(PERCENTILE_METHODS & set(request.methods))
+    doc: dict[str, Any] = {"id": state.entity_id, "type": state.entity_type}
+    for attr in state.attributes:
+        if not isinstance(attr.value, float) or (attr_list and attr.name not in attr_list):
+            continue
+        # Without a period: partials of 15 min (1 min without percentiles) merged into one.
+        period_s = request.period_s or (900 if percentiles else 60)
+        aggregates = await store.aggregate(
+            tenant, attr.name, period_s, window, entity_ids=[entity_id], percentiles=percentiles
+        )
+        whole = None if request.period_s else _whole_window(aggregates, window)
+        rendered = render_aggregated_attribute(aggregates, request.methods, whole)
+        if rendered is not None and DISTINCT_COUNT in request.methods:
+            counts = await store.distinct_counts(
+                tenant, entity_id, attr.name, request.period_s, window
+            )
+            rendered[DISTINCT_COUNT] = render_distinct_counts(counts, request.period_s, whole)
+        if rendered is not None:
+            if attr.unit_code:
+                rendered["unitCode"] = attr.unit_code
+            doc[attr.name] = rendered
+    return doc
+
+
+def _whole_window(aggregates: SeriesAggregates, window: TimeRange) -> tuple[datetime, datetime]:
+    p = aggregates.partials
+    first = from_epoch_us(int(p.first_at.min(initial=0)))
+    last = from_epoch_us(int(p.last_at.max(initial=0)))
+    return (window.start or first, window.end or last)

@@ -1,0 +1,1 @@
+"""The vectorised aggregation core and domain indicators (pure numpy, no IO)."""

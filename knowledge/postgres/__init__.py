@@ -1,0 +1,3 @@
+"""The PostgreSQL store: schema, writes, queries, roll-ups, retention (the only psycopg users
+of this layer).
+"""

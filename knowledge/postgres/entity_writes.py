@@ -1,0 +1,161 @@
+"""Entity lifecycle writes of the API (NGSI-LD create/delete, attribute deletion, merge of
+static attributes); devices' readings go through ``PostgresStore.write_batch``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from knowledge.postgres import rollups
+from knowledge.postgres.bulk import Transfer
+from support import AlreadyExistsError, NotFoundError
+
+Conn = AsyncConnection[Any]
+
+
+async def insert_new_entity(
+    conn: Conn, tenant: str, entity_id: str, entity_type: str, static: Mapping[str, Any]
+) -> None:
+    """Inside the caller's transaction; AlreadyExistsError if the id is taken."""
+    cur = await conn.execute(
+        "INSERT INTO ciudad_entities (tenant, entity_id, entity_type, static) "
+        "VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING RETURNING 1",
+        (tenant, entity_id, entity_type, json.dumps(dict(static))),
+    )
+    if await cur.fetchone() is None:
+        raise AlreadyExistsError(f"entity {entity_id} already exists")
+
+
+async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
+    """The entity, its current state, history and roll-ups."""
+    async with conn.transaction():
+        cur = await conn.execute(
+            "DELETE FROM ciudad_entities WHERE tenant = %s AND entity_id = %s RETURNING 1",
+            (tenant, entity_id),
+        )
+        if await cur.fetchone() is None:
+            raise NotFoundError(f"entity {entity_id} not found")
+        await conn.execute(
+            "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s",
+            (tenant, entity_id),
+        )
+        await _delete_history(conn, tenant, entity_id, None)
+
+
+async def _delete_history(conn: Conn, tenant: str, entity_id: str, attr: str | None) -> None:
+    """Observations, roll-ups and series of an entity (of one attribute if given)."""
+    attr_clause = "" if attr is None else " AND attr = %s"
+    params = (tenant, entity_id) if attr is None else (tenant, entity_id, attr)
+    await conn.execute(
+        "DELETE FROM ciudad_observations WHERE tenant = %s AND entity_id = %s" + attr_clause,
+        params,
+    )
+    for table in ("ciudad_rollups", "ciudad_rollup_hist"):
+        await conn.execute(
+            f"DELETE FROM {table} WHERE series_id IN (SELECT series_id FROM ciudad_series "
+            "WHERE tenant = %s AND entity_id = %s" + attr_clause + ")",
+            params,
+        )
+    await conn.execute(
+        "DELETE FROM ciudad_series WHERE tenant = %s AND entity_id = %s" + attr_clause, params
+    )
+
+
+async def delete_attribute(
+    conn: Conn, tenant: str, entity_id: str, attr: str, with_history: bool = False
+) -> None:
+    """Removes the attribute from the current state; its history too if ``with_history``
+    (the temporal API's attribute deletion), otherwise the history stays queryable."""
+    async with conn.transaction():
+        cur = await conn.execute(
+            "SELECT static ? %s FROM ciudad_entities WHERE tenant = %s AND entity_id = %s "
+            "FOR UPDATE",
+            (attr, tenant, entity_id),
+        )
+        row = await cur.fetchone()
+        if row is None:
+            raise NotFoundError(f"entity {entity_id} not found")
+        was_static = bool(row[0])
+        await conn.execute(
+            "UPDATE ciudad_entities SET static = static - %s, modified_at = now() "
+            "WHERE tenant = %s AND entity_id = %s",
+            (attr, tenant, entity_id),
+        )
+        state = await conn.execute(
+            "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s AND attr = %s",
+            (tenant, entity_id, attr),
+        )
+        if state.rowcount == 0 and not was_static:
+            raise NotFoundError(f"attribute {attr} not found in {entity_id}")
+        if with_history:
+            await _delete_history(conn, tenant, entity_id, attr)
+
+
+async def merge_static(conn: Conn, tenant: str, entity_id: str, static: Mapping[str, Any]) -> None:
+    cur = await conn.execute(
+        "UPDATE ciudad_entities SET static = static || %s::jsonb, modified_at = now() "
+        "WHERE tenant = %s AND entity_id = %s RETURNING 1",
+        (json.dumps(dict(static)), tenant, entity_id),
+    )
+    if await cur.fetchone() is None:
+        raise NotFoundError(f"entity {entity_id} not found")
+
+
+async def clear_attributes(conn: Conn, tenant: str, entity_id: str) -> None:
+    """Every attribute off the current state (history stays), ahead of a replace."""
+    cur = await conn.execute(
+        "UPDATE ciudad_entities SET static = '{}'::jsonb, modified_at = now() "
+        "WHERE tenant = %s AND entity_id = %s RETURNING 1",
+        (tenant, entity_id),
+    )
+    if await cur.fetchone() is None:
+        raise NotFoundError(f"entity {entity_id} not found")
+    await conn.execute(
+        "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s", (tenant, entity_id)
+    )
+
+
+_RESTORE_STATE = """
+WITH gone AS (
+    DELETE FROM ciudad_attr_state
+    WHERE tenant = %(t)s AND entity_id = %(e)s AND attr = %(a)s AND observed_at = %(at)s
+    RETURNING value_type, unit_code
+)
+INSERT INTO ciudad_attr_state (tenant, entity_id, attr, observed_at, num, txt, value_type,
+                               unit_code)
+SELECT o.tenant, o.entity_id, o.attr, o.observed_at, o.num, o.txt, g.value_type, g.unit_code
+FROM gone g, LATERAL (
+    SELECT * FROM ciudad_observations
+    WHERE tenant = %(t)s AND entity_id = %(e)s AND attr = %(a)s
+    ORDER BY observed_at DESC LIMIT 1
+) o
+"""
+
+
+async def delete_instance(
+    conn: Conn, transfer: Transfer, tenant: str, entity_id: str, attr: str, at: datetime
+) -> None:
+    """One observation; its day's roll-ups are rebuilt and, if it was the attribute's
+    current value, the previous observation becomes current."""
+    key = {"t": tenant, "e": entity_id, "a": attr, "at": at}
+    async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(
+            "DELETE FROM ciudad_observations WHERE tenant = %(t)s AND entity_id = %(e)s "
+            "AND attr = %(a)s AND observed_at = %(at)s RETURNING num",
+            key,
+        )
+        if await cur.fetchone() is None:
+            raise NotFoundError(f"no instance of {attr} at {at.isoformat()} in {entity_id}")
+        await cur.execute(_RESTORE_STATE, key)
+        await cur.execute(
+            "SELECT series_id, date_trunc('day', %(at)s::timestamptz, 'UTC') FROM ciudad_series "
+            "WHERE tenant = %(t)s AND entity_id = %(e)s AND attr = %(a)s",
+            key,
+        )
+        series = await cur.fetchone()
+        if series is not None:
+            await rollups.rebuild_day(cur, transfer, series[0], series[1])

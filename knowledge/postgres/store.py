@@ -1,0 +1,388 @@
+"""The PostgreSQL knowledge store (embedded pgserver by default, any server by DSN)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from acquisition import Batch, DeadLetter, EntityRecord, Reading
+from knowledge.postgres import aggregate_queries, entity_writes, queries, rollups
+from knowledge.postgres import ingest_latency as service_levels
+from knowledge.postgres.bulk import CopyTransfer, InsertTransfer, Transfer
+from knowledge.postgres.change_feed import MERGE_STATE_RECORDING_CHANGES
+from knowledge.postgres.ingest_stats import record_latency
+from knowledge.postgres.retention import RetentionPolicy, RetentionReport, apply_retention
+from knowledge.postgres.schema import (
+    Partitioning,
+    create_schema,
+    days_covering,
+    ensure_day_partitions,
+)
+from knowledge.query.filters import EntityQuery
+from knowledge.query.views import (
+    AttributeHistory,
+    EntityState,
+    ExportRow,
+    LatencyCounts,
+    NumericSeries,
+    SeriesAggregates,
+    TimeRange,
+)
+from support import InvalidQueryError, StoreUnavailableError
+
+log = logging.getLogger(__name__)
+
+_STAGING_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS ciudad_staging (
+    tenant text, entity_id text, attr text, observed_at timestamptz,
+    num double precision, txt text, value_type text, unit_code text
+) ON COMMIT DELETE ROWS
+"""
+# Strictly newer only: at an equal time the first value stays, as it does in the history
+# (observations keep the first reading of a series at a time).
+_UPSERT_ENTITY = """
+INSERT INTO ciudad_entities AS e (tenant, entity_id, entity_type, static)
+VALUES (%s, %s, %s, %s::jsonb)
+ON CONFLICT (tenant, entity_id) DO UPDATE SET
+    entity_type = excluded.entity_type, static = excluded.static, modified_at = now()
+"""
+_DEAD_LETTER_COLUMNS = ("received_at", "topic", "payload", "reason", "detail", "tenant",
+                        "device_id")  # fmt: skip
+_STAGING_COLUMNS = ("tenant", "entity_id", "attr", "observed_at", "num", "txt", "value_type",
+                    "unit_code")  # fmt: skip
+
+
+async def _prepare_connection(conn: AsyncConnection[Any]) -> None:
+    """Once per pooled connection, not per batch: the session's staging tables."""
+    await conn.execute(_STAGING_DDL)
+    await conn.execute(rollups.SESSION_DDL)
+
+
+def _staging_row(r: Reading) -> tuple[Any, ...]:
+    number = r.value if isinstance(r.value, float) else None
+    text = r.value if isinstance(r.value, str) else None
+    return (
+        r.tenant,
+        r.entity_id,
+        r.attr,
+        r.observed_at,
+        number,
+        text,
+        r.value_type.value,
+        r.unit_code,
+    )
+
+
+@asynccontextmanager
+async def _query_errors() -> AsyncIterator[None]:
+    """Errors of a user's query (bad regular expression, number out of range) are theirs."""
+    try:
+        yield
+    except (psycopg.errors.InvalidRegularExpression, psycopg.errors.DataException) as exc:
+        raise InvalidQueryError(str(exc).splitlines()[0]) from exc
+
+
+async def _is_pglite(dsn: str, timeout_s: float) -> bool:
+    try:
+        async with await AsyncConnection.connect(
+            dsn, autocommit=True, connect_timeout=max(int(timeout_s), 1)
+        ) as conn:
+            row = await (await conn.execute("SELECT version()")).fetchone()
+    except psycopg.OperationalError as exc:
+        raise StoreUnavailableError(f"PostgreSQL not reachable: {exc}") from exc
+    return row is not None and "emcc" in str(row[0])  # compiled by Emscripten
+
+
+class PostgresStore:
+    """Writes batches idempotently with COPY and answers the read queries of the API."""
+
+    def __init__(
+        self, pool: AsyncConnectionPool[AsyncConnection[Any]], transfer: Transfer | None = None
+    ) -> None:
+        self._pool = pool
+        self._transfer: Transfer = transfer or CopyTransfer()
+        self._partitioning = Partitioning.NATIVE
+        self._known_days: set[date] = set()
+
+    @classmethod
+    async def open(
+        cls, dsn: str, max_size: int = 4, timeout_s: float = 30.0, use_copy: bool | None = None
+    ) -> PostgresStore:
+        """Connects, creates the schema if needed and returns the store.
+
+        ``use_copy=None`` asks the server: the WASM build of PostgreSQL (PGlite, our
+        TimescaleDB test server) cannot COPY and serves one connection at a time.
+        """
+        if use_copy is None:
+            use_copy = not await _is_pglite(dsn, timeout_s)
+        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=max_size if use_copy else 1,
+            open=False,
+            timeout=timeout_s,
+            # PGlite serves every client from one backend, so a new connection would meet
+            # the previous one's prepared statements: don't prepare there.
+            kwargs={
+                "autocommit": True,
+                "options": "-c timezone=UTC",
+                "prepare_threshold": 5 if use_copy else None,
+            },
+            configure=_prepare_connection,
+        )
+        try:
+            await pool.open(wait=True, timeout=timeout_s)
+        except PoolTimeout as exc:
+            await pool.close()
+            raise StoreUnavailableError(f"PostgreSQL not reachable: {exc}") from exc
+        store = cls(pool, CopyTransfer() if use_copy else InsertTransfer())
+        async with pool.connection() as conn:
+            store._partitioning = await create_schema(conn)
+        return store
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @property
+    def partitioning(self) -> Partitioning:
+        return self._partitioning
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
+        """A pooled connection; connection-level failures become StoreUnavailableError."""
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StoreUnavailableError(f"PostgreSQL unavailable: {exc}") from exc
+
+    async def ping(self) -> None:
+        async with self.connection() as conn:
+            await conn.execute("SELECT 1")
+
+    # ---- writes -------------------------------------------------------------------------
+    async def write_batch(self, batch: Batch) -> None:
+        """Stores a batch in one transaction; replaying the same batch changes nothing."""
+        async with self.connection() as conn:
+            await self._ensure_partitions(conn, batch.readings)
+            async with conn.transaction():
+                if batch.entities:
+                    await self._upsert_entities(conn, batch.entities)
+                if batch.readings and await self._merge_readings(conn, batch.readings):
+                    await record_latency(conn, batch.readings, datetime.now(UTC))
+                if batch.dead_letters:
+                    await self._insert_dead_letters(conn, batch.dead_letters)
+
+    # ---- entity lifecycle (the API's writes) ---------------------------------------------
+    async def create_entity(self, entity: EntityRecord, readings: tuple[Reading, ...]) -> None:
+        """A new entity with its first attribute values; AlreadyExistsError if the id exists."""
+        async with self.connection() as conn:
+            await self._ensure_partitions(conn, readings)
+            async with conn.transaction():
+                await entity_writes.insert_new_entity(
+                    conn, entity.tenant, entity.entity_id, entity.entity_type, entity.static
+                )
+                if readings:
+                    await self._merge_readings(conn, readings)
+
+    async def append_attributes(
+        self,
+        tenant: str,
+        entity_id: str,
+        static: Mapping[str, Any],
+        readings: tuple[Reading, ...],
+        replace: bool = False,
+    ) -> None:
+        """Adds or overwrites attributes of an existing entity (NotFoundError otherwise);
+        ``replace`` first removes every current attribute."""
+        async with self.connection() as conn:
+            await self._ensure_partitions(conn, readings)
+            async with conn.transaction():
+                if replace:
+                    await entity_writes.clear_attributes(conn, tenant, entity_id)
+                await entity_writes.merge_static(conn, tenant, entity_id, static)
+                if readings:
+                    await self._merge_readings(conn, readings)
+
+    async def delete_entity(self, tenant: str, entity_id: str) -> None:
+        async with self.connection() as conn:
+            await entity_writes.delete_entity(conn, tenant, entity_id)
+
+    async def ingest_latency(self, tenant: str, window: TimeRange) -> LatencyCounts:
+        async with self.connection() as conn:
+            return await service_levels.ingest_latency(conn, tenant, window)
+
+    async def readings_per_entity(self, tenant: str, window: TimeRange) -> dict[str, int]:
+        async with self.connection() as conn:
+            return await service_levels.readings_per_entity(conn, tenant, window)
+
+    async def delete_instance(
+        self, tenant: str, entity_id: str, attr: str, observed_at: datetime
+    ) -> None:
+        """One observation of an attribute (NotFoundError if there is none at that time)."""
+        async with self.connection() as conn:
+            await entity_writes.delete_instance(
+                conn, self._transfer, tenant, entity_id, attr, observed_at
+            )
+
+    async def delete_attribute(
+        self, tenant: str, entity_id: str, attr: str, with_history: bool = False
+    ) -> None:
+        async with self.connection() as conn:
+            await entity_writes.delete_attribute(conn, tenant, entity_id, attr, with_history)
+
+    async def _ensure_partitions(
+        self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
+    ) -> None:
+        if self._partitioning is not Partitioning.NATIVE or not readings:
+            return
+        missing = days_covering([r.observed_at for r in readings]) - self._known_days
+        if missing:
+            await ensure_day_partitions(conn, missing)
+            self._known_days |= missing
+
+    async def _upsert_entities(
+        self, conn: AsyncConnection[Any], entities: tuple[EntityRecord, ...]
+    ) -> None:
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                _UPSERT_ENTITY,
+                [
+                    (e.tenant, e.entity_id, e.entity_type, json.dumps(dict(e.static)))
+                    for e in entities
+                ],
+            )
+
+    async def _merge_readings(
+        self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
+    ) -> int:
+        """Stores readings; returns how many numeric ones were new (0 for a replay)."""
+        async with conn.cursor() as cur:
+            await self._transfer.load_rows(
+                cur, "ciudad_staging", _STAGING_COLUMNS, map(_staging_row, readings)
+            )
+            new = await rollups.store_observations(cur, self._transfer)
+            await cur.execute(MERGE_STATE_RECORDING_CHANGES)
+            return new
+
+    async def _insert_dead_letters(
+        self, conn: AsyncConnection[Any], letters: tuple[DeadLetter, ...]
+    ) -> None:
+        rows = (
+            (
+                d.received_at,
+                d.topic,
+                d.payload.replace("\x00", "\ufffd"),
+                d.reason,
+                d.detail,
+                d.tenant,
+                d.device_id,
+            )
+            for d in letters
+        )
+        async with conn.cursor() as cur:
+            await self._transfer.load_rows(cur, "ciudad_dead_letters", _DEAD_LETTER_COLUMNS, rows)
+
+    # ---- reads --------------------------------------------------------------------------
+    async def list_entities(
+        self,
+        tenant: str,
+        entity_type: str | None,
+        limit: int,
+        offset: int,
+        query: EntityQuery | None = None,
+    ) -> list[EntityState]:
+        async with self.connection() as conn, _query_errors():
+            return await queries.list_entities(conn, tenant, entity_type, limit, offset, query)
+
+    async def count_entities(
+        self, tenant: str, entity_type: str | None, query: EntityQuery | None = None
+    ) -> int:
+        async with self.connection() as conn, _query_errors():
+            return await queries.count_entities(conn, tenant, entity_type, query)
+
+    async def entity_types(self, tenant: str) -> dict[str, int]:
+        """Entity types of the tenant with their entity counts."""
+        async with self.connection() as conn:
+            return await queries.entity_types(conn, tenant)
+
+    async def get_entity(self, tenant: str, entity_id: str) -> EntityState:
+        async with self.connection() as conn:
+            return await queries.get_entity(conn, tenant, entity_id)
+
+    async def history(
+        self,
+        tenant: str,
+        entity_id: str,
+        attrs: list[str] | None,
+        window: TimeRange,
+        last_n: int | None = None,
+    ) -> list[AttributeHistory]:
+        async with self.connection() as conn:
+            return await queries.history(conn, tenant, entity_id, attrs, window, last_n)
+
+    async def numeric_series(
+        self, tenant: str, entity_type: str, attr: str, window: TimeRange
+    ) -> list[NumericSeries]:
+        async with self.connection() as conn:
+            return await queries.numeric_series(conn, tenant, entity_type, attr, window)
+
+    async def aggregate(
+        self,
+        tenant: str,
+        attr: str,
+        period_s: int,
+        window: TimeRange,
+        entity_type: str | None = None,
+        entity_ids: list[str] | None = None,
+        percentiles: bool = False,
+    ) -> SeriesAggregates:
+        return await aggregate_queries.aggregate(
+            self.connection,
+            self._pool.max_size,
+            tenant,
+            attr,
+            period_s,
+            window,
+            entity_type,
+            entity_ids,
+            percentiles,
+        )
+
+    async def distinct_counts(
+        self,
+        tenant: str,
+        entity_id: str,
+        attr: str,
+        period_s: int | None,
+        window: TimeRange,
+    ) -> list[tuple[datetime, int]]:
+        async with self.connection() as conn:
+            return await queries.distinct_counts(conn, tenant, entity_id, attr, period_s, window)
+
+    async def apply_retention(self, policy: RetentionPolicy, now: datetime) -> RetentionReport:
+        async with self.connection() as conn:
+            report = await apply_retention(conn, self._partitioning, policy, now)
+        if policy.raw_days:
+            oldest_kept = (now - timedelta(days=policy.raw_days)).date()
+            self._known_days = {d for d in self._known_days if d >= oldest_kept}
+        return report
+
+    async def export_rows(
+        self, tenant: str, entity_type: str, attrs: list[str] | None, window: TimeRange
+    ) -> AsyncIterator[ExportRow]:
+        async with self.connection() as conn:
+            async for row in queries.export_rows(conn, tenant, entity_type, attrs, window):
+                yield row
+
+    async def dead_letters(self, tenant: str | None, limit: int) -> list[DeadLetter]:
+        async with self.connection() as conn:
+            return await queries.dead_letters(conn, tenant, limit)

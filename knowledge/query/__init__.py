@@ -1,0 +1,1 @@
+"""The read model: records returned by queries, entity filters and geo-queries, as data."""

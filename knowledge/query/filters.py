@@ -1,0 +1,44 @@
+"""Entity filters (NGSI-LD ``id``, ``idPattern``, ``type`` lists and the ``q`` language) as
+data; their SQL form is ``knowledge.postgres.filter_sql``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from knowledge.query.geo import GeoFilter
+
+Scalar = float | str
+Operator = Literal["==", "!=", "<", "<=", ">", ">=", "~=", "!~=", "exists"]
+
+
+@dataclass(frozen=True, slots=True)
+class ValueRange:
+    low: Scalar
+    high: Scalar
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    attr: str
+    op: Operator
+    value: Scalar | tuple[Scalar, ...] | ValueRange | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Logical:
+    op: Literal["and", "or"]
+    terms: tuple[Filter, ...]
+
+
+Filter = Comparison | Logical
+
+
+@dataclass(frozen=True, slots=True)
+class EntityQuery:
+    types: tuple[str, ...] | None = None
+    ids: tuple[str, ...] | None = None
+    id_pattern: str | None = None
+    q: Filter | None = None
+    geo: GeoFilter | None = None  # applied after SQL (see knowledge.query.geo)

@@ -1,0 +1,1 @@
+"""Alerts: rules, their evaluation into Alert entities, acknowledgement."""

@@ -1,0 +1,1 @@
+"""The city's boards: the dashboard page, the KPI board, service levels."""

@@ -1,0 +1,1 @@
+"""Street lighting: schedules from the Sun, commands, faults and energy."""

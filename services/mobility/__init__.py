@@ -1,0 +1,1 @@
+"""Parking: availability, history, forecast and nearest free bay."""
