@@ -2,7 +2,7 @@
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge.aggregate.aggregation import energetic_mean_db
-from knowledge.aggregate.domain import (
+from knowledge.aggregate.indicators import (
     EU_NOISE_PERIODS,
     DayNoise,
     day_noise,
@@ -28,7 +28,7 @@ from knowledge.query.filters import (
     ValueRange,
 )
 from knowledge.query.geo import GeoFilter, distance_m, parse_geometry
-from knowledge.query.views import (
+from knowledge.query.records import (
     AttributeHistory,
     AttributeState,
     EntityState,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from knowledge.embedded import start_embedded_postgres
-from knowledge.influx import InfluxMirroredStore, InfluxV1Writer, InfluxV2Writer, InfluxWriter
+from knowledge.influx import InfluxMirror, InfluxV1Writer, InfluxV2Writer, InfluxWriter
 from knowledge.postgres.retention import RetentionPolicy
 from knowledge.postgres.store import PostgresStore
 from support import ConfigurationError, Settings
@@ -25,8 +25,11 @@ async def open_store(settings: Settings) -> PostgresStore:
         return await PostgresStore.open(
             dsn, max_size=settings.db_pool_max, timeout_s=settings.db_timeout_s
         )
-    return await InfluxMirroredStore.open_mirrored(
-        dsn, influx_writer(settings), settings.db_pool_max, settings.db_timeout_s
+    return await PostgresStore.open(
+        dsn,
+        max_size=settings.db_pool_max,
+        timeout_s=settings.db_timeout_s,
+        mirror=InfluxMirror(influx_writer(settings)),
     )
 
 

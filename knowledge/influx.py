@@ -24,12 +24,11 @@ import math
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from acquisition import Batch, Reading
-from knowledge.postgres.store import PostgresStore
+from acquisition import Reading
 from support import StoreUnavailableError
 from support.times import to_epoch_us
 
@@ -147,26 +146,16 @@ class InfluxV2Writer:
         self._client.close()  # type: ignore[no-untyped-call]
 
 
-class InfluxMirroredStore(PostgresStore):
-    """The PostgreSQL store whose observations are mirrored to InfluxDB."""
+class InfluxMirror:
+    """The InfluxDB copy of the observations: given to the PostgreSQL store as its mirror
+    (``PostgresStore.open(dsn, mirror=InfluxMirror(writer))``), which calls it after each
+    committed batch; PostgreSQL stays the store every query reads."""
 
-    def __init__(self, *args: Any, mirror: InfluxWriter, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._mirror = mirror
+    def __init__(self, writer: InfluxWriter) -> None:
+        self._writer = writer
 
-    @classmethod
-    async def open_mirrored(
-        cls, dsn: str, mirror: InfluxWriter, max_size: int = 4, timeout_s: float = 30.0
-    ) -> InfluxMirroredStore:
-        primary = await PostgresStore.open(dsn, max_size=max_size, timeout_s=timeout_s)
-        store = cls(primary._pool, primary._transfer, mirror=mirror)
-        store._partitioning = primary.partitioning
-        return store
+    async def write_readings(self, readings: Sequence[Reading]) -> None:
+        await self._writer.write(line_protocol(readings))
 
-    async def write_batch(self, batch: Batch) -> None:
-        await super().write_batch(batch)
-        await self._mirror.write(line_protocol(batch.readings))
-
-    async def close(self) -> None:
-        self._mirror.close()
-        await super().close()
+    def close(self) -> None:
+        self._writer.close()

@@ -32,7 +32,7 @@ from acquisition import (
 )
 from capture import DeviceSpec, build_fleet
 from knowledge import PostgresStore, start_embedded_postgres
-from knowledge.influx import InfluxMirroredStore, InfluxV1Writer
+from knowledge.influx import InfluxMirror, InfluxV1Writer
 from support import LEON_LATITUDE, LEON_LONGITUDE
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
@@ -195,8 +195,8 @@ async def backend_store(
         database = f"t_{uuid.uuid4().hex[:12]}"
         influx_query(url, database, f'CREATE DATABASE "{database}"')
         writer = InfluxV1Writer(url, database)
-        opened = await InfluxMirroredStore.open_mirrored(
-            request.getfixturevalue("database_url"), writer, max_size=2
+        opened = await PostgresStore.open(
+            request.getfixturevalue("database_url"), max_size=2, mirror=InfluxMirror(writer)
         )
     else:
         opened = await PostgresStore.open(request.getfixturevalue("database_url"), max_size=2)

@@ -27,7 +27,7 @@ from knowledge.postgres.rollups import (
     SECOND_US,
     Resolution,
 )
-from knowledge.query.views import SeriesAggregates, TimeRange
+from knowledge.query.records import SeriesAggregates, TimeRange
 from support.times import to_epoch_us
 
 Conn = AsyncConnection[Any]

@@ -8,7 +8,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from knowledge.postgres.ingest_stats import LAG_EDGES_S
-from knowledge.query.views import LatencyCounts, TimeRange
+from knowledge.query.records import LatencyCounts, TimeRange
 
 
 async def ingest_latency(

@@ -16,7 +16,7 @@ from acquisition import DeadLetter
 from knowledge.postgres.filter_sql import Bound, query_sql
 from knowledge.query.filters import EntityQuery
 from knowledge.query.geo import entity_geometry, matches
-from knowledge.query.views import (
+from knowledge.query.records import (
     AttributeHistory,
     AttributeState,
     EntityState,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import AsyncConnection
@@ -19,6 +19,7 @@ from knowledge.postgres import ingest_latency as service_levels
 from knowledge.postgres.bulk import CopyTransfer, InsertTransfer, Transfer
 from knowledge.postgres.change_feed import MERGE_STATE_RECORDING_CHANGES
 from knowledge.postgres.ingest_stats import record_latency
+from knowledge.postgres.pool import is_pglite, open_pool
 from knowledge.postgres.retention import RetentionPolicy, RetentionReport, apply_retention
 from knowledge.postgres.schema import (
     Partitioning,
@@ -27,7 +28,7 @@ from knowledge.postgres.schema import (
     ensure_day_partitions,
 )
 from knowledge.query.filters import EntityQuery
-from knowledge.query.views import (
+from knowledge.query.records import (
     AttributeHistory,
     EntityState,
     ExportRow,
@@ -40,12 +41,15 @@ from support import InvalidQueryError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
-_STAGING_DDL = """
-CREATE TEMP TABLE IF NOT EXISTS ciudad_staging (
-    tenant text, entity_id text, attr text, observed_at timestamptz,
-    num double precision, txt text, value_type text, unit_code text
-) ON COMMIT DELETE ROWS
-"""
+
+class ReadingsMirror(Protocol):
+    """Another time-series store that gets a copy of every committed batch's readings."""
+
+    async def write_readings(self, readings: Sequence[Reading]) -> None: ...
+
+    def close(self) -> None: ...
+
+
 # Strictly newer only: at an equal time the first value stays, as it does in the history
 # (observations keep the first reading of a series at a time).
 _UPSERT_ENTITY = """
@@ -58,12 +62,6 @@ _DEAD_LETTER_COLUMNS = ("received_at", "topic", "payload", "reason", "detail", "
                         "device_id")  # fmt: skip
 _STAGING_COLUMNS = ("tenant", "entity_id", "attr", "observed_at", "num", "txt", "value_type",
                     "unit_code")  # fmt: skip
-
-
-async def _prepare_connection(conn: AsyncConnection[Any]) -> None:
-    """Once per pooled connection, not per batch: the session's staging tables."""
-    await conn.execute(_STAGING_DDL)
-    await conn.execute(rollups.SESSION_DDL)
 
 
 def _staging_row(r: Reading) -> tuple[Any, ...]:
@@ -90,65 +88,47 @@ async def _query_errors() -> AsyncIterator[None]:
         raise InvalidQueryError(str(exc).splitlines()[0]) from exc
 
 
-async def _is_pglite(dsn: str, timeout_s: float) -> bool:
-    try:
-        async with await AsyncConnection.connect(
-            dsn, autocommit=True, connect_timeout=max(int(timeout_s), 1)
-        ) as conn:
-            row = await (await conn.execute("SELECT version()")).fetchone()
-    except psycopg.OperationalError as exc:
-        raise StoreUnavailableError(f"PostgreSQL not reachable: {exc}") from exc
-    return row is not None and "emcc" in str(row[0])  # compiled by Emscripten
-
-
 class PostgresStore:
     """Writes batches idempotently with COPY and answers the read queries of the API."""
 
     def __init__(
-        self, pool: AsyncConnectionPool[AsyncConnection[Any]], transfer: Transfer | None = None
+        self,
+        pool: AsyncConnectionPool[AsyncConnection[Any]],
+        transfer: Transfer | None = None,
+        mirror: ReadingsMirror | None = None,
     ) -> None:
         self._pool = pool
         self._transfer: Transfer = transfer or CopyTransfer()
+        self._mirror = mirror
         self._partitioning = Partitioning.NATIVE
         self._known_days: set[date] = set()
 
     @classmethod
     async def open(
-        cls, dsn: str, max_size: int = 4, timeout_s: float = 30.0, use_copy: bool | None = None
+        cls,
+        dsn: str,
+        max_size: int = 4,
+        timeout_s: float = 30.0,
+        use_copy: bool | None = None,
+        mirror: ReadingsMirror | None = None,
     ) -> PostgresStore:
         """Connects, creates the schema if needed and returns the store.
 
         ``use_copy=None`` asks the server: the WASM build of PostgreSQL (PGlite, our
         TimescaleDB test server) cannot COPY and serves one connection at a time.
+        ``mirror`` also receives every batch's readings once they are committed.
         """
         if use_copy is None:
-            use_copy = not await _is_pglite(dsn, timeout_s)
-        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            dsn,
-            min_size=1,
-            max_size=max_size if use_copy else 1,
-            open=False,
-            timeout=timeout_s,
-            # PGlite serves every client from one backend, so a new connection would meet
-            # the previous one's prepared statements: don't prepare there.
-            kwargs={
-                "autocommit": True,
-                "options": "-c timezone=UTC",
-                "prepare_threshold": 5 if use_copy else None,
-            },
-            configure=_prepare_connection,
-        )
-        try:
-            await pool.open(wait=True, timeout=timeout_s)
-        except PoolTimeout as exc:
-            await pool.close()
-            raise StoreUnavailableError(f"PostgreSQL not reachable: {exc}") from exc
-        store = cls(pool, CopyTransfer() if use_copy else InsertTransfer())
+            use_copy = not await is_pglite(dsn, timeout_s)
+        pool = await open_pool(dsn, max_size if use_copy else 1, timeout_s, prepare=use_copy)
+        store = cls(pool, CopyTransfer() if use_copy else InsertTransfer(), mirror)
         async with pool.connection() as conn:
             store._partitioning = await create_schema(conn)
         return store
 
     async def close(self) -> None:
+        if self._mirror is not None:
+            self._mirror.close()
         await self._pool.close()
 
     @property
@@ -180,6 +160,10 @@ class PostgresStore:
                     await record_latency(conn, batch.readings, datetime.now(UTC))
                 if batch.dead_letters:
                     await self._insert_dead_letters(conn, batch.dead_letters)
+        if self._mirror is not None and batch.readings:
+            # After the commit: a failing mirror fails the batch, which is then retried
+            # (or spooled) whole; the replay changes nothing here and overwrites there.
+            await self._mirror.write_readings(batch.readings)
 
     # ---- entity lifecycle (the API's writes) ---------------------------------------------
     async def create_entity(self, entity: EntityRecord, readings: tuple[Reading, ...]) -> None:

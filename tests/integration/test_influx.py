@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from knowledge import TimeRange
-from knowledge.influx import InfluxMirroredStore, InfluxV1Writer, InfluxV2Writer, line_protocol
+from knowledge import PostgresStore, TimeRange
+from knowledge.influx import InfluxMirror, InfluxV1Writer, InfluxV2Writer, line_protocol
 from support import StoreUnavailableError
 from support.net import free_port
 from tests.helpers.influx import influx_query
@@ -68,8 +68,8 @@ def _new_database(url: str) -> str:
 
 async def test_line_protocol_round_trips_through_influxdb(influxd: str, database_url: str) -> None:
     database = _new_database(influxd)
-    store = await InfluxMirroredStore.open_mirrored(
-        database_url, InfluxV1Writer(influxd, database), max_size=1
+    store = await PostgresStore.open(
+        database_url, max_size=1, mirror=InfluxMirror(InfluxV1Writer(influxd, database))
     )
     entities = (EntityRecord("leon", AWKWARD_ID, "Streetlight", {}),)
     try:
@@ -104,8 +104,8 @@ async def test_line_protocol_round_trips_through_influxdb(influxd: str, database
 
 async def test_rewriting_the_same_batch_overwrites_points(influxd: str, database_url: str) -> None:
     database = _new_database(influxd)
-    store = await InfluxMirroredStore.open_mirrored(
-        database_url, InfluxV1Writer(influxd, database), max_size=1
+    store = await PostgresStore.open(
+        database_url, max_size=1, mirror=InfluxMirror(InfluxV1Writer(influxd, database))
     )
     try:
         batch = Batch(tuple(_readings()), (), ())
@@ -118,8 +118,10 @@ async def test_rewriting_the_same_batch_overwrites_points(influxd: str, database
 
 
 async def test_unreachable_influxdb_fails_the_batch(database_url: str) -> None:
-    store = await InfluxMirroredStore.open_mirrored(
-        database_url, InfluxV1Writer(f"http://127.0.0.1:{free_port()}", "nowhere"), max_size=1
+    store = await PostgresStore.open(
+        database_url,
+        max_size=1,
+        mirror=InfluxMirror(InfluxV1Writer(f"http://127.0.0.1:{free_port()}", "nowhere")),
     )
     try:
         with pytest.raises(StoreUnavailableError, match="InfluxDB unreachable"):
@@ -148,8 +150,8 @@ async def test_v2_writer_against_a_real_influxdb_2(database_url: str) -> None:  
     token = os.environ["CIUDAD_TEST_INFLUX_V2_TOKEN"]
     org = os.environ["CIUDAD_TEST_INFLUX_V2_ORG"]
     bucket = os.environ["CIUDAD_TEST_INFLUX_V2_BUCKET"]
-    store = await InfluxMirroredStore.open_mirrored(
-        database_url, InfluxV2Writer(V2_URL, bucket, org, token), max_size=1
+    store = await PostgresStore.open(
+        database_url, max_size=1, mirror=InfluxMirror(InfluxV2Writer(V2_URL, bucket, org, token))
     )
     try:
         await store.write_batch(Batch(tuple(_readings()), (), ()))

@@ -10,7 +10,7 @@ import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import PostgresStore
-from knowledge.aggregate.domain import lden_from_levels
+from knowledge.aggregate.indicators import lden_from_levels
 from services.environment.noise_day import load_objectives
 from support import ConfigurationError
 from tests.helpers.api_client import open_api

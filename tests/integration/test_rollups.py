@@ -14,7 +14,7 @@ import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from knowledge import Partitioning, PostgresStore, TimeRange
-from knowledge.aggregate.domain import day_noise
+from knowledge.aggregate.indicators import day_noise
 from knowledge.postgres.retention import RetentionPolicy
 
 pytestmark = pytest.mark.integration

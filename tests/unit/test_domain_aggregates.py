@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
-from knowledge.aggregate.domain import (
+from knowledge.aggregate.indicators import (
     NoisePeriods,
     daily_max_8h_mean,
     day_noise,
@@ -18,7 +18,7 @@ from knowledge.aggregate.domain import (
     time_weighted_occupancy,
 )
 from knowledge.aggregate.partials import summarise
-from knowledge.query.views import SeriesAggregates
+from knowledge.query.records import SeriesAggregates
 
 HOUR = 3_600_000_000
 

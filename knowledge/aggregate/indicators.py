@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from knowledge.aggregate.partials import F64, I64, Partials
-from knowledge.query.views import SeriesAggregates
+from knowledge.query.records import SeriesAggregates
 from support.times import from_epoch_us
 
 HOUR_US = 3_600_000_000

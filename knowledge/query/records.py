@@ -1,4 +1,5 @@
-"""Read-side records the knowledge layer returns to the layers above."""
+"""Read-side records the knowledge layer returns, and the store interface (`KnowledgeStore`)
+that the layers above read and write through."""
 
 from __future__ import annotations
 
