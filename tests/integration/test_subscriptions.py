@@ -168,13 +168,26 @@ async def test_a_failing_endpoint_is_retried_and_its_status_shows_it(database_ur
             await until(lambda: len(receiver.entities()) == 1)
             assert receiver.entities() == [{"id": noise_id("n1"), "type": NOISE, "LAeq": 61.0}]
             assert receiver.requests == 3
+
+            # The notifier records a delivery after the endpoint has answered: wait for it.
+            async def recorded() -> bool:
+                return (await status(http, sub_id))["notification"]["status"] == "ok"
+
+            await wait_until(recorded)
             recovered = (await status(http, sub_id))["notification"]
             assert (recovered["status"], recovered["timesSent"]) == ("ok", 3)
             assert recovered["lastSuccess"] > recovered["lastFailure"]
-            scraped = (await http.get("/metrics")).text
-            assert 'ciudad_notifications_total{outcome="failed",tenant="leon"} 2.0' in scraped
-            assert 'ciudad_notifications_total{outcome="delivered",tenant="leon"} 1.0' in scraped
-            assert "ciudad_notification_queue 0.0" in scraped
+            counted = [
+                'ciudad_notifications_total{outcome="failed",tenant="leon"} 2.0',
+                'ciudad_notifications_total{outcome="delivered",tenant="leon"} 1.0',
+                "ciudad_notification_queue 0.0",
+            ]
+
+            async def exported() -> bool:
+                scraped = (await http.get("/metrics")).text
+                return all(line in scraped for line in counted)
+
+            await wait_until(exported, what=f"the metrics {counted}")
 
 
 async def test_no_change_is_lost_under_concurrent_load_and_flaky_endpoint(
