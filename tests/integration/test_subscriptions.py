@@ -140,6 +140,12 @@ async def test_changes_matching_watched_attributes_and_q_are_notified(database_u
             assert receiver.notifications[0]["type"] == "Notification"
             assert receiver.headers[0]["NGSILD-Tenant"] == "leon"
             assert receiver.headers[0]["X-Token"] == "abc"
+
+            async def recorded() -> bool:  # deliveries are recorded after the endpoint answers
+                sent = (await status(http, sub_id))["notification"].get("timesSent")
+                return bool(sent == len(receiver.notifications))
+
+            await wait_until(recorded)
             delivered = await status(http, sub_id)
             assert delivered["notification"]["status"] == "ok"
             assert delivered["notification"]["timesSent"] == len(receiver.notifications)
