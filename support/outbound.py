@@ -52,12 +52,13 @@ class OutboundPolicy:
 
     async def check(self, url: str) -> None:
         """Returns if ``url``'s host may be contacted; OutboundRefusedError otherwise."""
-        host = urlsplit(url).hostname
+        parts = urlsplit(url)
+        host = parts.hostname
         if not host:
             raise OutboundRefusedError(f"{url!r:.100} names no host")
         if host.lower() in self.names:
             return
-        for address in await _addresses(host, urlsplit(url).port):
+        for address in await _addresses(host, parts.port):
             if not self.allows_address(address):
                 raise OutboundRefusedError(f"{host!r:.100} is not an allowed destination")
 

@@ -73,7 +73,9 @@ class Endpoint(BaseModel):
 
     @field_validator("receiverInfo")
     @classmethod
-    def _not_platform_headers(cls, info: list[dict[str, str]] | None) -> Any:
+    def _not_platform_headers(
+        cls, info: list[dict[str, str]] | None
+    ) -> list[dict[str, str]] | None:
         taken = [k for k in (str(i.get("key", "")) for i in info or ()) if is_reserved(k)]
         if taken:
             raise ValueError(f"receiverInfo may not set {taken[0]!r:.60}: the platform sets it")
