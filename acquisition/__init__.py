@@ -36,6 +36,7 @@ from acquisition.security import (
     password_file,
 )
 from acquisition.spool import Spool, SpoolFullError, batch_from_json, batch_to_json
+from acquisition.store import MIGRATIONS
 from acquisition.store.commands import Command, CommandQueue, CommandResult, CommandStatus
 from acquisition.store.listen import on_notify
 from acquisition.store.registry import (
@@ -44,7 +45,6 @@ from acquisition.store.registry import (
     DeviceRecord,
     DeviceRegistry,
     broker_username,
-    open_device_registry,
 )
 from acquisition.validation import EntityValidator, flatten_normalized
 
@@ -56,6 +56,7 @@ __all__ = [
     "DEVICE_PASSWORDS",
     "ENTITY_TYPES",
     "GATEWAY_PASSWORDS",
+    "MIGRATIONS",
     "RATE_LIMITED",
     "AttributeSpec",
     "Backoff",
@@ -106,7 +107,6 @@ __all__ = [
     "mosquitto_conf",
     "mosquitto_password_hash",
     "on_notify",
-    "open_device_registry",
     "parse_devices_csv",
     "parse_measure_topic",
     "parse_observation_time",

@@ -20,6 +20,7 @@ from acquisition.store.commands import (
 from acquisition.store.listen import on_notify
 from capture import command_topic
 from support import PayloadError
+from support.store import Database
 
 log = logging.getLogger(__name__)
 
@@ -105,5 +106,5 @@ class CommandDispatcher:
             )
         return readings
 
-    async def run(self, dsn: str, every_s: float = 1.0) -> None:
-        await on_notify(dsn, CHANNEL, self.dispatch_once, every_s)
+    async def run(self, db: Database, every_s: float = 1.0) -> None:
+        await on_notify(db, CHANNEL, self.dispatch_once, every_s)

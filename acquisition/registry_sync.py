@@ -7,6 +7,7 @@ import logging
 from acquisition.pipeline import MeasurePipeline
 from acquisition.store.listen import on_notify
 from acquisition.store.registry import CHANNEL, DeviceRegistry
+from support.store import Database
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ async def reload_provisioning(registry: DeviceRegistry, pipeline: MeasurePipelin
 
 
 async def follow_registry(
-    registry: DeviceRegistry, pipeline: MeasurePipeline, dsn: str, every_s: float = 60.0
+    registry: DeviceRegistry, pipeline: MeasurePipeline, db: Database, every_s: float = 60.0
 ) -> None:
     """Reloads at once on ``NOTIFY ciudad_registry``, and every ``every_s`` regardless."""
-    await on_notify(dsn, CHANNEL, lambda: reload_provisioning(registry, pipeline), every_s)
+    await on_notify(db, CHANNEL, lambda: reload_provisioning(registry, pipeline), every_s)

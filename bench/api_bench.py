@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.knowledge_bench import DAY0, _entity, latency, load_minutes, progress  # noqa: E402
+from ciudad.database import open_database, open_store_at  # noqa: E402
 from interoperability.entities.q_language import parse_q  # noqa: E402
 from interoperability.store.api_keys import ApiKeyStore, Scope  # noqa: E402
 from knowledge import PostgresStore, TimeRange, start_embedded_postgres  # noqa: E402
@@ -137,7 +138,7 @@ def start_api(dsn: str, port: int, log: Path) -> subprocess.Popen[bytes]:
 
 
 async def run(dsn: str, workdir: Path, fleet: int, clients: int, per_client: int) -> dict[str, Any]:
-    store = await PostgresStore.open(dsn)
+    store = await open_store_at(dsn)
     try:
         readings = await load_minutes(store, range(fleet), 1)
         baseline = await direct(store, fleet, per_client)
@@ -146,12 +147,11 @@ async def run(dsn: str, workdir: Path, fleet: int, clients: int, per_client: int
     port = free_port()
     server = start_api(dsn, port, workdir / "api.log")
     try:
-        from psycopg_pool import AsyncConnectionPool
-
-        async with AsyncConnectionPool(dsn, open=False) as pool:
-            keys = ApiKeyStore(pool)
-            await keys.create_schema()
-            key, _ = await keys.create(TENANT, Scope.READ, "bench")
+        db = await open_database(dsn, max_size=1)
+        try:
+            key, _ = await ApiKeyStore(db).create(TENANT, Scope.READ, "bench")
+        finally:
+            await db.close()
         one = await over_http(port, key, fleet, 1, per_client)
         many = await over_http(port, key, fleet, clients, per_client)
     finally:

@@ -49,7 +49,8 @@ from capture import (  # noqa: E402
     encode_measures,
     measure_topic,
 )
-from knowledge import PostgresStore, start_embedded_postgres  # noqa: E402
+from ciudad.database import open_store_at  # noqa: E402
+from knowledge import start_embedded_postgres  # noqa: E402
 from support.mosquitto import MosquittoBroker  # noqa: E402
 from support.net import free_port  # noqa: E402
 
@@ -135,7 +136,7 @@ async def gateway_rate(
     pipeline = MeasurePipeline(
         provisioning, validator, TimePolicy(timedelta(minutes=5), timedelta(days=30))
     )
-    store = await PostgresStore.open(dsn, max_size=2)
+    store = await open_store_at(dsn, max_size=2)
     source = MqttSource(MqttOptions("127.0.0.1", port, client_id, receive_maximum=1000))
     gateway = Gateway(source, pipeline, store, max_messages=1000, max_wait_s=0.05)
     started = time.perf_counter()

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from acquisition import Batch, EntityRecord, Reading, ValueType  # noqa: E402
+from ciudad.database import open_store_at  # noqa: E402
 from knowledge import PostgresStore, TimeRange, start_embedded_postgres  # noqa: E402
 from knowledge.aggregate.partials import DB_HISTOGRAM, HistogramSpec, summarise  # noqa: E402
 from knowledge.postgres.bulk import Column, CopyTransfer  # noqa: E402
@@ -271,7 +272,7 @@ async def latency(run: Callable[[], Awaitable[object]], times: int) -> dict[str,
 
 
 async def bench_queries(dsn: str, fleet: int, runs: int) -> dict[str, Any]:
-    store = await PostgresStore.open(dsn)
+    store = await open_store_at(dsn)
     try:
         one = await load_minutes(store, range(1), 30)
         many = await load_minutes(store, range(1, fleet + 1), 1)

@@ -14,13 +14,12 @@ from acquisition import (
     devices_to_csv,
     generate_password,
     mosquitto_password_hash,
-    open_device_registry,
 )
 from ciudad.audit_cli import add_audit_commands
 from ciudad.broker_files import add_broker_arguments, run_broker_config
+from ciudad.database import platform_database
 from ciudad.runners import import_provisioning_file
 from interoperability import ApiKeyStore, Scope
-from knowledge import resolve_dsn
 from support import Settings
 from support.store.audit import AuditLog, cli_actor
 
@@ -129,7 +128,6 @@ async def _change_device(registry: DeviceRegistry, args: argparse.Namespace) -> 
 
 
 async def _api_keys(keys: ApiKeyStore, args: argparse.Namespace, audit: AuditLog) -> None:
-    await keys.create_schema()
     if args.action == "create":
         clear, key = await keys.create(args.tenant, Scope.parse(args.scope), args.name)
         await audit.record(
@@ -148,11 +146,12 @@ async def _api_keys(keys: ApiKeyStore, args: argparse.Namespace, audit: AuditLog
 
 
 async def run_admin(settings: Settings, args: argparse.Namespace) -> int:
-    async with open_device_registry(await resolve_dsn(settings)) as registry:
-        audit = AuditLog(registry.pool)
-        await audit.create_schema()
+    async with platform_database(settings) as db:
+        registry = DeviceRegistry(db)
+        audit = AuditLog(db)
+        await audit.check()
         if args.command == "apikey":
-            await _api_keys(ApiKeyStore(registry.pool), args, audit)
+            await _api_keys(ApiKeyStore(db), args, audit)
         elif args.command == "groups":
             await _groups(registry, args, audit)
         elif args.command == "devices":

@@ -7,17 +7,16 @@ setup`, run once as a superuser, leaves every other table to the application's r
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
-from typing import Any
 
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
-
+from ciudad.database import platform_database, platform_migrations
 from knowledge import resolve_dsn
 from support import Settings
+from support.store import SchemaState
 from support.store.audit import AuditLog
-from support.store.audit_schema import OWNER_ROLE, WRITER_ROLE, audit_table_state
+from support.store.audit_schema import OWNER_ROLE, WRITER_ROLE, set_up_audit_table
 
 
 def add_audit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,11 +31,20 @@ def add_audit_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
 
 
-async def _setup(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> int:
-    async with pool.connection() as conn:
-        state = await audit_table_state(conn)
-    print(f"ciudad_audit (schema {state.schema}) owned by {state.owner}")
-    if state.owner != OWNER_ROLE:
+async def _setup(dsn: str) -> int:
+    """Creates or upgrades the audit table and, as a superuser, hands it to its owner."""
+    status = await asyncio.to_thread(platform_migrations().status, dsn)
+    if status.state is not SchemaState.CURRENT:
+        print(
+            f"ciudad: the database schema is {status.state.value}: run `ciudad db upgrade` as "
+            "the application's role first (docs/operations.md)",
+            file=sys.stderr,
+        )
+        return 1
+    state = await asyncio.to_thread(set_up_audit_table, dsn)
+    owner = OWNER_ROLE if state.superuser else state.owner or state.user
+    print(f"ciudad_audit (schema {state.schema}) owned by {owner}")
+    if owner != OWNER_ROLE:
         print(
             f"ciudad: the audit table is not owned by {OWNER_ROLE}: run this as a superuser",
             file=sys.stderr,
@@ -56,20 +64,13 @@ async def _verify(log: AuditLog) -> int:
 
 
 async def run_audit(settings: Settings, args: argparse.Namespace) -> int:
-    pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-        await resolve_dsn(settings), min_size=1, max_size=1, open=False,
-        kwargs={"autocommit": True},
-    )  # fmt: skip
-    await pool.open(wait=True, timeout=30)
-    try:
-        log = AuditLog(pool)
-        await log.create_schema()
+    if args.action == "setup":
+        return await _setup(await resolve_dsn(settings))
+    async with platform_database(settings) as db:
+        log = AuditLog(db)
+        await log.check()
         if args.action == "verify":
             return await _verify(log)
-        if args.action == "setup":
-            return await _setup(pool)
         for entry in await log.entries(args.tenant, args.limit):
             print(json.dumps(entry.public()))
         return 0
-    finally:
-        await pool.close()

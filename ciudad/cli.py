@@ -13,15 +13,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
 
-from acquisition import open_device_registry
+from acquisition import DeviceRegistry
 from ciudad.admin import add_admin_commands, run_admin
 from ciudad.audit_cli import run_audit
-from ciudad.backup import backup, restore
 from ciudad.bench import run_bench
 from ciudad.config_check import check_config, describe_errors, load_settings
+from ciudad.database import platform_database
+from ciudad.db_cli import add_db_commands, run_db
 from ciudad.demo import DemoOptions, run_demo
 from ciudad.runners import (
     openapi_document,
@@ -33,11 +33,11 @@ from ciudad.runners import (
     write_fleet_provisioning,
 )
 from ciudad.samples_import import DEFAULT_DIR, SAMPLES, import_samples
-from interoperability import API_STATS_DDL, api_counts
+from interoperability import api_counts
 from knowledge import open_store, resolve_dsn
 from services import Objectives, service_levels
 from support import CiudadError, Settings, configure_logging
-from support.store.pg import ensure_schema
+from support.store.backup import backup, restore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     check = config_sub.add_parser("check", help="validate the settings and show them")
     check.add_argument("--env-file", type=Path, help="a settings file (as /etc/ciudad/ciudad.env)")
     add_admin_commands(sub)
+    add_db_commands(sub)
     return parser
 
 
@@ -153,16 +154,13 @@ def _retention(settings: Settings) -> int:
 async def _slo(settings: Settings, tenant: str, hours: float) -> int:
     end = datetime.now(UTC)
     start = end - timedelta(hours=hours)
-    store = await open_store(settings)
-    try:
-        async with open_device_registry(await resolve_dsn(settings)) as registry:
-            devices = (await registry.provisioning()).devices()
-            await ensure_schema(registry.pool, API_STATS_DDL)
-            counts = await api_counts(registry.pool, tenant, start, end)
+    async with platform_database(settings) as db:
+        store = await open_store(db, settings)
+        devices = (await DeviceRegistry(db).provisioning()).devices()
+        counts = await api_counts(db, tenant, start, end)
         report = await service_levels(
             store, devices, counts, tenant, start, end, Objectives.of(settings)
         )
-    finally:
         await store.close()
     print(json.dumps(report, indent=2))
     return 0
@@ -228,10 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bench": lambda: _bench(args.only, args.quick, args.output),
         "slo": lambda: asyncio.run(_slo(settings, args.tenant, args.hours)),
         "restore": lambda: _restore(settings, args.dump),
+        "db": lambda: asyncio.run(run_db(settings, args)),
         "samples": lambda: asyncio.run(_import_samples(settings, args.dir, args.names)),
     }
     try:
         return commands[args.command]()
-    except (CiudadError, PoolTimeout) as exc:
+    except CiudadError as exc:
         print(f"ciudad: {exc}", file=sys.stderr)
         return 1

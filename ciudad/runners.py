@@ -26,7 +26,6 @@ from acquisition import (
     Spool,
     TimePolicy,
     follow_registry,
-    open_device_registry,
     parse_devices_csv,
     provisioning_document,
     read_provisioning_document,
@@ -40,18 +39,15 @@ from capture import (
     connect_publisher,
     drain_and_close,
 )
+from ciudad.database import check_schema, platform_database, platform_store
 from interoperability import create_app
-from knowledge import (
-    PostgresStore,
-    RetentionReport,
-    open_store,
-    resolve_dsn,
-    retention_policy,
-)
+from knowledge import PostgresStore, RetentionReport, open_store, retention_policy
 from services import ServiceTables, service_jobs, service_routers
 from support import ConfigurationError, Settings, StoreUnavailableError
 from support.metrics import PlatformMetrics
 from support.ops_server import OpsServer
+from support.store import Database
+from support.tasks import run_together
 
 log = logging.getLogger(__name__)
 
@@ -99,25 +95,20 @@ def mqtt_options(settings: Settings) -> MqttOptions:
 
 async def run_gateway(settings: Settings) -> None:
     """Runs the acquisition gateway until cancelled."""
-    dsn = await resolve_dsn(settings)
-    async with open_device_registry(dsn) as registry:
+    async with platform_database(settings) as db:
+        registry = DeviceRegistry(db)
         if settings.provisioning_file is not None:
             count = await import_provisioning_file(registry, settings.provisioning_file)
             log.info("provisioning file imported", extra={"devices": count})
         pipeline = build_pipeline(settings, await registry.provisioning())
-        queue = CommandQueue(registry.pool)
-        await queue.create_schema()
-        await _run_gateway_loop(settings, pipeline, registry, queue, dsn)
+        await _run_gateway_loop(settings, pipeline, registry, db)
 
 
 async def _run_gateway_loop(
-    settings: Settings,
-    pipeline: MeasurePipeline,
-    registry: DeviceRegistry,
-    queue: CommandQueue,
-    dsn: str,
+    settings: Settings, pipeline: MeasurePipeline, registry: DeviceRegistry, db: Database
 ) -> None:
-    store = await open_store(settings)
+    store = await open_store(db, settings)
+    queue = CommandQueue(db)
     source = MqttSource(mqtt_options(settings))
     ops: OpsServer | None = None
     try:
@@ -146,13 +137,15 @@ async def _run_gateway_loop(
         )
         ops = await start_gateway_ops(settings, gateway, source, store)
         log.info("gateway running", extra={"broker": f"{settings.mqtt_host}:{settings.mqtt_port}"})
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(gateway.run(), name="gateway-loop")
-            tasks.create_task(gateway.report_forever(), name="gateway-stats")
-            tasks.create_task(follow_registry(registry, pipeline, dsn), name="registry-sync")
-            tasks.create_task(dispatcher.run(dsn), name="command-dispatch")
-            if settings.retention_interval_s:
-                tasks.create_task(apply_retention_forever(store, settings), name="retention")
+        work = {
+            "gateway-loop": gateway.run(),
+            "gateway-stats": gateway.report_forever(),
+            "registry-sync": follow_registry(registry, pipeline, db),
+            "command-dispatch": dispatcher.run(db),
+        }
+        if settings.retention_interval_s:
+            work["retention"] = apply_retention_forever(store, settings)
+        await run_together(work)
     finally:
         if ops is not None:
             await ops.close()
@@ -198,23 +191,27 @@ async def apply_retention_forever(store: PostgresStore, settings: Settings) -> N
 
 async def run_retention(settings: Settings) -> RetentionReport:
     """Applies the configured retention once (``ciudad retention``)."""
-    store = await open_store(settings)
-    try:
+    async with platform_store(settings) as store:
         return await store.apply_retention(retention_policy(settings), datetime.now(UTC))
-    finally:
-        await store.close()
 
 
 def openapi_document(settings: Settings) -> str:
     """The API's OpenAPI document as committed in docs/openapi.json (stable key order)."""
-    app = create_app(settings, routers=service_routers())
+    app = create_app(settings, platform_database, routers=service_routers())
     return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def run_api(settings: Settings) -> None:
-    """Serves the HTTP API (blocking) on settings.api_host:api_port."""
+    """Serves the HTTP API (blocking) on settings.api_host:api_port; refuses a database
+    whose schema is not current before it listens (SchemaVersionError)."""
+    asyncio.run(check_schema(settings))
     tables = ServiceTables.load(settings)
-    app = create_app(settings, routers=service_routers(tables), jobs=service_jobs(settings, tables))
+    app = create_app(
+        settings,
+        platform_database,
+        routers=service_routers(tables),
+        jobs=service_jobs(settings, tables),
+    )
     config = uvicorn.Config(
         app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False
     )

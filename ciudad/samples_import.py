@@ -25,7 +25,7 @@ from capture import (
     read_madrid_stations,
     read_valencia_noise,
 )
-from knowledge import open_store
+from ciudad.database import platform_store
 from support import ConfigurationError, Settings
 
 DEFAULT_DIR = SAMPLE_DIR
@@ -110,9 +110,8 @@ async def import_samples(settings: Settings, directory: Path, names: list[str]) 
     unknown = sorted(set(names) - set(SAMPLES))
     if unknown:
         raise ConfigurationError(f"unknown samples {unknown}; choose from {sorted(SAMPLES)}")
-    store = await open_store(settings)
     results = []
-    try:
+    async with platform_store(settings) as store:
         for name in names:
             try:
                 observations = await asyncio.to_thread(SAMPLES[name], directory)
@@ -125,6 +124,4 @@ async def import_samples(settings: Settings, directory: Path, names: list[str]) 
                 print(f"[{name}] {written} readings", file=sys.stderr, flush=True)
             count = len({(o.entity_type, o.name) for o in observations})
             results.append(Imported(name, count, written))
-    finally:
-        await store.close()
     return results

@@ -21,6 +21,7 @@ from interoperability import create_app
 from knowledge import PostgresStore, TimeRange
 from support import NotFoundError, Settings
 from support.mosquitto import MosquittoBroker
+from tests.helpers.databases import database_at
 from tests.helpers.fleet import APIKEY, TENANT
 from tests.helpers.gateway import running_gateway
 from tests.helpers.waiting import wait_until
@@ -90,7 +91,7 @@ async def test_injected_inputs_arrive_normalised_in_the_api(
     values, attribute, expected = INJECTED[kind]
     app = create_app(
         Settings(database_url=database_url, default_tenant=TENANT, api_auth="off"),
-        open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
+        database=database_at(database_url),
     )
     async with (
         gateway(hil_broker, pipeline, store),

@@ -5,6 +5,7 @@ from interoperability.app import BackgroundJob, create_app
 from interoperability.auth.access import TenantDep
 from interoperability.deps import (
     BadRequestError,
+    DatabaseDep,
     EndTimeAtQuery,
     LdJsonDep,
     StoreDep,
@@ -16,18 +17,20 @@ from interoperability.deps import (
 from interoperability.devices.commands_routes import CommandsDep
 from interoperability.devices.routes import RegistryDep
 from interoperability.ngsild import CORE_CONTEXT, render_entity, render_temporal
+from interoperability.store import MIGRATIONS
 from interoperability.store.api_keys import ApiKeyStore, Scope
-from interoperability.store.api_stats import API_STATS_DDL, api_counts
+from interoperability.store.api_stats import api_counts
 from interoperability.temporal.read_routes import TimeRel, time_range
 
 __all__ = [
-    "API_STATS_DDL",
     "CORE_CONTEXT",
+    "MIGRATIONS",
     "ApiKeyStore",
     "ApiState",
     "BackgroundJob",
     "BadRequestError",
     "CommandsDep",
+    "DatabaseDep",
     "EndTimeAtQuery",
     "LdJsonDep",
     "RegistryDep",

@@ -20,6 +20,7 @@ from knowledge import KnowledgeStore
 from support import Settings, StoreUnavailableError
 from support.metrics import PlatformMetrics
 from support.outbound import OutboundPolicy
+from support.store import Database
 from support.store.audit import AuditLog
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class OpenStores:
     api_keys: ApiKeyStore
     audit: AuditLog
     subscriptions: SubscriptionStore
+    database: Database  # the one they all share (closed by whoever opened it)
 
 
 @dataclass(slots=True)

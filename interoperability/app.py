@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -11,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from acquisition import CommandQueue, DeviceRegistry, open_device_registry
+from acquisition import CommandQueue, DeviceRegistry
 from interoperability.api_state import ApiState, OpenStores
 from interoperability.auth.access import ForbiddenError, UnauthorizedError
 from interoperability.auth.gatekeeper import Gatekeeper, door_rules
@@ -28,7 +29,7 @@ from interoperability.opendata import routes as opendata_routes
 from interoperability.ops import routes as admin_routes
 from interoperability.ops.request_metrics import RequestMetrics
 from interoperability.store.api_keys import ApiKeyStore
-from interoperability.store.api_stats import API_STATS_DDL, ApiStats
+from interoperability.store.api_stats import ApiStats
 from interoperability.store.subscriptions import SubscriptionStore
 from interoperability.subscriptions import routes as subscription_routes
 from interoperability.subscriptions.content import SubscriberTerms
@@ -36,7 +37,7 @@ from interoperability.subscriptions.notifier import Notifier, NotifierOptions
 from interoperability.subscriptions.transport import NotificationSender
 from interoperability.temporal import read_routes as temporal_routes
 from interoperability.temporal import write_routes as temporal_write_routes
-from knowledge import KnowledgeStore, PostgresStore, open_store, resolve_dsn
+from knowledge import KnowledgeStore, open_store
 from support import (
     AlreadyExistsError,
     ConfigurationError,
@@ -47,24 +48,18 @@ from support import (
 )
 from support.metrics import PlatformMetrics
 from support.outbound import OutboundPolicy
+from support.store import Database
 from support.store.audit import AuditLog
-from support.store.pg import ensure_schema
+from support.tasks import Work, stop_tasks
 
-StoreOpener = Callable[[Settings], Awaitable[KnowledgeStore]]
+log = logging.getLogger(__name__)
+StoreOpener = Callable[[Database, Settings], Awaitable[KnowledgeStore]]
+# The platform's database, opened for the app's lifetime (ciudad.database builds it: the API
+# does not choose which layers' tables it holds).
+DatabaseOpener = Callable[[Settings], AbstractAsyncContextManager[Database]]
 # Work a service runs beside the API (alert evaluation): started once the store and the
 # platform tables are open, cancelled at shutdown.
 BackgroundJob = Callable[[ApiState], Coroutine[Any, Any, None]]
-RegistryOpener = Callable[[Settings], AbstractAsyncContextManager[DeviceRegistry]]
-
-
-async def _open_postgres(settings: Settings) -> PostgresStore:
-    return await open_store(settings)
-
-
-@asynccontextmanager
-async def _open_registry(settings: Settings) -> AsyncIterator[DeviceRegistry]:
-    async with open_device_registry(await resolve_dsn(settings)) as registry:
-        yield registry
 
 
 def _notifier(
@@ -131,21 +126,24 @@ def _install_error_handlers(app: FastAPI) -> None:
         return respond(503, "InternalError", "Store unavailable", "the store is unreachable")
 
 
-async def _open_platform_tables(store: KnowledgeStore, registry: DeviceRegistry) -> OpenStores:
-    """The API's own tables, in the registry's database, and the objects over them."""
-    pool = registry.pool
+async def _open_platform_tables(db: Database, store: KnowledgeStore) -> OpenStores:
+    """The owners of the platform's tables, all over the one database."""
     stores = OpenStores(
         store=store,
-        registry=registry,
-        commands=CommandQueue(pool),
-        api_keys=ApiKeyStore(pool),
-        audit=AuditLog(pool),
-        subscriptions=SubscriptionStore(pool),
+        registry=DeviceRegistry(db),
+        commands=CommandQueue(db),
+        api_keys=ApiKeyStore(db),
+        audit=AuditLog(db),
+        subscriptions=SubscriptionStore(db),
+        database=db,
     )
-    for owner in (stores.commands, stores.api_keys, stores.audit, stores.subscriptions):
-        await owner.create_schema()
-    await ensure_schema(pool, API_STATS_DDL)
+    await stores.audit.check()
     return stores
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("background task %s stopped", task.get_name(), exc_info=error)
 
 
 @asynccontextmanager
@@ -154,43 +152,45 @@ async def _background(
 ) -> AsyncIterator[None]:
     """The API's background work, as named tasks of one group, cancelled at shutdown."""
     notifying = _notifier(state, stores, terms)
-    pool = stores.registry.pool
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(state.api_stats.flush_forever(pool), name="api-stats")]
-        if notifying is not None:
-            state.notifier = notifying[0]  # /health/ready says whether it leads
-            dsn = await resolve_dsn(state.settings)
-            tasks.append(group.create_task(notifying[0].run(dsn), name="notifier"))
-        tasks += [group.create_task(job(state), name=f"job:{job.__name__}") for job in jobs]
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-    await state.api_stats.flush(pool)  # the last seconds' counts too
+    db = stores.database
+    work: dict[str, Work] = {"api-stats": state.api_stats.flush_forever(db)}
+    if notifying is not None:
+        state.notifier = notifying[0]  # /health/ready says whether it leads
+        work["notifier"] = notifying[0].run(db)
+    work |= {f"job:{job.__name__}": job(state) for job in jobs}
+    tasks = [asyncio.create_task(coro, name=name) for name, coro in work.items()]
+    for task in tasks:
+        task.add_done_callback(_report_failure)
+    try:
+        yield
+    finally:
+        await stop_tasks(tasks)
+    await state.api_stats.flush(db)  # the last seconds' counts too
     if notifying is not None:
         await notifying[1].close()
 
 
 def _lifespan(
     settings: Settings,
+    database: DatabaseOpener,
     opener: StoreOpener,
-    registry_opener: RegistryOpener,
     terms: SubscriberTerms,
     jobs: Sequence[BackgroundJob],
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: ApiState = app.state.api
-        store = await opener(settings)
         try:
-            async with registry_opener(settings) as registry:
-                state.stores = await _open_platform_tables(store, registry)
-                async with _background(state, state.stores, terms, jobs):
-                    yield
+            async with database(settings) as db:
+                store = await opener(db, settings)
+                try:
+                    state.stores = await _open_platform_tables(db, store)
+                    async with _background(state, state.stores, terms, jobs):
+                        yield
+                finally:
+                    state.stores = None
+                    await store.close()
         finally:
-            state.stores = None
-            await store.close()
             await terms.close()
 
     return lifespan
@@ -198,14 +198,14 @@ def _lifespan(
 
 def create_app(
     settings: Settings,
+    database: DatabaseOpener,
     routers: Sequence[APIRouter] = (),
     open_store_fn: StoreOpener | None = None,
-    open_registry_fn: RegistryOpener | None = None,
     metrics: PlatformMetrics | None = None,
     jobs: Sequence[BackgroundJob] = (),
 ) -> FastAPI:
-    """The API over the knowledge layer; ``routers`` adds the smart services' endpoints and
-    ``jobs`` their background work."""
+    """The API over the knowledge layer, on the database ``database`` opens; ``routers``
+    adds the smart services' endpoints and ``jobs`` their background work."""
     outbound = OutboundPolicy.parse(settings.outbound_allow)
     resolver = ContextResolver(outbound, settings.jsonld_context_timeout_s)
     platform = platform_context()
@@ -214,13 +214,7 @@ def create_app(
         title="ciudad interoperability API",
         version="0.1.0",
         description="NGSI-LD style access to a city's sensor entities and their history.",
-        lifespan=_lifespan(
-            settings,
-            open_store_fn or _open_postgres,
-            open_registry_fn or _open_registry,
-            terms,
-            jobs,
-        ),
+        lifespan=_lifespan(settings, database, open_store_fn or open_store, terms, jobs),
     )
     state = ApiState(settings, metrics or PlatformMetrics(), ApiStats(), outbound)
     app.state.api = state

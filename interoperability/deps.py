@@ -11,6 +11,7 @@ from fastapi import Depends, Path, Query, Request
 from knowledge import KnowledgeStore
 from support import Settings
 from support.errors import CiudadError
+from support.store import Database
 
 # Ids and names: printable, no control characters (PostgreSQL text cannot hold NUL).
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,256}$"
@@ -68,11 +69,18 @@ def get_store(request: Request) -> KnowledgeStore:
     return store
 
 
+def get_database(request: Request) -> Database:
+    """The platform's database, for the owners' functions that take it (api_counts)."""
+    db: Database = request.app.state.api.open().database
+    return db
+
+
 def wants_ld_json(request: Request) -> bool:
     return "application/ld+json" in request.headers.get("accept", "")
 
 
 StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 EntityIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Entity id (a URI)")]
 AttrPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Attribute name")]
 LdJsonDep = Annotated[bool, Depends(wants_ld_json)]

@@ -13,10 +13,12 @@ from knowledge.aggregate.indicators import (
 from knowledge.aggregate.partials import Partials, merge, per_series, rebucket, summarise
 from knowledge.embedded import embedded_postgres, postmaster_pid, start_embedded_postgres
 from knowledge.factory import open_store, resolve_dsn, retention_policy
+from knowledge.postgres import MIGRATIONS
 from knowledge.postgres.change_feed import ANY_TYPE, Change, set_watches, take_changes
+from knowledge.postgres.partitions import Partitioning
 from knowledge.postgres.retention import RetentionPolicy, RetentionReport
-from knowledge.postgres.schema import Partitioning
-from knowledge.postgres.store import PostgresStore
+from knowledge.postgres.session import prepare_session
+from knowledge.postgres.store import PostgresStore, ReadingsMirror
 from knowledge.query.filter_eval import matches as filter_matches
 from knowledge.query.filters import (
     Comparison,
@@ -44,6 +46,7 @@ from knowledge.query.records import (
 __all__ = [
     "ANY_TYPE",
     "EU_NOISE_PERIODS",
+    "MIGRATIONS",
     "AttributeHistory",
     "AttributeState",
     "Batch",
@@ -65,6 +68,7 @@ __all__ = [
     "Partitioning",
     "PostgresStore",
     "Reading",
+    "ReadingsMirror",
     "RetentionPolicy",
     "RetentionReport",
     "Scalar",
@@ -84,6 +88,7 @@ __all__ = [
     "parse_geometry",
     "per_series",
     "postmaster_pid",
+    "prepare_session",
     "rebucket",
     "resolve_dsn",
     "retention_policy",

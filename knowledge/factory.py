@@ -1,4 +1,5 @@
-"""Builds the configured knowledge store (the one place that chooses a backend)."""
+"""Builds the configured knowledge store: where its database is (embedded or by DSN) and
+whether InfluxDB mirrors it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from knowledge.influx import InfluxMirror, InfluxV1Writer, InfluxV2Writer, Influ
 from knowledge.postgres.retention import RetentionPolicy
 from knowledge.postgres.store import PostgresStore
 from support import ConfigurationError, Settings
+from support.store import Database
 
 
 async def resolve_dsn(settings: Settings) -> str:
@@ -18,19 +20,12 @@ async def resolve_dsn(settings: Settings) -> str:
     return await asyncio.to_thread(start_embedded_postgres, settings.embedded_db_dir)
 
 
-async def open_store(settings: Settings) -> PostgresStore:
-    """PostgreSQL (embedded or by DSN), mirrored to InfluxDB when ``influx_url`` is set."""
-    dsn = await resolve_dsn(settings)
+async def open_store(db: Database, settings: Settings) -> PostgresStore:
+    """The store over the platform's database, mirrored to InfluxDB when ``influx_url`` is
+    set."""
     if settings.influx_url is None:
-        return await PostgresStore.open(
-            dsn, max_size=settings.db_pool_max, timeout_s=settings.db_timeout_s
-        )
-    return await PostgresStore.open(
-        dsn,
-        max_size=settings.db_pool_max,
-        timeout_s=settings.db_timeout_s,
-        mirror=InfluxMirror(influx_writer(settings)),
-    )
+        return await PostgresStore.open(db)
+    return await PostgresStore.open(db, mirror=InfluxMirror(influx_writer(settings)))
 
 
 def influx_writer(settings: Settings) -> InfluxWriter:

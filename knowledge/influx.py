@@ -148,7 +148,7 @@ class InfluxV2Writer:
 
 class InfluxMirror:
     """The InfluxDB copy of the observations: given to the PostgreSQL store as its mirror
-    (``PostgresStore.open(dsn, mirror=InfluxMirror(writer))``), which calls it after each
+    (``PostgresStore.open(db, mirror=InfluxMirror(writer))``), which calls it after each
     committed batch; PostgreSQL stays the store every query reads."""
 
     def __init__(self, writer: InfluxWriter) -> None:

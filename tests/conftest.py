@@ -31,6 +31,7 @@ from acquisition import (
     provisioning_document,
 )
 from capture import DeviceSpec, build_fleet
+from ciudad.database import open_store_at
 from knowledge import PostgresStore, start_embedded_postgres
 from knowledge.influx import InfluxMirror, InfluxV1Writer
 from support import LEON_LATITUDE, LEON_LONGITUDE
@@ -88,7 +89,7 @@ def database_url(postgres_uri: str) -> Iterator[str]:
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[PostgresStore]:
-    opened = await PostgresStore.open(database_url, max_size=2)
+    opened = await open_store_at(database_url, max_size=2)
     yield opened
     await opened.close()
 
@@ -177,6 +178,7 @@ def _empty_timescale(uri: str) -> None:
         ).fetchall()
         for (table,) in tables:
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(sql.Identifier(table)))
+        conn.execute("DROP TABLE IF EXISTS alembic_version")  # an empty database again
 
 
 @pytest.fixture(params=["postgres", "timescaledb", "influxdb-mirror"])
@@ -189,17 +191,17 @@ async def backend_store(
     if request.param == "timescaledb":
         uri = request.getfixturevalue("timescale_uri")
         _empty_timescale(uri)
-        opened = await PostgresStore.open(uri, max_size=2)
+        opened = await open_store_at(uri, max_size=2)
     elif request.param == "influxdb-mirror":
         url = request.getfixturevalue("influxd")
         database = f"t_{uuid.uuid4().hex[:12]}"
         influx_query(url, database, f'CREATE DATABASE "{database}"')
         writer = InfluxV1Writer(url, database)
-        opened = await PostgresStore.open(
+        opened = await open_store_at(
             request.getfixturevalue("database_url"), max_size=2, mirror=InfluxMirror(writer)
         )
     else:
-        opened = await PostgresStore.open(request.getfixturevalue("database_url"), max_size=2)
+        opened = await open_store_at(request.getfixturevalue("database_url"), max_size=2)
     yield opened
     await opened.close()
 

@@ -15,37 +15,17 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from acquisition.decoding import parse_measure_topic
 from acquisition.provisioning import Device, Provisioning
 from acquisition.records import Reading, ValueType
 from support import NotFoundError, PayloadError
-from support.store.pg import ensure_schema
+from support.store import Database
 
 CHANNEL = "ciudad_commands"
 RESULT_SUFFIX = "/cmdexe"
 
-COMMANDS_DDL = """
-CREATE TABLE IF NOT EXISTS ciudad_commands (
-    id          bigserial   PRIMARY KEY,
-    tenant      text        NOT NULL,
-    apikey      text        NOT NULL,
-    device_id   text        NOT NULL,
-    name        text        NOT NULL,
-    value       jsonb,
-    status      text        NOT NULL DEFAULT 'PENDING',
-    result      text,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    sent_at     timestamptz,
-    done_at     timestamptz,
-    expires_at  timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ciudad_commands_open ON ciudad_commands (status, device_id)
-    WHERE status IN ('PENDING', 'SENT');
-"""
 _COLUMNS = (
     "id, tenant, apikey, device_id, name, value, status, result, created_at, sent_at, done_at, "
     "expires_at"
@@ -145,17 +125,14 @@ def status_readings(
 class CommandQueue:
     """The ciudad_commands table."""
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
-        self._pool = pool
-
-    async def create_schema(self) -> None:
-        await ensure_schema(self._pool, COMMANDS_DDL)
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def submit(
         self, tenant: str, apikey: str, device_id: str, name: str, value: Any, timeout_s: float
     ) -> Command:
         expires = datetime.now(UTC) + timedelta(seconds=timeout_s)
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._db.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 "INSERT INTO ciudad_commands (tenant, apikey, device_id, name, value, expires_at) "
                 f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
@@ -167,7 +144,7 @@ class CommandQueue:
         return Command(*row)
 
     async def get(self, command_id: int) -> Command:
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 f"SELECT {_COLUMNS} FROM ciudad_commands WHERE id = %s", (command_id,)
             )
@@ -177,7 +154,7 @@ class CommandQueue:
         return Command(*row)
 
     async def _transition(self, sql: str, params: tuple[Any, ...]) -> list[Command]:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._db.connection() as conn, conn.transaction():
             cur = await conn.execute(sql + f" RETURNING {_COLUMNS}", params)
             return [Command(*row) for row in await cur.fetchall()]
 

@@ -6,16 +6,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-import psycopg
-from psycopg_pool import PoolTimeout
-
 from acquisition.gateway import Backoff
+from support import StoreUnavailableError
+from support.store import Database
 
 log = logging.getLogger(__name__)
 
 
 async def on_notify(
-    dsn: str, channel: str, action: Callable[[], Awaitable[object]], every_s: float
+    db: Database, channel: str, action: Callable[[], Awaitable[object]], every_s: float
 ) -> None:
     """Calls ``action`` at start, on each NOTIFY of ``channel`` and every ``every_s``.
 
@@ -26,14 +25,14 @@ async def on_notify(
     failures = 0
     while True:
         try:
-            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            async with db.session() as conn:
                 await conn.execute(f"LISTEN {channel}")
                 failures = 0
                 while True:
                     await action()
                     async for _ in conn.notifies(timeout=every_s, stop_after=1):
                         pass
-        except (psycopg.OperationalError, PoolTimeout) as exc:
+        except StoreUnavailableError as exc:
             delay = backoff.delay(failures)
             failures += 1
             log.warning(

@@ -6,14 +6,12 @@ Every change sends ``NOTIFY ciudad_registry`` so running gateways reload at once
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from acquisition.provisioning import (
     DeviceEntry,
@@ -23,31 +21,10 @@ from acquisition.provisioning import (
     parse_provisioning,
 )
 from support import ConfigurationError, NotFoundError
-from support.store.pg import ensure_schema
+from support.store import Database
 
 CHANNEL = "ciudad_registry"
 
-REGISTRY_DDL = """
-CREATE TABLE IF NOT EXISTS ciudad_service_groups (
-    apikey     text PRIMARY KEY,
-    tenant     text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS ciudad_devices (
-    apikey            text NOT NULL REFERENCES ciudad_service_groups ON DELETE RESTRICT,
-    device_id         text NOT NULL,
-    entity_type       text NOT NULL,
-    entity_id         text,
-    period_s          double precision,
-    attributes        jsonb,
-    static_attributes jsonb NOT NULL DEFAULT '{}',
-    password_hash     text,
-    revoked           boolean NOT NULL DEFAULT false,
-    created_at        timestamptz NOT NULL DEFAULT now(),
-    updated_at        timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (apikey, device_id)
-);
-"""
 _DEVICE_COLUMNS = (
     "device_id, apikey, entity_type, entity_id, period_s, attributes, static_attributes"
 )
@@ -86,39 +63,16 @@ def _entry(row: Sequence[Any]) -> DeviceEntry:
     return DeviceEntry.model_validate({k: v for k, v in fields.items() if v is not None})
 
 
-@asynccontextmanager
-async def open_device_registry(dsn: str) -> AsyncIterator[DeviceRegistry]:
-    """The registry on its own small pool, schema ensured; closed on exit."""
-    pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-        dsn, min_size=1, max_size=2, open=False, kwargs={"autocommit": True}
-    )
-    await pool.open(wait=True, timeout=30)
-    try:
-        registry = DeviceRegistry(pool)
-        await registry.create_schema()
-        yield registry
-    finally:
-        await pool.close()
-
-
 class DeviceRegistry:
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
-        self._pool = pool
-
-    @property
-    def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
-        """Shared with the command queue, which lives in the same database."""
-        return self._pool
-
-    async def create_schema(self) -> None:
-        await ensure_schema(self._pool, REGISTRY_DDL)
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def _notify(self, conn: AsyncConnection[Any]) -> None:
         await conn.execute(f"NOTIFY {CHANNEL}")
 
     # ---- service groups ------------------------------------------------------------------
     async def put_group(self, group: ServiceGroupEntry) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._db.connection() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO ciudad_service_groups (apikey, tenant) VALUES (%s, %s) "
                 "ON CONFLICT (apikey) DO UPDATE SET tenant = excluded.tenant",
@@ -127,14 +81,14 @@ class DeviceRegistry:
             await self._notify(conn)
 
     async def groups(self) -> list[ServiceGroupEntry]:
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 "SELECT apikey, tenant FROM ciudad_service_groups ORDER BY apikey"
             )
             return [ServiceGroupEntry(apikey=a, tenant=t) for a, t in await cur.fetchall()]
 
     async def delete_group(self, apikey: str) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._db.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 "SELECT count(*) FROM ciudad_devices WHERE apikey = %s", (apikey,)
             )
@@ -159,7 +113,7 @@ class DeviceRegistry:
                 devices=list(entries),
             ).model_dump(mode="json")
         )
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._db.connection() as conn, conn.transaction():
             async with conn.cursor() as cur:
                 await cur.executemany(
                     f"INSERT INTO ciudad_devices ({_DEVICE_COLUMNS}) "
@@ -174,7 +128,7 @@ class DeviceRegistry:
         return len(entries)
 
     async def _select_devices(self, where: str, params: tuple[Any, ...]) -> list[DeviceRecord]:
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 "SELECT d.device_id, d.apikey, d.entity_type, d.entity_id, d.period_s, "
                 "d.attributes, d.static_attributes, g.tenant, d.revoked, "
@@ -202,7 +156,7 @@ class DeviceRegistry:
         return found[0]
 
     async def _update_device(self, apikey: str, device_id: str, sql: str, *args: Any) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._db.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 f"UPDATE ciudad_devices SET {sql}, updated_at = now() "
                 "WHERE apikey = %s AND device_id = %s",
@@ -222,7 +176,7 @@ class DeviceRegistry:
         )
 
     async def delete_device(self, apikey: str, device_id: str) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._db.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 "DELETE FROM ciudad_devices WHERE apikey = %s AND device_id = %s",
                 (apikey, device_id),
@@ -232,7 +186,7 @@ class DeviceRegistry:
             await self._notify(conn)
 
     async def credentials(self) -> list[Credential]:
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 "SELECT apikey, device_id, password_hash FROM ciudad_devices "
                 "WHERE NOT revoked AND password_hash IS NOT NULL ORDER BY apikey, device_id"

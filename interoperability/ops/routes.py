@@ -48,8 +48,7 @@ async def live() -> dict[str, str]:
 async def ready(request: Request, store: StoreDep) -> JSONResponse:
     checks = {"store": await _store_check(store), "registry": {"ok": True}}
     try:
-        async with api_state(request).open().registry.pool.connection() as conn:
-            await conn.execute("SELECT 1")
+        await api_state(request).open().database.ping()
     except Exception as exc:
         checks["registry"] = {"ok": False, "error": type(exc).__name__}
     ok = all(c["ok"] for c in checks.values())
@@ -67,10 +66,8 @@ async def ready(request: Request, store: StoreDep) -> JSONResponse:
 async def metrics(request: Request) -> Response:
     platform: PlatformMetrics = api_state(request).metrics
     try:
-        async with api_state(request).open().registry.pool.connection() as conn:
-            cur = await conn.execute("SELECT count(*) FROM ciudad_notifications")
-            row = await cur.fetchone()
-        platform.notification_queue.set(row[0] if row else 0)
+        queued = await api_state(request).open().subscriptions.queued_notifications()
+        platform.notification_queue.set(queued)
     except Exception:
         log.warning("notification queue depth unavailable")
     return Response(platform.exposition(), media_type=CONTENT_TYPE)

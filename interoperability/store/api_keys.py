@@ -18,23 +18,9 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
-
 from support import ConfigurationError, NotFoundError
-from support.store.pg import ensure_schema
+from support.store import Database
 
-API_KEYS_DDL = """
-CREATE TABLE IF NOT EXISTS ciudad_api_keys (
-    key_id      text PRIMARY KEY,
-    tenant      text NOT NULL,
-    scope       text NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
-    name        text NOT NULL,
-    secret_hash text NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    revoked_at  timestamptz
-);
-"""
 TENANT_PATTERN = re.compile(r"^[a-z0-9_]{1,64}$")
 _PREFIX = "ck_"
 # Revocation reaches other API processes within this many seconds.
@@ -114,19 +100,16 @@ def _key(row: tuple[Any, ...]) -> ApiKey:
 class ApiKeyStore:
     """The ciudad_api_keys table, with a short-lived cache of verified keys."""
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
-        self._pool = pool
+    def __init__(self, db: Database) -> None:
+        self._db = db
         self._verified: dict[str, tuple[float, ApiKey]] = {}
-
-    async def create_schema(self) -> None:
-        await ensure_schema(self._pool, API_KEYS_DDL)
 
     async def create(self, tenant: str, scope: Scope, name: str) -> tuple[str, ApiKey]:
         """The clear key (to show once) and its record."""
         if not TENANT_PATTERN.match(tenant):
             raise ConfigurationError(f"invalid tenant {tenant!r:.70}: use a-z, 0-9 and _")
         clear, key_id, secret_hash = new_key()
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 "INSERT INTO ciudad_api_keys (key_id, tenant, scope, name, secret_hash) "
                 f"VALUES (%s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
@@ -138,7 +121,7 @@ class ApiKeyStore:
 
     async def list(self, tenant: str | None) -> list[ApiKey]:
         """A tenant's keys (every tenant's with None), revoked ones included."""
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 f"SELECT {_COLUMNS} FROM ciudad_api_keys "
                 "WHERE %(tenant)s::text IS NULL OR tenant = %(tenant)s ORDER BY created_at, key_id",
@@ -148,7 +131,7 @@ class ApiKeyStore:
 
     async def revoke(self, tenant: str | None, key_id: str) -> None:
         """Revokes a key of ``tenant`` (of any tenant with None); NotFoundError otherwise."""
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 "UPDATE ciudad_api_keys SET revoked_at = coalesce(revoked_at, now()) "
                 "WHERE key_id = %(id)s AND (%(tenant)s::text IS NULL OR tenant = %(tenant)s)",
@@ -168,7 +151,7 @@ class ApiKeyStore:
         if parts is None:
             return None
         key_id, secret = parts
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 f"SELECT {_COLUMNS}, secret_hash FROM ciudad_api_keys "
                 "WHERE key_id = %s AND revoked_at IS NULL",

@@ -11,21 +11,10 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Any
 
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from support.store import Database
 
 log = logging.getLogger(__name__)
-API_STATS_DDL = """
-CREATE TABLE IF NOT EXISTS ciudad_api_stats (
-    tenant   text        NOT NULL,
-    minute   timestamptz NOT NULL,
-    requests bigint      NOT NULL,
-    errors   bigint      NOT NULL,
-    PRIMARY KEY (tenant, minute)
-);
-"""
 
 
 class ApiStats:
@@ -42,11 +31,11 @@ class ApiStats:
         taken, self._counts = self._counts, defaultdict(lambda: [0, 0])
         return [(tenant, minute, c[0], c[1]) for (tenant, minute), c in taken.items()]
 
-    async def flush(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+    async def flush(self, db: Database) -> None:
         rows = self.take()
         if not rows:
             return
-        async with pool.connection() as conn:
+        async with db.connection() as conn:
             for row in rows:
                 await conn.execute(
                     "INSERT INTO ciudad_api_stats AS s (tenant, minute, requests, errors) "
@@ -56,25 +45,23 @@ class ApiStats:
                     row,
                 )
 
-    async def flush_forever(
-        self, pool: AsyncConnectionPool[AsyncConnection[Any]], every_s: float = 5.0
-    ) -> None:
+    async def flush_forever(self, db: Database, every_s: float = 5.0) -> None:
         while True:
             await asyncio.sleep(every_s)
             try:
-                await self.flush(pool)
+                await self.flush(db)
             except Exception:
                 log.warning("API request counts not saved", exc_info=True)
 
 
 async def api_counts(
-    pool: AsyncConnectionPool[AsyncConnection[Any]],
+    db: Database,
     tenant: str,
     start: datetime,
     end: datetime,
 ) -> tuple[int, int]:
     """(requests, server errors) of a tenant between two instants."""
-    async with pool.connection() as conn:
+    async with db.connection() as conn:
         cur = await conn.execute(
             "SELECT coalesce(sum(requests), 0), coalesce(sum(errors), 0) FROM ciudad_api_stats "
             "WHERE tenant = %s AND minute >= %s AND minute < %s",

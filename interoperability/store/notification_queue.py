@@ -110,3 +110,22 @@ async def mark_periodic(
         "UPDATE ciudad_subscriptions SET last_periodic = %s WHERE tenant = %s AND id = %s",
         (now, tenant, sub_id),
     )
+
+
+async def next_due(
+    conn: AsyncConnection[Any], tenant: str, sub_id: str, throttling: float | None, now: datetime
+) -> datetime:
+    """When a new notification may leave: after those queued before it (order), and
+    ``throttling`` seconds after the last one sent."""
+    cur = await conn.execute(
+        "SELECT s.last_notification, (SELECT max(due_at) FROM ciudad_notifications n "
+        "WHERE n.tenant = s.tenant AND n.subscription_id = s.id) "
+        "FROM ciudad_subscriptions s WHERE s.tenant = %s AND s.id = %s",
+        (tenant, sub_id),
+    )
+    row = await cur.fetchone()
+    last_sent, queued_until = row if row else (None, None)
+    due = max(now, queued_until or now)
+    if throttling and last_sent is not None:
+        due = max(due, last_sent + timedelta(seconds=throttling))
+    return due

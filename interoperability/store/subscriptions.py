@@ -7,7 +7,8 @@ its endpoint acknowledged it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,43 +16,12 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from interoperability.subscriptions.model import Subscription, SubscriptionBody, load_subscription
 from knowledge import ANY_TYPE, set_watches
 from support import AlreadyExistsError, NotFoundError
-from support.store.pg import ensure_schema
+from support.store import Connection, Database
 
-SUBSCRIPTIONS_DDL = """
-CREATE TABLE IF NOT EXISTS ciudad_subscriptions (
-    tenant              text        NOT NULL,
-    id                  text        NOT NULL,
-    body                jsonb       NOT NULL,
-    created_at          timestamptz NOT NULL DEFAULT now(),
-    modified_at         timestamptz NOT NULL DEFAULT now(),
-    times_sent          bigint      NOT NULL DEFAULT 0,
-    dropped             bigint      NOT NULL DEFAULT 0,
-    last_notification   timestamptz,
-    last_success        timestamptz,
-    last_failure        timestamptz,
-    last_failure_reason text,
-    last_periodic       timestamptz,
-    PRIMARY KEY (tenant, id)
-);
-CREATE TABLE IF NOT EXISTS ciudad_notifications (
-    id              bigserial   PRIMARY KEY,
-    tenant          text        NOT NULL,
-    subscription_id text        NOT NULL,
-    data            jsonb       NOT NULL,
-    due_at          timestamptz NOT NULL,
-    attempts        integer     NOT NULL DEFAULT 0,
-    last_error      text,
-    FOREIGN KEY (tenant, subscription_id) REFERENCES ciudad_subscriptions ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS ciudad_notifications_due ON ciudad_notifications (due_at);
-CREATE INDEX IF NOT EXISTS ciudad_notifications_subscription
-    ON ciudad_notifications (tenant, subscription_id, id);
-"""
 _STATUS_COLUMNS = (
     "times_sent, dropped, last_notification, last_success, last_failure, "
     "last_failure_reason, last_periodic, created_at, modified_at"
@@ -93,19 +63,28 @@ def _stored(tenant: str, sub_id: str, body: Any, status: Sequence[Any]) -> Store
 
 
 class SubscriptionStore:
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
-        self._pool = pool
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    @property
-    def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
-        return self._pool
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A connection in a transaction, for the notification queue's work and the
+        change feed's (knowledge.take_changes) to commit together."""
+        async with self._db.connection() as conn, conn.transaction():
+            yield conn
 
-    async def create_schema(self) -> None:
-        await ensure_schema(self._pool, SUBSCRIPTIONS_DDL)
+    def connection(self) -> AbstractAsyncContextManager[Connection]:
+        return self._db.connection()
+
+    async def queued_notifications(self) -> int:
+        """Notifications waiting to be sent, every subscription's."""
+        async with self._db.connection() as conn:
+            row = await (await conn.execute("SELECT count(*) FROM ciudad_notifications")).fetchone()
+        return int(row[0]) if row else 0
 
     async def create(self, subscription: Subscription) -> None:
         body = subscription.body.model_dump(mode="json", by_alias=True, exclude_none=True)
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             try:
                 await conn.execute(
                     "INSERT INTO ciudad_subscriptions (tenant, id, body) VALUES (%s, %s, %s)",
@@ -117,7 +96,7 @@ class SubscriptionStore:
 
     async def replace(self, subscription: Subscription) -> None:
         body = subscription.body.model_dump(mode="json", by_alias=True, exclude_none=True)
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 "UPDATE ciudad_subscriptions SET body = %s, modified_at = now() "
                 "WHERE tenant = %s AND id = %s",
@@ -128,7 +107,7 @@ class SubscriptionStore:
             await self._update_watches(conn, subscription.tenant)
 
     async def delete(self, tenant: str, sub_id: str) -> None:
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 "DELETE FROM ciudad_subscriptions WHERE tenant = %s AND id = %s", (tenant, sub_id)
             )
@@ -161,7 +140,7 @@ class SubscriptionStore:
             if count_pending
             else "0"
         )
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 f"SELECT s.tenant, s.id, s.body, {_STATUS_COLUMNS}, {pending} "
                 f"FROM ciudad_subscriptions s {where}",

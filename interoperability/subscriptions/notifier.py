@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
-from psycopg import AsyncConnection
-
 from interoperability.ngsild import CORE_CONTEXT
 from interoperability.store import notification_queue as queue
 from interoperability.store.subscriptions import (
@@ -38,7 +35,9 @@ from interoperability.subscriptions.content import (
 from interoperability.subscriptions.model import Subscription
 from interoperability.subscriptions.transport import DeliveryError, NotificationSender
 from knowledge import Change, EntityQuery, KnowledgeStore, take_changes
+from support import StoreUnavailableError
 from support.metrics import PlatformMetrics
+from support.store import Connection, Database, try_session_lock
 from support.times import iso_utc
 
 log = logging.getLogger(__name__)
@@ -85,25 +84,25 @@ class Notifier:
     def leading(self) -> bool:
         return self._leading
 
-    async def run(self, dsn: str) -> None:
+    async def run(self, db: Database) -> None:
         """Waits to lead (one notifier per database), then works until cancelled. The lock
         lives in its connection's session: when that connection dies, another process may
         take the lock, so this one stops and waits to lead again."""
         while True:
             try:
-                async with await AsyncConnection.connect(dsn, autocommit=True) as lock_conn:
-                    while not await _try_lock(lock_conn):  # noqa: ASYNC110 - polls another process
+                async with db.session() as lock_conn:
+                    while not await try_session_lock(lock_conn, LEADER_LOCK):  # noqa: ASYNC110 - polls another process
                         await asyncio.sleep(LOCK_RETRY_S)
                     log.info("notifier leading")
                     self._leading = True
                     await self._lead(lock_conn)
-            except psycopg.OperationalError as exc:
+            except StoreUnavailableError as exc:
                 log.warning("notifier lost its lock connection (%s); waiting to lead again", exc)
             finally:
                 self._leading = False
             await asyncio.sleep(LOCK_RETRY_S)
 
-    async def _lead(self, lock_conn: AsyncConnection[Any]) -> None:
+    async def _lead(self, lock_conn: Connection) -> None:
         """Works while the lock's connection answers (checked every LOCK_CHECK_S)."""
         next_check = time.monotonic() + LOCK_CHECK_S
         while True:
@@ -129,7 +128,7 @@ class Notifier:
         return bool(matched or periodic or sent)
 
     async def _match(self, live: list[Subscription], now: datetime) -> int:
-        async with self._subscriptions.pool.connection() as conn, conn.transaction():
+        async with self._subscriptions.transaction() as conn:
             changes = await take_changes(conn, self._options.changes_per_round)
             if not changes:
                 return 0
@@ -138,7 +137,7 @@ class Notifier:
             for key, stored_names in per_subscription.items():
                 sub = subs[key]
                 documents = await self._contexts.compact(sub, stored_names)
-                due_at = await _due_at(conn, sub, now)
+                due_at = await queue.next_due(conn, sub.tenant, sub.id, sub.body.throttling, now)
                 await queue.enqueue(
                     conn, sub.tenant, sub.id, documents, due_at, self._options.max_pending
                 )
@@ -185,7 +184,7 @@ class Notifier:
             documents = await self._contexts.compact(
                 sub, await periodic_documents(self._store, sub)
             )
-            async with self._subscriptions.pool.connection() as conn, conn.transaction():
+            async with self._subscriptions.transaction() as conn:
                 if documents:
                     await queue.enqueue(
                         conn, sub.tenant, sub.id, documents, now, self._options.max_pending
@@ -195,7 +194,7 @@ class Notifier:
         return count
 
     async def _send_due(self, live: list[Subscription], now: datetime) -> int:
-        async with self._subscriptions.pool.connection() as conn:
+        async with self._subscriptions.connection() as conn:
             pending = await queue.due(conn, now, self._options.sends_per_round)
         by_sub: dict[tuple[str, str], list[PendingNotification]] = defaultdict(list)
         for row in pending:
@@ -216,7 +215,7 @@ class Notifier:
                 self._count(sub, "failed")
                 attempts = max(row.attempts for row in group) + 1
                 retry_at = now + timedelta(seconds=backoff_s(attempts, self._options.max_backoff_s))
-                async with self._subscriptions.pool.connection() as conn:
+                async with self._subscriptions.connection() as conn:
                     await queue.failed(conn, group, now, retry_at, str(exc))
                 log.warning(
                     "notification failed",
@@ -224,7 +223,7 @@ class Notifier:
                 )
                 return
             self._count(sub, "delivered")
-            async with self._subscriptions.pool.connection() as conn:
+            async with self._subscriptions.connection() as conn:
                 await queue.delivered(conn, group, now, sub.body.throttling or 0)
 
     def _count(self, sub: Subscription, outcome: str) -> None:
@@ -258,27 +257,3 @@ def _notification(sub: Subscription, data: list[dict[str, Any]], now: datetime) 
     if sub.body.notification.endpoint.accept == "application/ld+json":
         body["@context"] = sub.body.context or CORE_CONTEXT
     return body
-
-
-async def _due_at(conn: AsyncConnection[Any], sub: Subscription, now: datetime) -> datetime:
-    """When a new notification may leave: after those queued before it (order), and
-    ``throttling`` seconds after the last one sent."""
-    cur = await conn.execute(
-        "SELECT s.last_notification, (SELECT max(due_at) FROM ciudad_notifications n "
-        "WHERE n.tenant = s.tenant AND n.subscription_id = s.id) "
-        "FROM ciudad_subscriptions s WHERE s.tenant = %s AND s.id = %s",
-        (sub.tenant, sub.id),
-    )
-    row = await cur.fetchone()
-    last_sent, queued_until = row if row else (None, None)
-    due = max(now, queued_until or now)
-    if sub.body.throttling and last_sent is not None:
-        due = max(due, last_sent + timedelta(seconds=sub.body.throttling))
-    return due
-
-
-async def _try_lock(conn: AsyncConnection[Any]) -> bool:
-    """Whether this session now holds the leader lock; a dead connection raises."""
-    cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
-    row = await cur.fetchone()
-    return bool(row and row[0])

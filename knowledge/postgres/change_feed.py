@@ -19,21 +19,6 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-CHANGE_FEED_DDL = """
-CREATE TABLE IF NOT EXISTS ciudad_changes (
-    seq         bigserial   PRIMARY KEY,
-    tenant      text        NOT NULL,
-    entity_id   text        NOT NULL,
-    entity_type text        NOT NULL,
-    attrs       jsonb       NOT NULL,
-    changed_at  timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS ciudad_change_watch (
-    tenant      text NOT NULL,
-    entity_type text NOT NULL,
-    PRIMARY KEY (tenant, entity_type)
-);
-"""
 ANY_TYPE = "*"
 
 # The state merge, recording what it changed. ``ciudad_staging`` holds the batch.

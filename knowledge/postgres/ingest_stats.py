@@ -20,15 +20,6 @@ from acquisition import Reading
 # Upper edges in seconds; the last bucket holds everything slower.
 LAG_EDGES_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
-INGEST_STATS_DDL = """
-CREATE TABLE IF NOT EXISTS ciudad_ingest_stats (
-    tenant   text        NOT NULL,
-    minute   timestamptz NOT NULL,
-    readings bigint      NOT NULL,
-    buckets  bigint[]    NOT NULL,
-    PRIMARY KEY (tenant, minute)
-);
-"""
 _UPSERT = """
 INSERT INTO ciudad_ingest_stats AS s (tenant, minute, readings, buckets)
 VALUES (%s, %s, %s, %s)

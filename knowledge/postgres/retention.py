@@ -16,7 +16,7 @@ from typing import Any
 
 from psycopg import AsyncConnection, sql
 
-from knowledge.postgres.schema import Partitioning
+from knowledge.postgres.partitions import Partitioning
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import numpy as np
 from psycopg import AsyncCursor, sql
 
 from knowledge.aggregate.partials import DB_HISTOGRAM, Partials, rebucket, summarise
-from knowledge.postgres.bulk import Column, Transfer, fetch_columns, packed_expression
+from knowledge.postgres.bulk import Column, Transfer, fetch_columns
 
 SECOND_US = 1_000_000
 DECIBEL_UNIT = "2N"  # UN/CEFACT code of dB: averages of these attributes are energetic
@@ -75,43 +75,6 @@ HIST_COLUMNS = (
 # What aggregate queries read, packed once per row when it is written (see fetch_columns).
 READ_COLUMNS = tuple(c for c in ROLLUP_COLUMNS if c.name != "resolution_s")
 
-ROLLUP_DDL = f"""
-CREATE TABLE IF NOT EXISTS ciudad_series (
-    series_id serial  PRIMARY KEY,
-    tenant    text    NOT NULL,
-    entity_id text    NOT NULL,
-    attr      text    NOT NULL,
-    energetic boolean NOT NULL,
-    UNIQUE (tenant, entity_id, attr)
-);
-CREATE TABLE IF NOT EXISTS ciudad_rollups (
-    series_id    integer          NOT NULL,
-    resolution_s integer          NOT NULL,
-    bucket       timestamptz      NOT NULL,
-    n            bigint           NOT NULL,
-    total        double precision NOT NULL,
-    total_sq     double precision NOT NULL,
-    vmin         double precision NOT NULL,
-    vmax         double precision NOT NULL,
-    first_at     timestamptz      NOT NULL,
-    first_v      double precision NOT NULL,
-    last_at      timestamptz      NOT NULL,
-    last_v       double precision NOT NULL,
-    energy       double precision NOT NULL,
-    packed       bytea GENERATED ALWAYS AS ({packed_expression(READ_COLUMNS)}) STORED,
-    PRIMARY KEY (series_id, resolution_s, bucket)
-);
-CREATE INDEX IF NOT EXISTS ciudad_rollups_age ON ciudad_rollups USING brin (bucket);
-CREATE TABLE IF NOT EXISTS ciudad_rollup_hist (
-    series_id    integer     NOT NULL,
-    resolution_s integer     NOT NULL,
-    bucket       timestamptz NOT NULL,
-    bin          integer     NOT NULL,
-    n            bigint      NOT NULL,
-    PRIMARY KEY (series_id, resolution_s, bucket, bin)
-);
-CREATE INDEX IF NOT EXISTS ciudad_rollup_hist_age ON ciudad_rollup_hist USING brin (bucket);
-"""
 # Per connection (the pool's configure hook), emptied at every commit.
 SESSION_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS ciudad_new_readings (

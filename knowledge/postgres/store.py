@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import psycopg
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
 from knowledge.postgres import aggregate_queries, entity_writes, queries, rollups
@@ -19,14 +18,13 @@ from knowledge.postgres import ingest_latency as service_levels
 from knowledge.postgres.bulk import CopyTransfer, InsertTransfer, Transfer
 from knowledge.postgres.change_feed import MERGE_STATE_RECORDING_CHANGES
 from knowledge.postgres.ingest_stats import record_latency
-from knowledge.postgres.pool import is_pglite, open_pool
-from knowledge.postgres.retention import RetentionPolicy, RetentionReport, apply_retention
-from knowledge.postgres.schema import (
+from knowledge.postgres.partitions import (
     Partitioning,
-    create_schema,
     days_covering,
     ensure_day_partitions,
+    partitioning_of,
 )
+from knowledge.postgres.retention import RetentionPolicy, RetentionReport, apply_retention
 from knowledge.query.filters import EntityQuery
 from knowledge.query.records import (
     AttributeHistory,
@@ -37,7 +35,8 @@ from knowledge.query.records import (
     SeriesAggregates,
     TimeRange,
 )
-from support import InvalidQueryError, StoreUnavailableError
+from support import InvalidQueryError
+from support.store import Database
 
 log = logging.getLogger(__name__)
 
@@ -93,56 +92,45 @@ class PostgresStore:
 
     def __init__(
         self,
-        pool: AsyncConnectionPool[AsyncConnection[Any]],
-        transfer: Transfer | None = None,
+        db: Database,
+        partitioning: Partitioning,
         mirror: ReadingsMirror | None = None,
     ) -> None:
-        self._pool = pool
-        self._transfer: Transfer = transfer or CopyTransfer()
+        self._db = db
+        # The WASM build of PostgreSQL (PGlite, our TimescaleDB test server) cannot COPY.
+        self._transfer: Transfer = InsertTransfer() if db.single_backend else CopyTransfer()
         self._mirror = mirror
-        self._partitioning = Partitioning.NATIVE
+        self._partitioning = partitioning
         self._known_days: set[date] = set()
+        self._owns_database = False
 
     @classmethod
     async def open(
-        cls,
-        dsn: str,
-        max_size: int = 4,
-        timeout_s: float = 30.0,
-        use_copy: bool | None = None,
-        mirror: ReadingsMirror | None = None,
+        cls, db: Database, mirror: ReadingsMirror | None = None, owns_database: bool = False
     ) -> PostgresStore:
-        """Connects, creates the schema if needed and returns the store.
+        """The store over ``db``, whose pool runs ``prepare_session`` on each connection.
 
-        ``use_copy=None`` asks the server: the WASM build of PostgreSQL (PGlite, our
-        TimescaleDB test server) cannot COPY and serves one connection at a time.
-        ``mirror`` also receives every batch's readings once they are committed.
-        """
-        if use_copy is None:
-            use_copy = not await is_pglite(dsn, timeout_s)
-        pool = await open_pool(dsn, max_size if use_copy else 1, timeout_s, prepare=use_copy)
-        store = cls(pool, CopyTransfer() if use_copy else InsertTransfer(), mirror)
-        async with pool.connection() as conn:
-            store._partitioning = await create_schema(conn)
+        ``mirror`` also receives every batch's readings once they are committed;
+        ``owns_database``: close() closes ``db`` too (a store opened on its own)."""
+        async with db.connection() as conn:
+            partitioning = await partitioning_of(conn)
+        store = cls(db, partitioning, mirror)
+        store._owns_database = owns_database
         return store
 
     async def close(self) -> None:
         if self._mirror is not None:
             self._mirror.close()
-        await self._pool.close()
+        if self._owns_database:
+            await self._db.close()
 
     @property
     def partitioning(self) -> Partitioning:
         return self._partitioning
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
+    def connection(self) -> AbstractAsyncContextManager[AsyncConnection[Any]]:
         """A pooled connection; connection-level failures become StoreUnavailableError."""
-        try:
-            async with self._pool.connection() as conn:
-                yield conn
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreUnavailableError(f"PostgreSQL unavailable: {exc}") from exc
+        return self._db.connection()
 
     async def ping(self) -> None:
         async with self.connection() as conn:
@@ -331,7 +319,7 @@ class PostgresStore:
     ) -> SeriesAggregates:
         return await aggregate_queries.aggregate(
             self.connection,
-            self._pool.max_size,
+            self._db.max_size,
             tenant,
             attr,
             period_s,

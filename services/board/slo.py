@@ -18,7 +18,14 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Query
 
-from interoperability import RegistryDep, StoreDep, TenantDep, api_counts, get_settings
+from interoperability import (
+    DatabaseDep,
+    RegistryDep,
+    StoreDep,
+    TenantDep,
+    api_counts,
+    get_settings,
+)
 from knowledge import KnowledgeStore, TimeRange
 from support import Settings
 from support.times import iso_utc
@@ -132,12 +139,13 @@ async def slo(
     store: StoreDep,
     tenant: TenantDep,
     registry: RegistryDep,
+    db: DatabaseDep,
     settings: Annotated[Settings, Depends(get_settings)],
     hours: Annotated[float, Query(gt=0, le=24 * 31)] = 24.0,
 ) -> dict[str, Any]:
     end = datetime.now(UTC)
     start = end - timedelta(hours=hours)
     devices = (await registry.provisioning()).devices()
-    counts = await api_counts(registry.pool, tenant, start, end)
+    counts = await api_counts(db, tenant, start, end)
     objectives = Objectives.of(settings)
     return await service_levels(store, devices, counts, tenant, start, end, objectives)

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
-from support.store.audit_schema import prepare_audit_table
+from support.store.audit_schema import check_audit_table
+from support.store.database import Database
 
 # One statement, so one snapshot: the rows and the head row are read as of one instant.
 # Each row is checked against the stored hash of the row before it, so the first
@@ -102,17 +101,18 @@ def cli_actor() -> str:
 
 
 class AuditLog:
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
-        self._pool = pool
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    async def create_schema(self) -> None:
-        async with self._pool.connection() as conn:
-            await prepare_audit_table(conn)
+    async def check(self) -> None:
+        """ConfigurationError if this role may not write the log (see check_audit_table)."""
+        async with self._db.connection() as conn:
+            await check_audit_table(conn)
 
     async def record(
         self, tenant: str | None, actor: str, action: str, target: str, **detail: Any
     ) -> None:
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             await conn.execute(
                 "INSERT INTO ciudad_audit (tenant, actor, action, target, detail) "
                 "VALUES (%s, %s, %s, %s, %s)",
@@ -121,7 +121,7 @@ class AuditLog:
 
     async def entries(self, tenant: str | None, limit: int) -> list[AuditEntry]:
         """Newest first; every tenant's (and platform-wide ones) with None."""
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(
                 "SELECT id, at, tenant, actor, action, target, detail FROM ciudad_audit "
                 "WHERE %(t)s::text IS NULL OR tenant = %(t)s ORDER BY id DESC LIMIT %(n)s",
@@ -131,7 +131,7 @@ class AuditLog:
 
     async def verify(self) -> ChainReport:
         """Walks the hash chain in id order (docs/operations.md: what it detects)."""
-        async with self._pool.connection() as conn:
+        async with self._db.connection() as conn:
             cur = await conn.execute(_VERIFY)
             row = await cur.fetchone()
         assert row is not None  # one row by construction (a left join on one row)

@@ -28,10 +28,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 
 from support.errors import ConfigurationError
-from support.store.pg import SCHEMA_LOCK
+from support.store.migrations import SCHEMA_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +181,8 @@ class AuditTableState:
         return self.owner is not None and not self.acts_as_owner
 
 
-async def audit_table_state(conn: AsyncConnection[Any]) -> AuditTableState:
-    cur = await conn.execute(_INSPECT)
-    row = await cur.fetchone()
+def audit_table_state(conn: psycopg.Connection[Any]) -> AuditTableState:
+    row = conn.execute(_INSPECT).fetchone()
     assert row is not None  # one row by construction (a left join on one row)
     return AuditTableState(*row)
 
@@ -201,21 +201,45 @@ def _check_usable(state: AuditTableState) -> None:
         )
 
 
-async def prepare_audit_table(conn: AsyncConnection[Any]) -> AuditTableState:
-    """Creates, upgrades and hands over the audit table as far as this role may; returns
-    the state it found."""
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-        state = await audit_table_state(conn)
-        if state.set_up_by_another_role:
-            _check_usable(state)
-            return state
-        for ddl in (_TABLES, _FUNCTIONS, _UPGRADE) + ((_HAND_OVER,) if state.superuser else ()):
-            await conn.execute(ddl.replace("@s@", state.schema))
-    if not state.superuser:
+def _warn_if_erasable(state: AuditTableState) -> None:
+    if not state.superuser and not state.set_up_by_another_role:
         log.warning(
             "the audit log is owned by a role this one (%s) can act as: it could disable its "
             "triggers and erase it. Log in as a role that does not own it (docs/operations.md)",
             state.user,
         )
+
+
+def prepare_audit_table(conn: psycopg.Connection[Any]) -> AuditTableState:
+    """Creates, upgrades and hands over the audit table as far as this role may, in the
+    connection's transaction; returns the state it found. Run by the audit log's
+    revisions and by `ciudad audit setup`."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+    state = audit_table_state(conn)
+    if state.set_up_by_another_role:
+        _check_usable(state)
+        return state
+    for ddl in (_TABLES, _FUNCTIONS, _UPGRADE) + ((_HAND_OVER,) if state.superuser else ()):
+        conn.execute(ddl.replace("@s@", state.schema).encode())
+    _warn_if_erasable(state)
+    return state
+
+
+def set_up_audit_table(dsn: str) -> AuditTableState:
+    """`ciudad audit setup`: prepare_audit_table in a transaction of its own."""
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        return prepare_audit_table(conn)
+
+
+async def check_audit_table(conn: AsyncConnection[Any]) -> AuditTableState:
+    """At a process's start: whether this role may write the log, and whether it could
+    erase it (a warning)."""
+    row = await (await conn.execute(_INSPECT)).fetchone()
+    assert row is not None  # one row by construction (a left join on one row)
+    state = AuditTableState(*row)
+    if state.owner is None:
+        raise ConfigurationError("ciudad_audit is missing: run `ciudad db upgrade`")
+    if state.set_up_by_another_role:
+        _check_usable(state)
+    _warn_if_erasable(state)
     return state

@@ -14,12 +14,12 @@ from acquisition import (
     Backoff,
     CommandDispatcher,
     CommandQueue,
+    DeviceRegistry,
     Gateway,
     MeasurePipeline,
     MqttOptions,
     MqttSource,
     ProvisioningFile,
-    open_device_registry,
     provisioning_document,
 )
 from capture import DeviceSpec
@@ -27,6 +27,7 @@ from interoperability import create_app
 from knowledge import PostgresStore
 from support import Settings
 from support.mosquitto import MosquittoBroker
+from tests.helpers.databases import database_at, opened_database
 from tests.helpers.firmware import start_node
 from tests.helpers.fleet import APIKEY, TENANT
 from tests.helpers.nodes import latest, site
@@ -45,12 +46,11 @@ async def test_dim_command_from_the_api_round_trips_and_times_out_when_nobody_an
     fleet: tuple[DeviceSpec, ...],
     tmp_path: Path,
 ) -> None:
-    async with open_device_registry(database_url) as registry:
-        await registry.import_document(
+    async with opened_database(database_url, max_size=2) as db:
+        await DeviceRegistry(db).import_document(
             ProvisioningFile.model_validate(provisioning_document(fleet, TENANT, 60))
         )
-        queue = CommandQueue(registry.pool)
-        await queue.create_schema()
+        queue = CommandQueue(db)
         source = MqttSource(MqttOptions("127.0.0.1", mosquitto.port, f"gw-{uuid.uuid4().hex[:6]}"))
         await source.start()
         dispatcher = CommandDispatcher(queue, source, store, pipeline)
@@ -64,14 +64,14 @@ async def test_dim_command_from_the_api_round_trips_and_times_out_when_nobody_an
         )
         tasks = [
             asyncio.create_task(gateway.run()),
-            asyncio.create_task(dispatcher.run(database_url, every_s=0.2)),
+            asyncio.create_task(dispatcher.run(db, every_s=0.2)),
         ]
         node = start_node(
             tmp_path / "lamp", site("streetlight", mosquitto.port, interval_s=30), {}, 40
         )
         app = create_app(
             Settings(database_url=database_url, api_auth="off"),  # type: ignore[arg-type]
-            open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
+            database=database_at(database_url),
         )
         try:
             async with (

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from interoperability import create_app
-from knowledge import PostgresStore
 from services import ServiceTables, service_routers
 from support import Settings
+from tests.helpers.databases import database_at
 
 # Tests write readings of fixed dates (e.g. 2026-11-21): allow any age, keep every day;
 # their notification receivers and context servers listen on loopback.
@@ -31,7 +31,7 @@ async def open_api(database_url: str, **settings: Any) -> AsyncIterator[httpx.As
     app = create_app(
         config,
         routers=service_routers(ServiceTables.load(config)),
-        open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
+        database=database_at(database_url),
     )
     async with (
         app.router.lifespan_context(app),

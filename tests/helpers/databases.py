@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 
 import psycopg
 from psycopg.conninfo import make_conninfo
+
+from acquisition import DeviceRegistry
+from ciudad.database import open_database
+from interoperability.app import DatabaseOpener
+from support import Settings
+from support.store import Database
 
 
 def create_database(postgres_uri: str) -> str:
@@ -32,3 +38,30 @@ def fresh_database(postgres_uri: str) -> Iterator[str]:
         yield database_url
     finally:
         drop_database(postgres_uri, database_url)
+
+
+@asynccontextmanager
+async def opened_database(database_url: str, max_size: int = 4) -> AsyncIterator[Database]:
+    """The platform's database at ``database_url`` (its schema created if empty), closed
+    after the ``async with``."""
+    db = await open_database(database_url, max_size)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+def database_at(database_url: str, max_size: int = 4) -> DatabaseOpener:
+    """What create_app opens: the platform's database at ``database_url``."""
+
+    def opener(settings: Settings) -> AbstractAsyncContextManager[Database]:
+        return opened_database(database_url, max_size)
+
+    return opener
+
+
+@asynccontextmanager
+async def registry_at(database_url: str) -> AsyncIterator[DeviceRegistry]:
+    """The device registry on the database at ``database_url``."""
+    async with opened_database(database_url, max_size=2) as db:
+        yield DeviceRegistry(db)

@@ -12,8 +12,10 @@ from interoperability.store.api_keys import ApiKeyStore, Scope
 from knowledge import PostgresStore
 from services import service_routers
 from support import Settings
+from support.store import Database
 from tests.helpers.api_client import TEST_API_SETTINGS
 from tests.helpers.batches import _noise_batch
+from tests.helpers.databases import database_at
 from tests.helpers.keys import Keys
 
 
@@ -23,14 +25,16 @@ async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
         database_url=database_url, default_tenant="leon", api_auth="off", **TEST_API_SETTINGS
     )  # type: ignore[arg-type]
 
-    async def open_and_fill(s: Settings) -> PostgresStore:
-        store = await PostgresStore.open(database_url, max_size=2)
+    async def open_and_fill(db: Database, s: Settings) -> PostgresStore:
+        store = await PostgresStore.open(db)
         await store.write_batch(_noise_batch("leon", "n1", [60.0, 70.0, 60.0, 70.0, 60.0]))
         await store.write_batch(_noise_batch("leon", "n2", [50.0, 50.0]))
         await store.write_batch(_noise_batch("ponferrada", "p1", [80.0]))
         return store
 
-    app = create_app(settings, routers=service_routers(), open_store_fn=open_and_fill)
+    app = create_app(
+        settings, database_at(database_url), service_routers(), open_store_fn=open_and_fill
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
@@ -43,13 +47,15 @@ async def keyed(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Key
     settings = Settings(database_url=database_url, **TEST_API_SETTINGS)  # type: ignore[arg-type]
     assert settings.api_auth == "keys"
 
-    async def open_and_fill(s: Settings) -> PostgresStore:
-        store = await PostgresStore.open(database_url, max_size=2)
+    async def open_and_fill(db: Database, s: Settings) -> PostgresStore:
+        store = await PostgresStore.open(db)
         await store.write_batch(_noise_batch("leon", "n1", [60.0, 70.0]))
         await store.write_batch(_noise_batch("ponferrada", "p1", [80.0]))
         return store
 
-    app = create_app(settings, routers=service_routers(), open_store_fn=open_and_fill)
+    app = create_app(
+        settings, database_at(database_url), service_routers(), open_store_fn=open_and_fill
+    )
     async with app.router.lifespan_context(app):
         store: ApiKeyStore = app.state.api.open().api_keys
         made = [

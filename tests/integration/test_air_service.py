@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from knowledge import PostgresStore
+from ciudad.database import open_store_at
 from tests.helpers.api_client import open_api
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,7 @@ def readings(values: dict[str, list[float]], hour: datetime) -> list[Reading]:
 
 
 async def test_hourly_index_per_station(database_url: str) -> None:
-    store = await PostgresStore.open(database_url, max_size=2)
+    store = await open_store_at(database_url, max_size=2)
     first = readings({"pm25": [8.0, 12.0], "no2": [150.0, 170.0], "o3": [40.0]}, HOUR)
     second = readings({"pm25": [60.0, 60.0], "no2": [20.0]}, HOUR + timedelta(hours=1))
     entity = EntityRecord("leon", STATION, "AirQualityObserved", {})

@@ -17,12 +17,14 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
+from ciudad.database import open_store_at
 from interoperability import create_app
 from knowledge import PostgresStore
 from services import ServiceTables, service_jobs, service_routers
 from support import Settings
 from support.mosquitto import MosquittoBroker
 from tests.helpers.api_client import TEST_API_SETTINGS
+from tests.helpers.databases import database_at
 from tests.helpers.notify_receiver import receiving
 from tests.helpers.waiting import until
 
@@ -62,10 +64,10 @@ async def platform(
     app = create_app(
         config,
         routers=service_routers(tables),
-        open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
+        database=database_at(database_url),
         jobs=service_jobs(config, tables),
     )
-    writer = await PostgresStore.open(database_url, max_size=2)
+    writer = await open_store_at(database_url, max_size=2)
     try:
         async with (
             app.router.lifespan_context(app),

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from psycopg.conninfo import make_conninfo
 from schemathesis.checks import not_a_server_error
 
+from ciudad.database import open_store_at, platform_database
 from interoperability import create_app
-from knowledge import PostgresStore
 from services import service_routers
 from support import Settings
 from support.net import free_port
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 async def _fill(dsn: str) -> None:
-    store = await PostgresStore.open(dsn, max_size=1)
+    store = await open_store_at(dsn, max_size=1)
     try:
         await store.write_batch(_noise_batch("leon", "n1", [60.0, 70.0, 60.0]))
     finally:
@@ -52,7 +52,7 @@ def api_url(postgres_uri: str) -> Iterator[str]:
         api_auth="off",
         notifier_enabled=False,
     )
-    app = create_app(app_settings, routers=service_routers())
+    app = create_app(app_settings, platform_database, routers=service_routers())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -19,12 +19,14 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
-from psycopg_pool import AsyncConnectionPool
 
 from ciudad.cli import main
+from ciudad.database import platform_migrations
+from support.store import Database
 from support.store.audit import AuditLog
+from support.store.audit_schema import set_up_audit_table
 from tests.helpers.api_client import open_api
-from tests.helpers.databases import create_database
+from tests.helpers.databases import create_database, opened_database
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}
@@ -56,13 +58,9 @@ def app_role(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-async def audit_pool(database_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        database_url, min_size=1, max_size=4, open=False, kwargs={"autocommit": True}
-    )
-    await pool.open(wait=True)
-    yield pool
-    await pool.close()
+async def audit_db(database_url: str) -> AsyncIterator[Database]:
+    async with opened_database(database_url) as db:
+        yield db
 
 
 def owner_of(database_url: str, table: str) -> str:
@@ -195,7 +193,7 @@ async def test_a_superuser_tampering_is_named_by_audit_verify(
 
 
 async def test_a_table_from_before_the_chain_is_upgraded_in_id_order(
-    database_url: str, audit_pool: AsyncConnectionPool[Any]
+    database_url: str,
 ) -> None:
     with psycopg.connect(database_url) as conn:
         conn.execute(OLD_AUDIT_DDL)
@@ -205,9 +203,14 @@ async def test_a_table_from_before_the_chain_is_upgraded_in_id_order(
                 "('leon', 'cli:old', 'group.put', %s)",
                 (f"g{n}",),
             )
-    log = AuditLog(audit_pool)
-    await log.create_schema()
-    await log.create_schema()  # idempotent: nothing rehashed, nothing added
+    await asyncio.to_thread(platform_migrations().upgrade, database_url)  # `ciudad db upgrade`
+    await asyncio.to_thread(set_up_audit_table, database_url)  # idempotent: nothing rehashed
+    async with opened_database(database_url) as db:
+        await chained_in_order(AuditLog(db))
+    assert owner_of(database_url, "ciudad_audit") == "ciudad_audit_owner"
+
+
+async def chained_in_order(log: AuditLog) -> None:
     report = await log.verify()
     assert (report.entries, report.problem) == (3, None)
     await log.record("leon", "cli:new", "group.put", "g3")
@@ -215,12 +218,10 @@ async def test_a_table_from_before_the_chain_is_upgraded_in_id_order(
     assert [e.id for e in await log.entries("leon", 10)] == [4, 3, 2, 1]
     after = await log.verify()
     assert (after.entries, after.problem) == (4, None)
-    assert owner_of(database_url, "ciudad_audit") == "ciudad_audit_owner"
 
 
-async def test_concurrent_writers_make_one_chain(audit_pool: AsyncConnectionPool[Any]) -> None:
-    log = AuditLog(audit_pool)
-    await log.create_schema()
+async def test_concurrent_writers_make_one_chain(audit_db: Database) -> None:
+    log = AuditLog(audit_db)
     await asyncio.gather(*(log.record("leon", "cli:x", "group.put", f"g{n}") for n in range(40)))
     report = await log.verify()
     assert (report.entries, report.problem, report.last_id) == (40, None, 40)
@@ -247,6 +248,7 @@ async def test_a_restored_audit_log_keeps_its_chain(
     assert await ciudad("audit", "verify") == 0
     assert capsys.readouterr().out.splitlines()[-1] == before
     assert before.startswith("2 entries, chain intact")
+    assert await ciudad("audit", "setup") == 0  # after a restore (docs/operations.md)
     assert owner_of(fresh, "ciudad_audit") == "ciudad_audit_owner"
     assert await ciudad("groups", "add", "c", "leon") == 0  # the chain goes on
     assert await ciudad("audit", "verify") == 0

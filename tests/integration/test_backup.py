@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from ciudad.cli import main
+from ciudad.database import open_store_at
 from interoperability import create_app
-from knowledge import PostgresStore
 from support import Settings
 from tests.helpers.api_client import open_api
 from tests.helpers.batches import _noise_batch
-from tests.helpers.databases import create_database
+from tests.helpers.databases import create_database, database_at
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 NOISE = "urn:ngsi-ld:NoiseLevelObserved:leon:n1"
@@ -49,7 +49,7 @@ async def test_a_restored_database_serves_the_same_history(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    store = await PostgresStore.open(database_url, max_size=2)
+    store = await open_store_at(database_url, max_size=2)
     await store.write_batch(_noise_batch("leon", "n1", [60.0, 70.0, 60.0, 70.0, 60.0]))
     await store.close()
     async with open_api(database_url) as http:
@@ -84,7 +84,7 @@ async def test_a_restored_database_serves_the_same_history(
         assert await snapshot(http) == before
     assert before["hourly"]["LAeq"]["totalCount"][0][0] == 5
     keys = Settings(database_url=fresh)  # type: ignore[arg-type]
-    app = create_app(keys, open_store_fn=lambda s: PostgresStore.open(fresh, max_size=2))
+    app = create_app(keys, database=database_at(fresh))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(

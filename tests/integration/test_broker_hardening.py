@@ -40,7 +40,6 @@ from acquisition import (
     ProvisioningFile,
     generate_password,
     mosquitto_password_hash,
-    open_device_registry,
     provisioning_document,
 )
 from capture import DeviceSpec, encode_measures, format_time, measure_topic
@@ -50,6 +49,7 @@ from support import Settings
 from support.metrics import PlatformMetrics
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
+from tests.helpers.databases import registry_at
 from tests.helpers.fleet import APIKEY, TENANT
 from tests.helpers.waiting import wait_until
 
@@ -87,7 +87,7 @@ async def hardened(
     database_url: str, fleet: tuple[DeviceSpec, ...], tmp_path: Path
 ) -> AsyncIterator[HardenedBroker]:
     passwords = {device_id: generate_password() for device_id in DEVICES}
-    async with open_device_registry(database_url) as registry:
+    async with registry_at(database_url) as registry:
         await registry.import_document(
             ProvisioningFile.model_validate(provisioning_document(fleet, TENANT, 60))
         )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from knowledge import PostgresStore
+from ciudad.database import open_store_at
 from services.energy.lighting import firmware_steps, night_schedule
 from support.times import iso_utc
 from tests.helpers.api_client import open_api
@@ -62,7 +62,7 @@ def daytime_pattern(hours: int) -> list[Reading]:
 
 
 async def fill(database_url: str) -> None:
-    store = await PostgresStore.open(database_url, max_size=2)
+    store = await open_store_at(database_url, max_size=2)
     bays = (bay("b1", "z1", 42.600, -5.570), bay("b2", "z1", 42.601, -5.570),
             bay("b3", "z1", 42.602, -5.571), bay("b4", "z2", 42.610, -5.560),
             bay("f1", "zf", 42.620, -5.550))  # fmt: skip

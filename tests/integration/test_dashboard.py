@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from knowledge import PostgresStore
+from ciudad.database import open_store_at
 from support.net import free_port, wait_for_port
 from tests.helpers.demo_process import Demo, wait_for_fleet
 from tests.helpers.waiting import CEILING_S, eventually
@@ -151,7 +151,7 @@ async def store_a_roadside_exceedance(database_url: str) -> None:
                 250.0, ValueType.NUMBER, "GQ")
         for m in (0, 30)
     )  # fmt: skip
-    store = await PostgresStore.open(database_url, max_size=1)
+    store = await open_store_at(database_url, max_size=1)
     try:
         entity = EntityRecord("leon", STATION, "AirQualityObserved", {"location": where})
         await store.write_batch(Batch(readings, (entity,)))

@@ -28,7 +28,6 @@ from acquisition import (
     ProvisioningFile,
     generate_password,
     mosquitto_password_hash,
-    open_device_registry,
     provisioning_document,
 )
 from capture import DeviceSpec
@@ -38,6 +37,7 @@ from support import NotFoundError
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
 from support.tls import make_dev_ca
+from tests.helpers.databases import registry_at
 from tests.helpers.fleet import APIKEY, TENANT
 from tests.helpers.gateway import noise_message
 from tests.helpers.waiting import wait_until
@@ -112,7 +112,7 @@ class SecureSetup:
 async def secure(
     database_url: str, fleet: tuple[DeviceSpec, ...], tmp_path: Path
 ) -> AsyncIterator[SecureSetup]:
-    async with open_device_registry(database_url) as registry:
+    async with registry_at(database_url) as registry:
         await registry.import_document(
             ProvisioningFile.model_validate(provisioning_document(fleet, TENANT, 60))
         )

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from interoperability import create_app
-from knowledge import PostgresStore
 from support import Settings
+from tests.helpers.databases import database_at
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}
@@ -27,10 +27,7 @@ CSV = (
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=database_url, api_auth="off")  # type: ignore[arg-type]
 
-    async def opener(s: Settings) -> PostgresStore:
-        return await PostgresStore.open(database_url, max_size=2)
-
-    app = create_app(settings, open_store_fn=opener)
+    app = create_app(settings, database_at(database_url))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(

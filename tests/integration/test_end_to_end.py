@@ -17,6 +17,7 @@ from knowledge import PostgresStore
 from services import service_routers
 from support import Settings
 from support.mosquitto import MosquittoBroker
+from tests.helpers.databases import database_at
 from tests.helpers.gateway import running_gateway
 from tests.helpers.waiting import wait_until
 
@@ -57,7 +58,7 @@ async def test_simulated_fleet_reaches_the_api_as_valid_entities_with_history(
     app = create_app(
         settings,
         routers=service_routers(),
-        open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
+        database=database_at(database_url),
     )
     async with (
         app.router.lifespan_context(app),

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from knowledge import PostgresStore, TimeRange
+from ciudad.database import open_store_at
+from knowledge import TimeRange
 from knowledge.influx import InfluxMirror, InfluxV1Writer, InfluxV2Writer, line_protocol
 from support import StoreUnavailableError
 from support.net import free_port
@@ -68,7 +69,7 @@ def _new_database(url: str) -> str:
 
 async def test_line_protocol_round_trips_through_influxdb(influxd: str, database_url: str) -> None:
     database = _new_database(influxd)
-    store = await PostgresStore.open(
+    store = await open_store_at(
         database_url, max_size=1, mirror=InfluxMirror(InfluxV1Writer(influxd, database))
     )
     entities = (EntityRecord("leon", AWKWARD_ID, "Streetlight", {}),)
@@ -104,7 +105,7 @@ async def test_line_protocol_round_trips_through_influxdb(influxd: str, database
 
 async def test_rewriting_the_same_batch_overwrites_points(influxd: str, database_url: str) -> None:
     database = _new_database(influxd)
-    store = await PostgresStore.open(
+    store = await open_store_at(
         database_url, max_size=1, mirror=InfluxMirror(InfluxV1Writer(influxd, database))
     )
     try:
@@ -118,7 +119,7 @@ async def test_rewriting_the_same_batch_overwrites_points(influxd: str, database
 
 
 async def test_unreachable_influxdb_fails_the_batch(database_url: str) -> None:
-    store = await PostgresStore.open(
+    store = await open_store_at(
         database_url,
         max_size=1,
         mirror=InfluxMirror(InfluxV1Writer(f"http://127.0.0.1:{free_port()}", "nowhere")),
@@ -150,7 +151,7 @@ async def test_v2_writer_against_a_real_influxdb_2(database_url: str) -> None:  
     token = os.environ["CIUDAD_TEST_INFLUX_V2_TOKEN"]
     org = os.environ["CIUDAD_TEST_INFLUX_V2_ORG"]
     bucket = os.environ["CIUDAD_TEST_INFLUX_V2_BUCKET"]
-    store = await PostgresStore.open(
+    store = await open_store_at(
         database_url, max_size=1, mirror=InfluxMirror(InfluxV2Writer(V2_URL, bucket, org, token))
     )
     try:

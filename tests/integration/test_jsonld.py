@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from interoperability import create_app
-from knowledge import PostgresStore
 from support import Settings
 from support.net import LOOPBACK, free_port
 from tests.helpers.api_client import TEST_API_SETTINGS
+from tests.helpers.databases import database_at
 from tests.helpers.notify_receiver import receiving
 from tests.helpers.waiting import wait_until
 
@@ -71,7 +71,7 @@ def context_server() -> Iterator[ContextServer]:
 @pytest.fixture
 async def http(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=database_url, api_auth="off", **TEST_API_SETTINGS)  # type: ignore[arg-type]
-    app = create_app(settings, open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2))
+    app = create_app(settings, database=database_at(database_url))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(

@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 
 from acquisition import Batch, EntityRecord
-from knowledge import PostgresStore
+from ciudad.database import open_store_at
 from services.energy.lighting import DimmingProfile, DimmingStep, night_schedule
 from support.times import iso_utc
 from tests.helpers.api_client import open_api
@@ -17,7 +17,7 @@ LEON = {"NGSILD-Tenant": "leon"}
 
 
 async def test_each_located_lamp_gets_its_night(database_url: str) -> None:
-    store = await PostgresStore.open(database_url, max_size=2)
+    store = await open_store_at(database_url, max_size=2)
     lamp = EntityRecord(
         "leon",
         "urn:ngsi-ld:Streetlight:leon:l1",
@@ -51,7 +51,7 @@ async def test_each_located_lamp_gets_its_night(database_url: str) -> None:
 
 
 async def test_a_dimming_profile_can_be_asked_for(database_url: str) -> None:
-    store = await PostgresStore.open(database_url, max_size=2)
+    store = await open_store_at(database_url, max_size=2)
     where = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-5.5671, 42.5987]}}
     lamp = EntityRecord(
         "leon", "urn:ngsi-ld:Streetlight:leon:l1", "Streetlight", {"location": where}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from knowledge import PostgresStore
+from ciudad.database import open_store_at
 from knowledge.aggregate.indicators import lden_from_levels
 from services.environment.noise_day import load_objectives
 from support import ConfigurationError
@@ -47,7 +47,7 @@ def one_day(sensor: str) -> list[Reading]:
 
 
 async def store_homes_and_works(database_url: str) -> None:
-    store = await PostgresStore.open(database_url, max_size=2)
+    store = await open_store_at(database_url, max_size=2)
     homes = EntityRecord(
         "leon",
         "urn:ngsi-ld:NoiseLevelObserved:leon:homes",

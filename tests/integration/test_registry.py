@@ -21,14 +21,15 @@ from acquisition import (
     ServiceGroupEntry,
     devices_to_csv,
     follow_registry,
-    open_device_registry,
     parse_devices_csv,
     provisioning_document,
 )
 from capture import DeviceSpec
+from ciudad.database import open_database
 from knowledge import PostgresStore
 from support import ConfigurationError, NotFoundError
 from support.mosquitto import MosquittoBroker
+from tests.helpers.databases import registry_at
 from tests.helpers.fleet import APIKEY, TENANT
 from tests.helpers.gateway import noise_message, publish, running_gateway
 from tests.helpers.waiting import wait_until
@@ -38,7 +39,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def registry(database_url: str) -> AsyncIterator[DeviceRegistry]:
-    async with open_device_registry(database_url) as opened:
+    async with registry_at(database_url) as opened:
         yield opened
 
 
@@ -104,7 +105,8 @@ async def test_running_gateway_picks_up_a_new_device_without_restart(
     newcomer = "noise-777"
     await registry.import_document(fleet_document)
     async with running_gateway(mosquitto, pipeline, store, f"gw-{uuid.uuid4().hex[:8]}"):
-        follower = asyncio.create_task(follow_registry(registry, pipeline, database_url))
+        db = await open_database(database_url, max_size=1)
+        follower = asyncio.create_task(follow_registry(registry, pipeline, db))
         try:
             topic, payload = noise_message(50.0)
             topic = topic.replace("noise-001", newcomer)
@@ -140,6 +142,7 @@ async def test_running_gateway_picks_up_a_new_device_without_restart(
         finally:
             follower.cancel()
             await asyncio.gather(follower, return_exceptions=True)
+            await db.close()
 
 
 def test_devices_cli_imports_lists_exports_and_revokes(

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
+from ciudad.database import open_store_at
 from knowledge import Partitioning, PostgresStore, TimeRange
 from knowledge.aggregate.indicators import day_noise
 from knowledge.postgres.retention import RetentionPolicy
@@ -230,7 +231,7 @@ async def test_lden_of_a_day_from_the_quarter_hour_rollups(store: PostgresStore)
 async def test_ciudad_retention_command_applies_the_configured_policy(
     database_url: str, tmp_path: Path
 ) -> None:
-    store = await PostgresStore.open(database_url, max_size=1)
+    store = await open_store_at(database_url, max_size=1)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     noon_ten_days_ago = datetime.combine(now.date() - timedelta(days=10), time(12), UTC)
     old = [_laeq(noon_ten_days_ago + timedelta(minutes=m), 50.0) for m in range(3)]
@@ -256,7 +257,7 @@ async def test_ciudad_retention_command_applies_the_configured_policy(
     assert result.returncode == 0, result.stderr
     assert "dropped 1 raw partitions/chunks" in result.stdout
     assert "deleted 3 roll-up rows at 60 s resolution" in result.stdout
-    store = await PostgresStore.open(database_url, max_size=1)
+    store = await open_store_at(database_url, max_size=1)
     try:
         (history,) = await store.history("leon", ENTITIES[0], ["LAeq"], TimeRange())
     finally:

@@ -17,13 +17,13 @@ from acquisition import (
     ProvisioningFile,
     Reading,
     ValueType,
-    open_device_registry,
 )
 from ciudad.cli import main
+from ciudad.database import open_store_at
 from interoperability import create_app
-from knowledge import PostgresStore
 from services import service_routers
 from support import Settings
+from tests.helpers.databases import database_at, registry_at
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}
@@ -38,7 +38,7 @@ def noise(sensor: str, at: datetime, level: float) -> Batch:
 
 
 async def provision(database_url: str) -> None:
-    async with open_device_registry(database_url) as registry:
+    async with registry_at(database_url) as registry:
         await registry.import_document(
             ProvisioningFile.model_validate(
                 {
@@ -68,7 +68,7 @@ async def slo_over_http(database_url: str, requests: int) -> dict[str, Any]:
         return create_app(
             settings,
             routers=service_routers(),
-            open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2),
+            database=database_at(database_url),
         )
 
     app = build()
@@ -99,7 +99,7 @@ async def test_service_levels_come_from_what_the_platform_recorded(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await provision(database_url)
-    store = await PostgresStore.open(database_url, max_size=2)
+    store = await open_store_at(database_url, max_size=2)
     now = datetime.now(UTC)
     for i in range(18):  # fresh readings of n1, each in its own batch
         await store.write_batch(noise("n1", now - timedelta(seconds=1, minutes=i), 60.0 + i))

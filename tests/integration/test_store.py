@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acquisition import Batch, DeadLetter, EntityRecord, Reading, ValueType
+from ciudad.database import open_store_at
 from knowledge import Partitioning, PostgresStore, TimeRange
 from support import NotFoundError
 
@@ -123,8 +124,8 @@ async def test_dead_letters_are_stored_and_listed_newest_first(store: PostgresSt
 
 
 async def test_schema_creation_is_idempotent(database_url: str) -> None:
-    first = await PostgresStore.open(database_url, max_size=1)
-    second = await PostgresStore.open(database_url, max_size=1)
+    first = await open_store_at(database_url, max_size=1)
+    second = await open_store_at(database_url, max_size=1)
     await first.close()
     await second.close()
 

@@ -14,6 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import Backoff, Batch, Gateway, MeasurePipeline, MqttOptions, MqttSource, Spool
 from capture import encode_measures, format_time, measure_topic
+from ciudad.database import open_store_at
 from knowledge import PostgresStore, TimeRange
 from support import StoreUnavailableError
 from support.mosquitto import MosquittoBroker
@@ -63,7 +64,7 @@ async def test_thirty_second_database_outage_under_load(
     tmp_path: Path,
 ) -> None:
     readings = 2400  # 60/s for 40 s
-    store = await PostgresStore.open(private_postgres.uri, max_size=2, timeout_s=2)
+    store = await open_store_at(private_postgres.uri, max_size=2, timeout_s=2)
     spool = Spool(tmp_path / "spool", max_bytes=64 * 1024 * 1024)
     source = MqttSource(MqttOptions("127.0.0.1", mosquitto.port, f"gw-{uuid.uuid4().hex[:6]}"))
     await source.start()

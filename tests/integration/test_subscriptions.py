@@ -19,6 +19,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
+from ciudad.database import open_store_at
 from interoperability import create_app
 from interoperability.subscriptions.notifier import LEADER_LOCK
 from knowledge import PostgresStore
@@ -26,6 +27,7 @@ from support import Settings
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
 from tests.helpers.api_client import TEST_API_SETTINGS
+from tests.helpers.databases import database_at
 from tests.helpers.notify_receiver import Receiver, receiving
 from tests.helpers.waiting import until, wait_until
 
@@ -70,8 +72,8 @@ async def platform(
         notification_max_backoff_s=1,
         **(TEST_API_SETTINGS | settings),
     )
-    writer = await PostgresStore.open(database_url, max_size=4)
-    app = create_app(config, open_store_fn=lambda s: PostgresStore.open(database_url, max_size=2))
+    writer = await open_store_at(database_url, max_size=4)
+    app = create_app(config, database=database_at(database_url))
     try:
         async with (
             app.router.lifespan_context(app),

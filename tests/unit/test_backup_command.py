@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from ciudad.backup import dump_command, passfile_line, restore_command, split_password
 from support import ConfigurationError
+from support.store.backup import dump_command, passfile_line, restore_command, split_password
 
 SECRET = "s3cr:et\\pw"  # a colon and a backslash: the password file format escapes both
 DSNS = [
