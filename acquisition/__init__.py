@@ -1,6 +1,16 @@
 """Acquisition layer (adquisición): the gateway from device messages to NGSI-LD readings."""
 
-from acquisition.broker_layout import (
+from acquisition.commands.dispatch import CommandDispatcher
+from acquisition.entities import ENTITY_TYPES, AttributeSpec, EntityType
+from acquisition.formats import DECODERS, decode_json_measures, decode_ultralight
+from acquisition.gateway.loop import Backoff, BatchSink, Gateway, GatewayStats, assemble_batch
+from acquisition.gateway.rate_limit import RATE_LIMITED, DeviceRateLimiter
+from acquisition.gateway.spool import Spool, SpoolFullError, batch_from_json, batch_to_json
+from acquisition.inputs.mqtt import InboundMessage, MqttOptions, MqttSource, subscription_filters
+from acquisition.normalise.decoding import parse_measure_topic, parse_observation_time
+from acquisition.normalise.pipeline import MeasurePipeline, MessageOutcome, TimePolicy
+from acquisition.normalise.validation import EntityValidator, flatten_normalized
+from acquisition.provisioning.broker_layout import (
     ACL,
     CONFIG,
     DEVICE_PASSWORDS,
@@ -8,14 +18,14 @@ from acquisition.broker_layout import (
     BrokerLayout,
     mosquitto_conf,
 )
-from acquisition.command_dispatch import CommandDispatcher
-from acquisition.decoding import parse_measure_topic, parse_observation_time
-from acquisition.entities import ENTITY_TYPES, AttributeSpec, EntityType
-from acquisition.formats import DECODERS, decode_json_measures, decode_ultralight
-from acquisition.gateway import Backoff, BatchSink, Gateway, GatewayStats, assemble_batch
-from acquisition.mqtt_source import InboundMessage, MqttOptions, MqttSource, subscription_filters
-from acquisition.pipeline import MeasurePipeline, MessageOutcome, TimePolicy
-from acquisition.provisioning import (
+from acquisition.provisioning.credentials import (
+    acl_file,
+    generate_password,
+    mosquitto_password_hash,
+    password_file,
+)
+from acquisition.provisioning.csv_files import devices_to_csv, parse_devices_csv
+from acquisition.provisioning.model import (
     Device,
     DeviceEntry,
     Provisioning,
@@ -25,17 +35,8 @@ from acquisition.provisioning import (
     provisioning_document,
     read_provisioning_document,
 )
-from acquisition.provisioning_csv import devices_to_csv, parse_devices_csv
-from acquisition.rate_limit import RATE_LIMITED, DeviceRateLimiter
+from acquisition.provisioning.registry_sync import follow_registry, reload_provisioning
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading, ValueType
-from acquisition.registry_sync import follow_registry, reload_provisioning
-from acquisition.security import (
-    acl_file,
-    generate_password,
-    mosquitto_password_hash,
-    password_file,
-)
-from acquisition.spool import Spool, SpoolFullError, batch_from_json, batch_to_json
 from acquisition.store import MIGRATIONS
 from acquisition.store.commands import Command, CommandQueue, CommandResult, CommandStatus
 from acquisition.store.listen import on_notify
@@ -46,7 +47,6 @@ from acquisition.store.registry import (
     DeviceRegistry,
     broker_username,
 )
-from acquisition.validation import EntityValidator, flatten_normalized
 
 __all__ = [
     "ACL",

@@ -17,8 +17,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from acquisition.decoding import parse_measure_topic
-from acquisition.provisioning import Device, Provisioning
+from acquisition.normalise.decoding import parse_measure_topic
+from acquisition.provisioning.model import Device, Provisioning
 from acquisition.records import Reading, ValueType
 from support import NotFoundError, PayloadError
 from support.store import Database

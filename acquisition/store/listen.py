@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from acquisition.gateway import Backoff
+from acquisition.gateway.loop import Backoff
 from support import StoreUnavailableError
 from support.store import Database
 

@@ -13,7 +13,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-from acquisition.provisioning import (
+from acquisition.provisioning.model import (
     DeviceEntry,
     Provisioning,
     ProvisioningFile,

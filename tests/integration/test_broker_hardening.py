@@ -235,7 +235,7 @@ async def test_a_device_cannot_take_the_gateways_session_or_another_devices(
     database_url: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="acquisition.mqtt_source")
+    caplog.set_level(logging.WARNING, logger="acquisition.inputs.mqtt")
     hb = hardened
     async with gateway_on(hb, pipeline, store) as (_, source):
         # The gateway's listener knows no device user at all.

@@ -17,8 +17,8 @@ from acquisition import (
     TimePolicy,
     assemble_batch,
 )
-from acquisition.columnar import normalise_columns
-from acquisition.mqtt_source import InboundMessage
+from acquisition.inputs.mqtt import InboundMessage
+from acquisition.normalise.columnar import normalise_columns
 from capture import (
     DeviceSpec,
     ReadingGenerator,

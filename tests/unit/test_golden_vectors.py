@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from acquisition import MeasurePipeline, Provisioning, parse_observation_time
-from acquisition.provisioning import ENTITY_TYPE_OF_KIND
+from acquisition.provisioning.model import ENTITY_TYPE_OF_KIND
 from capture import NodeKind, measure_topic
 from tests.helpers.fleet import APIKEY
 

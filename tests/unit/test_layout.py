@@ -64,3 +64,24 @@ def test_each_layers_public_surface_is_what_it_was_agreed_to_be() -> None:
     for layer, names in actual.items():
         module = importlib.import_module(layer)
         assert [n for n in names if not hasattr(module, n)] == [], layer
+
+
+STORAGE = ("knowledge/postgres/", "acquisition/store/", "interoperability/store/",
+           "support/store/")  # fmt: skip
+
+
+def test_only_storage_subpackages_reach_the_database() -> None:
+    """One door per layer: psycopg (and the migration tooling) only in a storage subpackage;
+    everything else goes through its owner's interface or support.store.Database."""
+    drivers = ("psycopg", "psycopg_pool", "sqlalchemy", "alembic")
+    offenders = []
+    for path in python_files(*PACKAGES):
+        relative = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                else [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            )  # fmt: skip
+            if any(n.split(".")[0] in drivers for n in names) and not relative.startswith(STORAGE):
+                offenders.append(relative)
+    assert offenders == []

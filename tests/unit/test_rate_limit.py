@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from acquisition import RATE_LIMITED, DeviceRateLimiter, Provisioning
-from acquisition.mqtt_source import InboundMessage
-from acquisition.rate_limit import device_of
+from acquisition.gateway.rate_limit import device_of
+from acquisition.inputs.mqtt import InboundMessage
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -63,7 +63,7 @@ def test_topics_parse_to_their_device() -> None:
 
 
 def test_tracked_topics_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("acquisition.rate_limit.MAX_TRACKED_TOPICS", 3)
+    monkeypatch.setattr("acquisition.gateway.rate_limit.MAX_TRACKED_TOPICS", 3)
     limiter = DeviceRateLimiter(per_second=1, burst=1)
     for n in range(7):
         limiter.split(messages(f"/json/k/d{n}/attrs", 1), now=0.0)

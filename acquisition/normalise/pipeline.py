@@ -7,13 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from acquisition.decoding import parse_measure_topic, parse_observation_time
-from acquisition.device_entity import device_reading, device_record, last_reported, state_reading
 from acquisition.formats import DECODERS, sniff_protocol
-from acquisition.provisioning import Device, Provisioning
+from acquisition.normalise.decoding import parse_measure_topic, parse_observation_time
+from acquisition.normalise.device_entity import (
+    device_reading,
+    device_record,
+    last_reported,
+    state_reading,
+)
+from acquisition.normalise.validation import EntityValidator
+from acquisition.provisioning.model import Device, Provisioning
 from acquisition.records import DeadLetter, EntityRecord, Reading, ValueType
 from acquisition.store.commands import RESULT_SUFFIX, CommandResult, parse_result
-from acquisition.validation import EntityValidator
 from capture import TIME_KEY
 from support import PayloadError
 

@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 import numpy as np
 import numpy.typing as npt
 
-from acquisition.decoding import parse_measure_topic
-from acquisition.device_entity import device_reading, device_record, last_reported
 from acquisition.entities.base import AttributeSpec
 from acquisition.formats import MAX_PAYLOAD_BYTES
-from acquisition.mqtt_source import InboundMessage
-from acquisition.pipeline import MeasurePipeline
-from acquisition.provisioning import Device
+from acquisition.inputs.mqtt import InboundMessage
+from acquisition.normalise.decoding import parse_measure_topic
+from acquisition.normalise.device_entity import device_reading, device_record, last_reported
+from acquisition.normalise.pipeline import MeasurePipeline
+from acquisition.provisioning.model import Device
 from acquisition.records import EntityRecord, Reading, ValueType
 from capture import TIME_KEY
 from support import PayloadError

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from acquisition.entities.base import iso
-from acquisition.provisioning import Device
+from acquisition.provisioning.model import Device
 from acquisition.records import EntityRecord, Reading, ValueType
 from support import PayloadError
 

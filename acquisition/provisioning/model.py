@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from acquisition.entities import ENTITY_TYPES, AttributeSpec, EntityType
+from acquisition.normalise.validation import flatten_normalized
 from acquisition.records import ValueType
-from acquisition.validation import flatten_normalized
 from capture import DeviceSpec, NodeKind
 from support import ConfigurationError, PayloadError
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from acquisition.columnar import normalise_columns
-from acquisition.mqtt_source import InboundMessage
-from acquisition.pipeline import MeasurePipeline
-from acquisition.rate_limit import RATE_LIMITED, DeviceRateLimiter
+from acquisition.gateway.rate_limit import RATE_LIMITED, DeviceRateLimiter
+from acquisition.gateway.spool import Spool, SpoolFullError
+from acquisition.inputs.mqtt import InboundMessage
+from acquisition.normalise.columnar import normalise_columns
+from acquisition.normalise.pipeline import MeasurePipeline
 from acquisition.records import Batch, DeadLetter, EntityRecord, Reading
-from acquisition.spool import Spool, SpoolFullError
 from acquisition.store.commands import CommandResult
 from support import StoreUnavailableError
 from support.metrics import PlatformMetrics

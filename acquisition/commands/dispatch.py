@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from acquisition.gateway import BatchSink
-from acquisition.pipeline import MeasurePipeline
+from acquisition.gateway.loop import BatchSink
+from acquisition.normalise.pipeline import MeasurePipeline
 from acquisition.records import Batch, EntityRecord, Reading
 from acquisition.store.commands import (
     CHANNEL,

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from acquisition.mqtt_source import InboundMessage
-from acquisition.pipeline import DEAD_LETTER_PAYLOAD_CHARS
-from acquisition.provisioning import Provisioning
+from acquisition.inputs.mqtt import InboundMessage
+from acquisition.normalise.pipeline import DEAD_LETTER_PAYLOAD_CHARS
+from acquisition.provisioning.model import Provisioning
 from acquisition.records import DeadLetter
 from support import PayloadError
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from acquisition.provisioning import DeviceEntry
+from acquisition.provisioning.model import DeviceEntry
 from support import ConfigurationError
 
 COLUMNS = (

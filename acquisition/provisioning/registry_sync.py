@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from acquisition.pipeline import MeasurePipeline
+from acquisition.normalise.pipeline import MeasurePipeline
 from acquisition.store.listen import on_notify
 from acquisition.store.registry import CHANNEL, DeviceRegistry
 from support.store import Database

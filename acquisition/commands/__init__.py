@@ -1,0 +1,1 @@
+"""Commands to devices: dispatch from the queue, results back into readings."""

@@ -1,0 +1,1 @@
+"""The gateway loop: batches, retries, the spool, per-device rate limits."""

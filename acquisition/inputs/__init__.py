@@ -1,0 +1,1 @@
+"""Where device messages come in: the MQTT input (manual acknowledgements)."""

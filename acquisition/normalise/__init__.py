@@ -1,0 +1,1 @@
+"""Topic and payload -> readings: decode, map, validate (pure), row and columnar paths."""
