@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from acquisition import CommandQueue, DeviceRegistry
 from interoperability.api_state import ApiState, OpenStores
@@ -37,6 +38,7 @@ from interoperability.subscriptions.notifier import Notifier, NotifierOptions
 from interoperability.subscriptions.transport import NotificationSender
 from interoperability.temporal import read_routes as temporal_routes
 from interoperability.temporal import write_routes as temporal_write_routes
+from interoperability.trailing_slash import TrailingSlash
 from knowledge import KnowledgeStore, open_store
 from support import (
     AlreadyExistsError,
@@ -120,6 +122,20 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ForbiddenError)
     async def forbidden(request: Request, exc: ForbiddenError) -> JSONResponse:
         return respond(403, "Forbidden", "Forbidden", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def routing(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """No such path (404) or method (405): ProblemDetails like every other error."""
+        where = f"{request.method} {request.url.path}"
+        if exc.status_code == 404:
+            answer = respond(404, "ResourceNotFound", "Not found", f"{where}: {exc.detail}")
+        elif exc.status_code == 405:
+            answer = respond(405, "OperationNotSupported", "Method not allowed", where)
+        else:
+            answer = respond(exc.status_code, "BadRequestData", str(exc.detail), where)
+        for name, value in (exc.headers or {}).items():
+            answer.headers[name] = value
+        return answer
 
     @app.exception_handler(StoreUnavailableError)
     async def unavailable(request: Request, exc: StoreUnavailableError) -> JSONResponse:
@@ -222,6 +238,7 @@ def create_app(
     # Outside the JSON-LD layer: no context is resolved for a request refused at the door.
     app.add_middleware(Gatekeeper, rules=door_rules(settings))
     app.add_middleware(RequestMetrics, metrics=state.metrics, stats=state.api_stats)
+    app.add_middleware(TrailingSlash)  # outermost: every layer sees the route's own path
     _install_error_handlers(app)
     for router in (
         entities_routes.router,

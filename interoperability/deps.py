@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
+from interoperability.ngsild import LINK_HEADER
 from knowledge import KnowledgeStore
 from support import Settings
 from support.errors import CiudadError
@@ -84,3 +86,12 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 EntityIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Entity id (a URI)")]
 AttrPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Attribute name")]
 LdJsonDep = Annotated[bool, Depends(wants_ld_json)]
+
+
+def ngsi_response(body: Any, ld_json: bool, headers: dict[str, str] | None = None) -> Response:
+    """JSON with a Link header, or JSON-LD with @context in the body (NGSI-LD 6.3.6)."""
+    out = dict(headers or {})
+    if ld_json:
+        return JSONResponse(body, media_type="application/ld+json", headers=out)
+    out["Link"] = LINK_HEADER
+    return JSONResponse(body, headers=out)

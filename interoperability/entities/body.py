@@ -1,8 +1,11 @@
 """NGSI-LD request bodies -> knowledge-layer records.
 
-A Property whose value is a number or a string becomes a reading (current
-state and history, ``observedAt`` or now); GeoProperties, Relationships and
-structured Property values are kept as the entity's static attributes.
+A Property whose value is a number or a string, with nothing but ``unitCode`` and
+``observedAt`` beside it, becomes a reading (current state and history, ``observedAt``
+or now). Every other attribute (GeoProperties, Relationships, structured values, the
+other NGSI-LD attribute types, attributes with sub-attributes or a ``datasetId``,
+several instances as a list) and ``scope`` are kept verbatim as the entity's static
+attributes, so they are read back as written (without history, for now).
 """
 
 from __future__ import annotations
@@ -17,8 +20,21 @@ from acquisition import EntityRecord, Reading, ValueType
 from interoperability.deps import BadRequestError, check_name
 from interoperability.entities.write_clock import WriteClock
 
-ATTRIBUTE_TYPES = frozenset({"Property", "GeoProperty", "Relationship"})
-RESERVED = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
+# Each attribute type and the member that holds its value (NGSI-LD 1.8, clause 4.5).
+VALUE_MEMBER = {
+    "Property": "value",
+    "GeoProperty": "value",
+    "Relationship": "object",
+    "LanguageProperty": "languageMap",
+    "JsonProperty": "json",
+    "VocabProperty": "vocab",
+    "ListProperty": "valueList",
+    "ListRelationship": "objectList",
+}
+ATTRIBUTE_TYPES = frozenset(VALUE_MEMBER)
+RESERVED = frozenset({"id", "type", "@context", "createdAt", "modifiedAt"})
+# What a reading keeps of a Property; anything more keeps the attribute whole instead.
+READING_MEMBERS = frozenset({"type", "value", "unitCode", "observedAt"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +74,46 @@ def _check_numbers(name: str, fragment: Any) -> None:
             raise BadRequestError(f"attribute {name!r:.80} holds a number out of range (NaN, ±inf)")
 
 
+def _scope(value: Any) -> Any:
+    scopes = value if isinstance(value, list) else [value]
+    if not scopes or not all(isinstance(s, str) and s.startswith("/") for s in scopes):
+        raise BadRequestError("scope must be a path like /Madrid/Centro, or a list of them")
+    return value
+
+
+def _check_instance(name: str, instance: Any) -> None:
+    kind = instance.get("type") if isinstance(instance, dict) else None
+    if kind not in ATTRIBUTE_TYPES:
+        raise BadRequestError(
+            f"attribute {name!r:.80} must be an object (or a list of them) of an NGSI-LD "
+            f"attribute type: {', '.join(sorted(ATTRIBUTE_TYPES))}"
+        )
+    if instance.get(VALUE_MEMBER[kind]) is None:
+        raise BadRequestError(f"attribute {name!r:.80} has no {VALUE_MEMBER[kind]}")
+    _check_numbers(name, instance)
+
+
+def _reading(
+    tenant: str,
+    entity_id: str,
+    entity_type: str,
+    name: str,
+    fragment: Mapping[str, Any],
+    clock: WriteClock,
+) -> Reading:
+    value = fragment["value"]
+    return Reading(
+        tenant,
+        entity_id,
+        entity_type,
+        name,
+        _observed_at(fragment, name, clock),
+        float(value) if not isinstance(value, str) else value,
+        ValueType.TEXT if isinstance(value, str) else ValueType.NUMBER,
+        fragment.get("unitCode"),
+    )
+
+
 def parse_attributes(
     tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], clock: WriteClock
 ) -> ParsedAttributes:
@@ -66,30 +122,17 @@ def parse_attributes(
     for name, fragment in body.items():
         if name in RESERVED:
             continue
+        if name == "scope":
+            static[name] = _scope(fragment)
+            continue
         check_name("attribute name", name)
-        if not isinstance(fragment, dict) or fragment.get("type") not in ATTRIBUTE_TYPES:
-            raise BadRequestError(
-                f"attribute {name!r:.80} must be an object of type Property, GeoProperty "
-                "or Relationship"
-            )
-        value = fragment.get("value", fragment.get("object"))
-        if value is None:
-            raise BadRequestError(f"attribute {name!r:.80} has no value (or object)")
-        _check_numbers(name, fragment)
+        instances = fragment if isinstance(fragment, list) and fragment else [fragment]
+        for instance in instances:
+            _check_instance(name, instance)
+        value = fragment.get("value") if isinstance(fragment, dict) else None
         is_scalar = isinstance(value, (int, float, str)) and not isinstance(value, bool)
-        if fragment["type"] == "Property" and is_scalar:
-            readings.append(
-                Reading(
-                    tenant,
-                    entity_id,
-                    entity_type,
-                    name,
-                    _observed_at(fragment, name, clock),
-                    float(value) if not isinstance(value, str) else value,
-                    ValueType.TEXT if isinstance(value, str) else ValueType.NUMBER,
-                    fragment.get("unitCode"),
-                )
-            )
+        if is_scalar and fragment["type"] == "Property" and fragment.keys() <= READING_MEMBERS:
+            readings.append(_reading(tenant, entity_id, entity_type, name, fragment, clock))
         else:
             static[name] = fragment
     return ParsedAttributes(static, tuple(readings))

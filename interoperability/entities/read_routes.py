@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
 
 from interoperability.auth.access import TenantDep
 from interoperability.deps import (
@@ -17,24 +16,16 @@ from interoperability.deps import (
     LdJsonDep,
     StoreDep,
     check_name,
+    ngsi_response,
 )
 from interoperability.entities.q_language import parse_q
-from interoperability.ngsild import LINK_HEADER, render_entity
+from interoperability.ngsild import render_entity
 from knowledge import EntityQuery, GeoFilter, parse_geometry
 from support.user_regex import PatternError, compile_pattern
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
 GEO_RELATIONS = ("near", "within", "contains", "intersects", "disjoint", "equals")
 MAX_LIMIT = 1000
-
-
-def ngsi_response(body: Any, ld_json: bool, headers: dict[str, str] | None = None) -> Response:
-    """JSON with a Link header, or JSON-LD with @context in the body (NGSI-LD 6.3.6)."""
-    out = dict(headers or {})
-    if ld_json:
-        return JSONResponse(body, media_type="application/ld+json", headers=out)
-    out["Link"] = LINK_HEADER
-    return JSONResponse(body, headers=out)
 
 
 def _names(text: str | None, what: str) -> tuple[str, ...] | None:

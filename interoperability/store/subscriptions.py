@@ -126,6 +126,14 @@ class SubscriptionStore:
             "WHERE s.tenant = %s ORDER BY s.id LIMIT %s OFFSET %s", (tenant, limit, offset)
         )
 
+    async def count(self, tenant: str) -> int:
+        async with self._db.connection() as conn:
+            cur = await conn.execute(
+                "SELECT count(*) FROM ciudad_subscriptions WHERE tenant = %s", (tenant,)
+            )
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
     async def everyone(self) -> list[StoredSubscription]:
         """Every tenant's subscriptions (for the notifier, several times a second: without
         counting their queues, which only the API's answers show)."""

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from interoperability.api_state import api_state
 from interoperability.auth.access import AuditDep, TenantDep, may_write
-from interoperability.deps import NAME_PATTERN, BadRequestError
+from interoperability.deps import NAME_PATTERN, BadRequestError, LdJsonDep, ngsi_response
+from interoperability.ngsild import CORE_CONTEXT
 from interoperability.store.subscriptions import StoredSubscription, SubscriptionStore
 from interoperability.subscriptions.model import (
     SubscriptionBody,
@@ -115,17 +116,28 @@ async def create_subscription(
     response.headers["Location"] = f"/ngsi-ld/v1/subscriptions/{subscription.id}"
 
 
+def _as_asked(doc: dict[str, Any], stored: StoredSubscription, ld_json: bool) -> dict[str, Any]:
+    """JSON-LD answers carry the subscription's own @context (the core one by default)."""
+    if ld_json:
+        doc["@context"] = stored.subscription.body.context or CORE_CONTEXT
+    return doc
+
+
 @router.get("", summary="The tenant's subscriptions with their delivery status")
 async def list_subscriptions(
     subscriptions: SubscriptionsDep,
     tenant: TenantDep,
     request: Request,
+    ld_json: LdJsonDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
-) -> list[dict[str, Any]]:
+    count: Annotated[bool, Query()] = False,
+) -> Response:
     now, secrets = datetime.now(UTC), may_write(request)
     found = await subscriptions.of_tenant(tenant, limit, offset)
-    return [render_subscription(s, now, secrets) for s in found]
+    body = [_as_asked(render_subscription(s, now, secrets), s, ld_json) for s in found]
+    headers = {"NGSILD-Results-Count": str(await subscriptions.count(tenant))} if count else {}
+    return ngsi_response(body, ld_json, headers)
 
 
 @router.get("/{subscription_id}", summary="One subscription with its delivery status")
@@ -134,9 +146,11 @@ async def get_subscription(
     subscriptions: SubscriptionsDep,
     tenant: TenantDep,
     request: Request,
-) -> dict[str, Any]:
+    ld_json: LdJsonDep,
+) -> Response:
     found = await subscriptions.get(tenant, subscription_id)
-    return render_subscription(found, datetime.now(UTC), may_write(request))
+    doc = render_subscription(found, datetime.now(UTC), may_write(request))
+    return ngsi_response(_as_asked(doc, found, ld_json), ld_json)
 
 
 @router.patch("/{subscription_id}", status_code=204, summary="Change members of a subscription")

@@ -16,8 +16,8 @@ from interoperability.deps import (
     LdJsonDep,
     StoreDep,
     check_time,
+    ngsi_response,
 )
-from interoperability.entities.read_routes import ngsi_response
 from interoperability.ngsild import CORE_CONTEXT, render_temporal
 from interoperability.temporal.aggregation import (
     DISTINCT_COUNT,

@@ -1,0 +1,180 @@
+"""Runs the ETSI NGSI-LD conformance suite against a platform started for it, and keeps
+docs/conformance.md true.
+
+    scripts/conformance.sh SUITE_DIR [SUBSET] [--write] [--check]
+
+SUITE_DIR holds the suite's runner (``run.sh``, e.g. ../shared/conformance). The API is
+started on a free loopback port with a data directory of its own (embedded PostgreSQL),
+open (the suite sends no key), allowed to reach the suite's local servers, accepting the
+suite's fixed past dates. ``--write`` replaces this subset's section of docs/conformance.md
+(figures per folder and every failure with its reason, from scripts/conformance_reasons.py);
+``--check`` fails when fewer tests pass than that section records (a ratchet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conformance_reasons import reason_for
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = REPO / "docs" / "conformance.md"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_api(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "CIUDAD_DATA_DIR": str(data_dir),
+        "CIUDAD_API_PORT": str(port),
+        "CIUDAD_API_AUTH": "off",
+        "CIUDAD_OUTBOUND_ALLOW": "127.0.0.0/8,::1,localhost",
+        "CIUDAD_MAX_PAST_AGE_S": "3153600000",
+        "CIUDAD_RETENTION_RAW_DAYS": "0",
+    }
+    with log.open("wb") as out:
+        api = subprocess.Popen(
+            [str(REPO / ".venv/bin/ciudad"), "api"], env=env, stdout=out, stderr=out
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if api.poll() is not None:
+            sys.exit(f"conformance: the API stopped at start; see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2):
+                return api
+        except OSError:
+            time.sleep(0.5)
+    api.terminate()
+    sys.exit(f"conformance: the API did not answer within 120 s; see {log}")
+
+
+def results(output_xml: Path) -> list[tuple[str, str, bool, str]]:
+    """(folder, test file and name, passed, first line of the failure) per test."""
+    found: list[tuple[str, str, bool, str]] = []
+
+    def walk(suite: ET.Element) -> None:
+        source = suite.get("source") or ""
+        match = re.search(r"TP/NGSI-LD/(.*)/([^/]+)\.robot", source)
+        for test in suite.findall("test"):
+            status = test.find("status")
+            assert status is not None
+            assert match is not None
+            message = (status.text or "").strip().splitlines()
+            name = f"{match.group(2)} {test.get('name')}"
+            found.append((match.group(1), name, status.get("status") == "PASS",
+                          message[0][:160] if message else ""))  # fmt: skip
+        for child in suite.findall("suite"):
+            walk(child)
+
+    top = ET.parse(output_xml).getroot().find("suite")  # noqa: S314 - robot's own file
+    assert top is not None
+    walk(top)
+    return found
+
+
+def section(subset: str, rows: list[tuple[str, str, bool, str]], commit: str) -> str:
+    passed = sum(1 for r in rows if r[2])
+    per: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
+    for folder, _, ok, _ in rows:
+        per[folder][0 if ok else 1] += 1
+    lines = [
+        f"<!-- BEGIN run.sh {subset} -->",
+        f"`run.sh {subset}`, measured {datetime.now(UTC):%Y-%m-%d} on commit {commit} by",
+        f"`scripts/conformance.sh SUITE_DIR {subset} --write`: **{passed} of {len(rows)} passed**.",
+        "",
+        "| folder | passed |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {p} / {p + f} |" for k, (p, f) in sorted(per.items())]
+    by_reason: dict[str, list[str]] = collections.defaultdict(list)
+    for folder, name, ok, message in rows:
+        if not ok:
+            by_reason[reason_for(folder, name, message)].append(name.split(" ", 1)[0])
+    lines += ["", "Every failure, by reason:", ""]
+    for why, names in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
+        lines.append(f"- {why} ({len(names)}): {', '.join(sorted(set(names)))}")
+    lines.append(f"<!-- END run.sh {subset} -->")
+    return "\n".join(lines)
+
+
+def committed_passes(subset: str) -> int | None:
+    match = re.search(
+        rf"<!-- BEGIN run.sh {re.escape(subset)} -->.*?\*\*(\d+) of \d+ passed\*\*",
+        DOC.read_text(),
+        re.S,
+    )
+    return int(match.group(1)) if match else None
+
+
+def write_section(subset: str, text: str) -> None:
+    doc = DOC.read_text()
+    pattern = (
+        rf"<!-- BEGIN run.sh {re.escape(subset)} -->.*?<!-- END run.sh {re.escape(subset)} -->"
+    )
+    if re.search(pattern, doc, re.S):
+        doc = re.sub(pattern, lambda _: text, doc, flags=re.S)
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
+    DOC.write_text(doc)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("suite_dir", type=Path)
+    parser.add_argument("subset", nargs="?", default="core")
+    parser.add_argument("--write", action="store_true", help="update docs/conformance.md")
+    parser.add_argument("--check", action="store_true", help="fail below the committed count")
+    args = parser.parse_args()
+    runner = args.suite_dir / "run.sh"
+    if not runner.is_file():
+        sys.exit(f"conformance: no run.sh in {args.suite_dir}")
+    with tempfile.TemporaryDirectory(prefix="ciudad-conformance-") as work:
+        port, out = free_port(), Path(work) / "robot"
+        print(f"conformance: starting the API on 127.0.0.1:{port}", flush=True)
+        api = start_api(Path(work) / "data", port, Path(work) / "api.log")
+        try:
+            env = os.environ | {"BROKER_URL": f"http://127.0.0.1:{port}/ngsi-ld/v1",
+                                "OUT": str(out)}  # fmt: skip
+            print(f"conformance: run.sh {args.subset} (several minutes)", flush=True)
+            subprocess.run([str(runner), args.subset], env=env, check=False,
+                           stdout=subprocess.DEVNULL)  # fmt: skip
+        finally:
+            api.terminate()
+            api.wait(timeout=60)
+        rows = results(out / "output.xml")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
+                            capture_output=True, check=False).stdout.strip()  # fmt: skip
+    passed = sum(1 for r in rows if r[2])
+    print(f"conformance: run.sh {args.subset}: {passed} of {len(rows)} passed")
+    before = committed_passes(args.subset)
+    if args.write:
+        write_section(args.subset, section(args.subset, rows, commit or "(uncommitted)"))
+        print(f"conformance: wrote {DOC.relative_to(REPO)}")
+    if args.check and before is not None and passed < before:
+        print(f"conformance: {passed} passed, fewer than the {before} docs/conformance.md "
+              "records", file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
