@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from acquisition import CommandQueue, DeviceRegistry
+from interoperability.jsonld.terms import Context
 from interoperability.store.api_keys import ApiKeyStore
 from interoperability.store.api_stats import ApiStats
 from interoperability.store.subscriptions import SubscriptionStore
@@ -46,6 +47,7 @@ class ApiState:
     metrics: PlatformMetrics
     api_stats: ApiStats
     outbound: OutboundPolicy
+    platform: Context  # the platform's JSON-LD context: stored names <-> IRIs
     stores: OpenStores | None = None
     notifier: Notifier | None = None  # set where this process runs the notifier
 

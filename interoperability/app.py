@@ -20,6 +20,7 @@ from interoperability.auth.gatekeeper import Gatekeeper, door_rules
 from interoperability.deps import BadRequestError
 from interoperability.devices import commands_routes
 from interoperability.devices import routes as devices_routes
+from interoperability.discovery import routes as discovery_routes
 from interoperability.entities import read_routes as entities_routes
 from interoperability.entities import write_routes as entity_write_routes
 from interoperability.jsonld.middleware import JsonLdMiddleware
@@ -36,6 +37,7 @@ from interoperability.subscriptions import routes as subscription_routes
 from interoperability.subscriptions.content import SubscriberTerms
 from interoperability.subscriptions.notifier import Notifier, NotifierOptions
 from interoperability.subscriptions.transport import NotificationSender
+from interoperability.temporal import query_routes as temporal_query_routes
 from interoperability.temporal import read_routes as temporal_routes
 from interoperability.temporal import write_routes as temporal_write_routes
 from interoperability.trailing_slash import TrailingSlash
@@ -232,7 +234,7 @@ def create_app(
         description="NGSI-LD style access to a city's sensor entities and their history.",
         lifespan=_lifespan(settings, database, open_store_fn or open_store, terms, jobs),
     )
-    state = ApiState(settings, metrics or PlatformMetrics(), ApiStats(), outbound)
+    state = ApiState(settings, metrics or PlatformMetrics(), ApiStats(), outbound, platform)
     app.state.api = state
     app.add_middleware(JsonLdMiddleware, resolver=resolver, platform=platform)
     # Outside the JSON-LD layer: no context is resolved for a request refused at the door.
@@ -244,9 +246,11 @@ def create_app(
         entities_routes.router,
         entity_write_routes.router,
         temporal_routes.router,
+        temporal_query_routes.router,
         temporal_write_routes.router,
         admin_routes.router,
         devices_routes.router,
+        discovery_routes.router,
         commands_routes.router,
         opendata_routes.router,
         subscription_routes.router,

@@ -66,6 +66,18 @@ def render_temporal(
     return doc
 
 
+def simplified_temporal(doc: dict[str, Any]) -> dict[str, Any]:
+    """``options=temporalValues``: each attribute as [value, observedAt] pairs (5.2.36)."""
+    out: dict[str, Any] = {}
+    for name, value in doc.items():
+        if not isinstance(value, list):
+            out[name] = value
+            continue
+        pairs = [[i.get("value"), i.get("observedAt")] for i in value if isinstance(i, dict)]
+        out[name] = {"type": "Property", "values": pairs}
+    return out
+
+
 def instance_id(observed_at: datetime) -> str:
     """An attribute instance is its observation time (one value per attribute and time)."""
     return f"{INSTANCE_PREFIX}{to_epoch_us(observed_at)}"

@@ -33,6 +33,7 @@ from knowledge.query.geo import GeoFilter, distance_m, parse_geometry
 from knowledge.query.records import (
     AttributeHistory,
     AttributeState,
+    AttributeUse,
     EntityState,
     ExportRow,
     KnowledgeStore,
@@ -49,6 +50,7 @@ __all__ = [
     "MIGRATIONS",
     "AttributeHistory",
     "AttributeState",
+    "AttributeUse",
     "Batch",
     "Change",
     "Comparison",

@@ -108,7 +108,7 @@ def section(subset: str, rows: list[tuple[str, str, bool, str]], commit: str) ->
     by_reason: dict[str, list[str]] = collections.defaultdict(list)
     for folder, name, ok, message in rows:
         if not ok:
-            by_reason[reason_for(folder, name, message)].append(name.split(" ", 1)[0])
+            by_reason[reason_for(folder, name, message)].append(name.split(" ")[1])
     lines += ["", "Every failure, by reason:", ""]
     for why, names in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
         lines.append(f"- {why} ({len(names)}): {', '.join(sorted(set(names)))}")
@@ -147,8 +147,10 @@ def main() -> int:
     runner = args.suite_dir / "run.sh"
     if not runner.is_file():
         sys.exit(f"conformance: no run.sh in {args.suite_dir}")
+    # Robot's report stays for reading (log.html names each step that failed).
+    out = REPO / ".ciudad" / "conformance" / args.subset.replace("/", "_")
     with tempfile.TemporaryDirectory(prefix="ciudad-conformance-") as work:
-        port, out = free_port(), Path(work) / "robot"
+        port = free_port()
         print(f"conformance: starting the API on 127.0.0.1:{port}", flush=True)
         api = start_api(Path(work) / "data", port, Path(work) / "api.log")
         try:
@@ -164,7 +166,8 @@ def main() -> int:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
                             capture_output=True, check=False).stdout.strip()  # fmt: skip
     passed = sum(1 for r in rows if r[2])
-    print(f"conformance: run.sh {args.subset}: {passed} of {len(rows)} passed")
+    print(f"conformance: run.sh {args.subset}: {passed} of {len(rows)} passed; robot's report: "
+          f"{out.relative_to(REPO)}/log.html")  # fmt: skip
     before = committed_passes(args.subset)
     if args.write:
         write_section(args.subset, section(args.subset, rows, commit or "(uncommitted)"))

@@ -76,7 +76,7 @@ def _geo_filter(p: GeoParams) -> GeoFilter | None:
     )
 
 
-def _entity_query(
+def entity_query(
     type_: str | None,
     ids: str | None,
     id_pattern: str | None,
@@ -129,7 +129,7 @@ async def query_entities(
     count: Annotated[bool, Query()] = False,
 ) -> Response:
     geo = GeoParams(georel, geometry, coordinates, geoproperty)
-    query = _entity_query(type_, ids, id_pattern, q, geo)
+    query = entity_query(type_, ids, id_pattern, q, geo)
     states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
     headers = {}
     if count:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
 
 from interoperability.auth.access import TenantDep
@@ -19,7 +19,7 @@ from interoperability.deps import (
 )
 from interoperability.entities.body import RESERVED, parse_attributes, parse_entity
 from interoperability.entities.write_clock import WriteClock, WriteClockDep
-from interoperability.ngsild import problem
+from interoperability.ngsild import problem, render_entity
 from knowledge import KnowledgeStore
 from support import AlreadyExistsError, NotFoundError
 
@@ -135,10 +135,15 @@ async def update_attribute(
     tenant: TenantDep,
     clock: WriteClockDep,
 ) -> Response:
+    """Partial update (NGSI-LD 5.6.4): the members given replace theirs, the others (type,
+    unitCode, sub-attributes) stay. ``observedAt`` is now unless given: a new value is a
+    new observation of the attribute's history."""
     state = await store.get_entity(tenant, entity_id)
-    if attr not in state.static and attr not in {a.name for a in state.attributes}:
+    current = render_entity(state, with_context=False).get(attr)
+    if not isinstance(current, dict):
         raise NotFoundError(f"attribute {attr} not found in {entity_id}")
-    await _append(store, tenant, entity_id, {attr: body}, clock)
+    merged = {k: v for k, v in current.items() if k != "observedAt"} | body
+    await _append(store, tenant, entity_id, {attr: merged}, clock)
     return Response(status_code=204)
 
 
@@ -191,17 +196,31 @@ async def batch_create(
 
 @router.post("/entityOperations/upsert", summary="Create or update entities in batch")
 async def batch_upsert(
-    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+    body: EntityList,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
+    options: Annotated[Literal["replace", "update"], Query()] = "replace",
 ) -> Response:
+    """NGSI-LD 5.6.8: an existing entity's attributes are all replaced (``options=replace``,
+    the default) or the given ones updated; 201 lists the entities created, 204 if none."""
+    created: list[str] = []
+
     async def upsert(item: Any) -> str:
         entity, parsed = parse_entity(tenant, item, clock)
         try:
             await store.create_entity(entity, parsed.readings)
+            created.append(entity.entity_id)
         except AlreadyExistsError:
-            await store.append_attributes(tenant, entity.entity_id, parsed.static, parsed.readings)
+            await store.append_attributes(
+                tenant, entity.entity_id, parsed.static, parsed.readings, options == "replace"
+            )
         return entity.entity_id
 
-    return await _batch(body, upsert, 201)
+    answer = await _batch(body, upsert, 204)
+    return (
+        JSONResponse(created, status_code=201) if answer.status_code == 204 and created else answer
+    )
 
 
 @router.post("/entityOperations/update", summary="Update existing entities in batch")

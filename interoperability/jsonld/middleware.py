@@ -27,6 +27,9 @@ from interoperability.ngsild import LINK_HEADER
 
 _LINK = re.compile(r'<([^>]*)>\s*;[^,]*rel="?http://www\.w3\.org/ns/json-ld#context"?')
 _ATTR_PATH = re.compile(r"^(/ngsi-ld/v1/(?:temporal/)?entities/[^/]+/attrs/)([^/]+)$")
+_NAME_PATH = re.compile(r"^(/ngsi-ld/v1/(?:types|attributes)/)(.+)$")
+_DISCOVERY = re.compile(r"^/ngsi-ld/v1/(?:types|attributes)(?:/|$)")
+_NAME_LISTS = ("typeList", "attributeNames", "attributeList", "typeNames")
 _NOT_TERMS = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
 _LIST_PARAMS = {"type": r"([,|;])", "attrs": r"(,)", "geoproperty": r"(,)"}
 Rename = Callable[[str], str]
@@ -68,6 +71,24 @@ def _subscription(doc: Any, rename: Rename, q_rename: Rename) -> Any:
     return out
 
 
+def _discovery(doc: Any, rename: Rename) -> Any:
+    """Discovery documents hold names as values: type and attribute names, lists of them."""
+    if isinstance(doc, list):
+        return [_discovery(d, rename) for d in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = dict(doc)
+    for key in _NAME_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [rename(n) if isinstance(n, str) else n for n in out[key]]
+    for key in ("typeName", "attributeName"):
+        if isinstance(out.get(key), str):
+            out[key] = rename(out[key])
+    if isinstance(out.get("attributeDetails"), list):
+        out["attributeDetails"] = _discovery(out["attributeDetails"], rename)
+    return out
+
+
 def rewrite_body(path: str, data: Any, mapper_fn: Rename, answer: bool = False) -> Any:
     """Types and attribute names of an NGSI-LD request body (or, with ``answer``, of a
     successful answer: entities only, never batch results), renamed."""
@@ -75,10 +96,12 @@ def rewrite_body(path: str, data: Any, mapper_fn: Rename, answer: bool = False) 
     def q_rename(text: str) -> str:
         return rename_attributes(text, mapper_fn)
 
+    if _DISCOVERY.match(path):
+        return _discovery(data, mapper_fn)
     if "/subscriptions" in path:
-        if isinstance(data, list):
-            return [_subscription(d, mapper_fn, q_rename) for d in data]
-        return _subscription(data, mapper_fn, q_rename)
+        many = data if isinstance(data, list) else [data]
+        renamed = [_subscription(d, mapper_fn, q_rename) for d in many]
+        return renamed if isinstance(data, list) else renamed[0]
     if _ATTR_PATH.match(path):
         return data  # the body is one attribute: its "type" is Property
     if isinstance(data, list):
@@ -154,7 +177,7 @@ class JsonLdMiddleware:
 
 def _stored_scope(scope: Scope, mapper: TermMapper) -> Scope:
     path, raw_path = scope["path"], scope.get("raw_path", b"")
-    if match := _ATTR_PATH.match(path):
+    if match := _ATTR_PATH.match(path) or _NAME_PATH.match(path):
         stored = mapper.to_stored(match.group(2))
         path = match.group(1) + stored
         raw_path = (quote(match.group(1)) + quote(stored, safe="")).encode()

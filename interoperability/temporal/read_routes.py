@@ -18,7 +18,7 @@ from interoperability.deps import (
     check_time,
     ngsi_response,
 )
-from interoperability.ngsild import CORE_CONTEXT, render_temporal
+from interoperability.ngsild import CORE_CONTEXT, render_temporal, simplified_temporal
 from interoperability.temporal.aggregation import (
     DISTINCT_COUNT,
     PERCENTILE_METHODS,
@@ -93,7 +93,10 @@ async def retrieve_temporal_entity(
         return ngsi_response(doc, ld_json)
     state = await store.get_entity(tenant, entity_id)
     histories = await store.history(tenant, entity_id, attr_list, window, last_n)
-    return ngsi_response(render_temporal(state, histories, ld_json), ld_json)
+    doc = render_temporal(state, histories, ld_json)
+    if options is not None and "temporalValues" in options.split(","):
+        doc = simplified_temporal(doc)
+    return ngsi_response(doc, ld_json)
 
 
 @dataclass(frozen=True, slots=True)

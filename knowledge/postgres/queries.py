@@ -19,6 +19,7 @@ from knowledge.query.geo import entity_geometry, matches
 from knowledge.query.records import (
     AttributeHistory,
     AttributeState,
+    AttributeUse,
     EntityState,
     ExportRow,
     NumericSeries,
@@ -137,6 +138,26 @@ async def entity_types(conn: Conn, tenant: str) -> dict[str, int]:
         (tenant,),
     )
     return {str(name): int(count) for name, count in await cur.fetchall()}
+
+
+# Readings are Properties; a static attribute says its type (the first instance's, for a
+# list of instances); scope is no attribute.
+_ATTRIBUTE_USES = """
+SELECT e.entity_type, s.attr, 'Property', count(*)
+FROM ciudad_entities e JOIN ciudad_attr_state s USING (tenant, entity_id)
+WHERE e.tenant = %(t)s GROUP BY 1, 2
+UNION ALL
+SELECT e.entity_type, a.key,
+       coalesce(a.value ->> 'type', a.value -> 0 ->> 'type', 'Property'), count(*)
+FROM ciudad_entities e CROSS JOIN LATERAL jsonb_each(e.static) AS a
+WHERE e.tenant = %(t)s AND a.key <> 'scope' GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3
+"""
+
+
+async def attribute_uses(conn: Conn, tenant: str) -> list[AttributeUse]:
+    cur = await conn.execute(_ATTRIBUTE_USES, {"t": tenant})
+    return [AttributeUse(str(t), str(a), str(k), int(n)) for t, a, k, n in await cur.fetchall()]
 
 
 async def get_entity(conn: Conn, tenant: str, entity_id: str) -> EntityState:

@@ -28,6 +28,7 @@ from knowledge.postgres.retention import RetentionPolicy, RetentionReport, apply
 from knowledge.query.filters import EntityQuery
 from knowledge.query.records import (
     AttributeHistory,
+    AttributeUse,
     EntityState,
     ExportRow,
     LatencyCounts,
@@ -285,6 +286,11 @@ class PostgresStore:
         """Entity types of the tenant with their entity counts."""
         async with self.connection() as conn:
             return await queries.entity_types(conn, tenant)
+
+    async def attribute_uses(self, tenant: str) -> list[AttributeUse]:
+        """Every (entity type, attribute, attribute type) of the tenant with its entities."""
+        async with self.connection() as conn:
+            return await queries.attribute_uses(conn, tenant)
 
     async def get_entity(self, tenant: str, entity_id: str) -> EntityState:
         async with self.connection() as conn:

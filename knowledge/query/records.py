@@ -78,6 +78,16 @@ class ExportRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AttributeUse:
+    """How many entities of a type carry an attribute, and as what NGSI-LD attribute type."""
+
+    entity_type: str
+    attr: str
+    attribute_type: str
+    entities: int
+
+
+@dataclass(frozen=True, slots=True)
 class LatencyCounts:
     """Readings stored in a window and how many fell in each latency bucket."""
 
@@ -134,6 +144,8 @@ class KnowledgeStore(Protocol):
     ) -> int: ...
 
     async def entity_types(self, tenant: str) -> dict[str, int]: ...
+
+    async def attribute_uses(self, tenant: str) -> list[AttributeUse]: ...
 
     async def get_entity(self, tenant: str, entity_id: str) -> EntityState: ...
 

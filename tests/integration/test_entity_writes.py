@@ -148,9 +148,17 @@ async def test_batch_operations_report_per_entity_results(
     upserted = await client.post(
         "/ngsi-ld/v1/entityOperations/upsert", json=[_lamp(power=50.0), _lamp(second, 60.0)]
     )
-    assert upserted.status_code == 201
+    assert upserted.status_code == 204  # both existed: none created (NGSI-LD 5.6.8)
     entity = (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).json()
-    assert entity["powerConsumption"]["value"] == 35.0, "same observedAt: the first value stays"
+    assert entity["powerConsumption"]["value"] == 50.0, "options=replace (the default)"
+    created = await client.post(
+        "/ngsi-ld/v1/entityOperations/upsert",
+        params={"options": "update"},
+        json=[_lamp(power=70.0), _lamp("urn:ngsi-ld:Streetlight:leon:api-new", 60.0)],
+    )
+    assert (created.status_code, created.json()) == (201, ["urn:ngsi-ld:Streetlight:leon:api-new"])
+    entity = (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).json()
+    assert entity["powerConsumption"]["value"] == 50.0, "update: same observedAt, first value stays"
     deleted = await client.post(
         "/ngsi-ld/v1/entityOperations/delete", json=[LAMP, second, "urn:ngsi-ld:x:none"]
     )

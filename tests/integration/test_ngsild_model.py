@@ -103,3 +103,82 @@ async def test_subscriptions_are_counted_and_answered_in_json_ld(
     assert one.headers["content-type"].startswith("application/ld+json")
     assert one.json()["@context"]
     assert one.json()["isActive"] is True
+
+
+async def test_discovery_names_the_types_and_attributes_held(client: httpx.AsyncClient) -> None:
+    body = {"id": BUILDING, "type": "Building", **RICH}
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    types = (await client.get("/ngsi-ld/v1/types")).json()
+    assert types["type"] == "EntityTypeList"
+    assert "Building" in types["typeList"]
+    assert "NoiseLevelObserved" in types["typeList"]  # the fixture's
+    info = (await client.get("/ngsi-ld/v1/types/Building")).json()
+    assert (info["type"], info["typeName"], info["entityCount"]) == (
+        "EntityTypeInfo",
+        "Building",
+        1,
+    )
+    kinds = {d["attributeName"]: d["attributeTypes"] for d in info["attributeDetails"]}
+    assert kinds["name"] == ["LanguageProperty"]
+    assert kinds["temperature"] == ["Property"]
+    assert kinds["neighbours"] == ["ListRelationship"]
+    assert (await client.get("/ngsi-ld/v1/types/Castle")).status_code == 404
+    plan = (await client.get("/ngsi-ld/v1/attributes/plan")).json()
+    assert (plan["attributeCount"], plan["attributeTypes"], plan["typeNames"]) == (
+        1,
+        ["JsonProperty"],
+        ["Building"],
+    )
+    listed = (await client.get("/ngsi-ld/v1/attributes")).json()
+    assert {"plan", "occupancy", "LAeq"} <= set(listed["attributeList"])
+    details = (await client.get("/ngsi-ld/v1/types", params={"details": "true"})).json()
+    building = next(d for d in details if d["typeName"] == "Building")
+    assert building["type"] == "EntityType"
+    assert "occupancy" in building["attributeNames"]
+
+
+async def test_a_partial_attribute_update_changes_only_what_it_gives(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {
+        "id": BUILDING,
+        "type": "Building",
+        "noise": {"type": "Property", "value": 60.0, "unitCode": "2N",
+                  "observedAt": "2026-12-01T10:00:00Z"},
+        "plan": {"type": "JsonProperty", "json": {"floors": 2}, "source": {"type": "Property",
+                                                                          "value": "survey"}},
+    }  # fmt: skip
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    patched = await client.patch(
+        f"/ngsi-ld/v1/entities/{BUILDING}/attrs/noise", json={"value": 71.5}
+    )
+    assert patched.status_code == 204, patched.text
+    again = await client.patch(
+        f"/ngsi-ld/v1/entities/{BUILDING}/attrs/plan/", json={"json": {"floors": 3}}
+    )
+    assert again.status_code == 204, again.text
+    entity = (await client.get(f"/ngsi-ld/v1/entities/{BUILDING}")).json()
+    assert (entity["noise"]["value"], entity["noise"]["unitCode"]) == (71.5, "2N")
+    assert entity["plan"] == {"type": "JsonProperty", "json": {"floors": 3},
+                              "source": {"type": "Property", "value": "survey"}}  # fmt: skip
+    missing = await client.patch(f"/ngsi-ld/v1/entities/{BUILDING}/attrs/nope", json={"value": 1})
+    assert missing.status_code == 404
+
+
+async def test_the_temporal_evolution_of_several_entities(client: httpx.AsyncClient) -> None:
+    url = "/ngsi-ld/v1/temporal/entities"
+    found = await client.get(url, params={"type": "NoiseLevelObserved", "attrs": "LAeq",
+                                          "count": "true"})  # fmt: skip
+    assert found.status_code == 200, found.text
+    assert found.headers["NGSILD-Results-Count"] == "2"
+    by_id = {e["id"].rsplit(":", 1)[-1]: e for e in found.json()}
+    assert [i["value"] for i in by_id["n1"]["LAeq"]] == [60.0, 70.0, 60.0, 70.0, 60.0]
+    assert len(by_id["n2"]["LAeq"]) == 2
+    simple = await client.get(
+        url, params={"type": "NoiseLevelObserved", "attrs": "LAeq", "options": "temporalValues",
+                     "id": "urn:ngsi-ld:NoiseLevelObserved:leon:n2"},
+    )  # fmt: skip
+    (n2,) = simple.json()
+    assert n2["LAeq"]["type"] == "Property"
+    assert [v for v, _ in n2["LAeq"]["values"]] == [50.0, 50.0]
+    assert (await client.get(url)).status_code == 400  # which entities, then?

@@ -1,0 +1,1 @@
+"""Discovery (NGSI-LD 5.7.5-5.7.10): the entity types and attributes a tenant holds."""
