@@ -17,7 +17,7 @@ from acquisition import CommandQueue, DeviceRegistry
 from interoperability.api_state import ApiState, OpenStores
 from interoperability.auth.access import ForbiddenError, UnauthorizedError
 from interoperability.auth.gatekeeper import Gatekeeper, door_rules
-from interoperability.deps import BadRequestError
+from interoperability.deps import BadRequestError, InvalidRequestError
 from interoperability.devices import commands_routes
 from interoperability.devices import routes as devices_routes
 from interoperability.discovery import routes as discovery_routes
@@ -40,7 +40,7 @@ from interoperability.subscriptions.transport import NotificationSender
 from interoperability.temporal import query_routes as temporal_query_routes
 from interoperability.temporal import read_routes as temporal_routes
 from interoperability.temporal import write_routes as temporal_write_routes
-from interoperability.trailing_slash import TrailingSlash
+from interoperability.trailing_slash import TRIMMED, TrailingSlash
 from knowledge import KnowledgeStore, open_store
 from support import (
     AlreadyExistsError,
@@ -102,14 +102,18 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BadRequestError)
     async def bad_request(request: Request, exc: BadRequestError) -> JSONResponse:
-        return respond(400, "BadRequestData", "Bad request", str(exc))
+        kind = "InvalidRequest" if isinstance(exc, InvalidRequestError) else "BadRequestData"
+        return respond(400, kind, "Bad request", str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        return respond(400, "BadRequestData", "Bad request", detail)
+        no_json = any(e["type"] == "json_invalid" for e in exc.errors())
+        return respond(
+            400, "InvalidRequest" if no_json else "BadRequestData", "Bad request", detail
+        )
 
     @app.exception_handler(ConfigurationError)
     async def invalid_configuration(request: Request, exc: ConfigurationError) -> JSONResponse:
@@ -129,8 +133,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def routing(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         """No such path (404) or method (405): ProblemDetails like every other error."""
         where = f"{request.method} {request.url.path}"
-        if exc.status_code == 404:
+        if exc.status_code == 404 and "//" in request.url.path:
+            answer = respond(400, "BadRequestData", "Bad request", f"{where}: an id is missing")
+        elif exc.status_code == 404:
             answer = respond(404, "ResourceNotFound", "Not found", f"{where}: {exc.detail}")
+        elif exc.status_code == 405 and request.scope.get(TRIMMED) and "/entities" in where:
+            # PUT or PATCH /entities/: the entity's id is missing (a collection keeps 405)
+            answer = respond(400, "BadRequestData", "Bad request", f"{where}/: an id is missing")
         elif exc.status_code == 405:
             answer = respond(405, "OperationNotSupported", "Method not allowed", where)
         else:

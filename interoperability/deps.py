@@ -44,6 +44,10 @@ class BadRequestError(CiudadError):
     """A request parameter is malformed (NGSI-LD BadRequestData)."""
 
 
+class InvalidRequestError(BadRequestError):
+    """The request is not NGSI-LD at all: no JSON, or an empty document (InvalidRequest)."""
+
+
 TimeAtQuery = Annotated[datetime, Query(alias="timeAt", description="Range start (inclusive)")]
 EndTimeAtQuery = Annotated[datetime, Query(alias="endTimeAt", description="Range end (exclusive)")]
 
@@ -83,7 +87,9 @@ def wants_ld_json(request: Request) -> bool:
 
 StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
-EntityIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Entity id (a URI)")]
+# A URI: a scheme, a colon, then printable characters (NGSI-LD ids; 400 for anything else).
+URI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f]{1,250}$"
+EntityIdPath = Annotated[str, Path(pattern=URI_PATTERN, description="Entity id (a URI)")]
 AttrPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Attribute name")]
 LdJsonDep = Annotated[bool, Depends(wants_ld_json)]
 

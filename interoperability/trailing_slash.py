@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 PREFIX = "/ngsi-ld/v1/"
+TRIMMED = "ciudad.trimmed_slash"  # set in the scope when the path lost its trailing slash
 
 
 class TrailingSlash:
@@ -18,6 +19,7 @@ class TrailingSlash:
             trimmed = path.rstrip("/")
             raw = scope.get("raw_path")
             scope = dict(scope, path=trimmed)
+            scope[TRIMMED] = True
             if isinstance(raw, bytes):
                 scope["raw_path"] = raw.rstrip(b"/")
         await self.app(scope, receive, send)

@@ -3,7 +3,7 @@ docs/conformance.md true.
 
     scripts/conformance.sh SUITE_DIR [SUBSET] [--write] [--check]
 
-SUITE_DIR holds the suite's runner (``run.sh``, e.g. ../shared/conformance). The API is
+SUITE_DIR holds the suite's runner (``run.sh``) beside an unmodified copy of the suite. The API is
 started on a free loopback port with a data directory of its own (embedded PostgreSQL),
 open (the suite sends no key), allowed to reach the suite's local servers, accepting the
 suite's fixed past dates. ``--write`` replaces this subset's section of docs/conformance.md
@@ -172,6 +172,9 @@ def main() -> int:
     if args.write:
         write_section(args.subset, section(args.subset, rows, commit or "(uncommitted)"))
         print(f"conformance: wrote {DOC.relative_to(REPO)}")
+    if args.check and before is None:
+        print(f"conformance: docs/conformance.md records no run.sh {args.subset}", file=sys.stderr)
+        return 1
     if args.check and before is not None and passed < before:
         print(f"conformance: {passed} passed, fewer than the {before} docs/conformance.md "
               "records", file=sys.stderr)  # fmt: skip

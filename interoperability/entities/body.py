@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from acquisition import EntityRecord, Reading, ValueType
-from interoperability.deps import BadRequestError, check_name
+from interoperability.deps import BadRequestError, InvalidRequestError, check_name
 from interoperability.entities.write_clock import WriteClock
 
 # Each attribute type and the member that holds its value (NGSI-LD 1.8, clause 4.5).
@@ -141,8 +141,8 @@ def parse_attributes(
 def parse_entity(
     tenant: str, body: Any, clock: WriteClock
 ) -> tuple[EntityRecord, ParsedAttributes]:
-    if not isinstance(body, dict):
-        raise BadRequestError("the body must be a JSON object (an NGSI-LD entity)")
+    if not isinstance(body, dict) or not body:
+        raise InvalidRequestError("the body must be a JSON object (an NGSI-LD entity)")
     entity_id, entity_type = body.get("id"), body.get("type")
     if not isinstance(entity_id, str) or ":" not in entity_id:
         raise BadRequestError("id must be a URI (e.g. urn:ngsi-ld:Streetlight:leon:001)")

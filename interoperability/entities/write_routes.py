@@ -147,6 +147,27 @@ async def update_attribute(
     return Response(status_code=204)
 
 
+@router.put(
+    "/entities/{entity_id}/attrs/{attr:path}", status_code=204, summary="Replace one attribute"
+)
+async def replace_attribute(
+    entity_id: EntityIdPath,
+    attr: AttrPath,
+    body: Fragment,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
+) -> Response:
+    """NGSI-LD 5.6.20: the attribute becomes the one given, whole (its history stays)."""
+    state = await store.get_entity(tenant, entity_id)
+    if attr not in state.static and attr not in {a.name for a in state.attributes}:
+        raise NotFoundError(f"attribute {attr} not found in {entity_id}")
+    parsed = parse_attributes(tenant, entity_id, state.entity_type, {attr: body}, clock)
+    await store.delete_attribute(tenant, entity_id, attr)
+    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings)
+    return Response(status_code=204)
+
+
 @router.delete(
     "/entities/{entity_id}/attrs/{attr:path}", status_code=204, summary="Delete one attribute"
 )

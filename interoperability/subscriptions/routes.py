@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from interoperability.api_state import api_state
 from interoperability.auth.access import AuditDep, TenantDep, may_write
-from interoperability.deps import NAME_PATTERN, BadRequestError, LdJsonDep, ngsi_response
+from interoperability.deps import URI_PATTERN, BadRequestError, LdJsonDep, ngsi_response
 from interoperability.ngsild import CORE_CONTEXT
 from interoperability.store.subscriptions import StoredSubscription, SubscriptionStore
 from interoperability.subscriptions.model import (
@@ -31,7 +31,7 @@ def get_subscriptions(request: Request) -> SubscriptionStore:
 
 
 SubscriptionsDep = Annotated[SubscriptionStore, Depends(get_subscriptions)]
-SubscriptionIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="Subscription id")]
+SubscriptionIdPath = Annotated[str, Path(pattern=URI_PATTERN, description="Subscription id")]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -45,6 +45,8 @@ def render_subscription(
     read-only key) receiverInfo values, often the endpoint's credentials, are masked."""
     sub, status = stored.subscription, stored.status
     doc = sub.body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if "isActive" not in sub.body.model_fields_set:
+        doc.pop("isActive", None)  # a default, not something the subscriber said
     doc.pop("@context", None)
     endpoint = doc["notification"]["endpoint"]
     if not secrets and "receiverInfo" in endpoint:

@@ -182,3 +182,38 @@ async def test_the_temporal_evolution_of_several_entities(client: httpx.AsyncCli
     assert n2["LAeq"]["type"] == "Property"
     assert [v for v, _ in n2["LAeq"]["values"]] == [50.0, 50.0]
     assert (await client.get(url)).status_code == 400  # which entities, then?
+
+
+async def test_an_attribute_is_replaced_whole(client: httpx.AsyncClient) -> None:
+    noise = {"type": "Property", "value": 60.0, "unitCode": "2N",
+             "observedAt": "2026-12-01T10:00:00Z"}  # fmt: skip
+    body = {"id": BUILDING, "type": "Building", "noise": noise}
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}/attrs/noise"
+    replaced = await client.put(url, json={"type": "JsonProperty", "json": {"band": "high"}})
+    assert replaced.status_code == 204, replaced.text
+    entity = (await client.get(f"/ngsi-ld/v1/entities/{BUILDING}")).json()
+    assert entity["noise"] == {"type": "JsonProperty", "json": {"band": "high"}}
+    history = (await client.get(f"/ngsi-ld/v1/temporal/entities/{BUILDING}")).json()
+    assert history["noise"][0]["value"] == 60.0  # what was observed stays observed
+    missing = await client.put(f"{url}-none", json={"type": "Property", "value": 1})
+    assert missing.status_code == 404
+
+
+async def test_ids_that_are_no_uris_or_missing_and_bodies_that_are_no_json_are_told_apart(
+    client: httpx.AsyncClient,
+) -> None:
+    not_uri = await client.get("/ngsi-ld/v1/entities/not-a-uri")
+    assert (not_uri.status_code, not_uri.json()["type"]) == (400, ERRORS + "BadRequestData")
+    assert (await client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:B:none")).status_code == 404
+    missing = await client.post("/ngsi-ld/v1/entities//attrs", json={})
+    assert missing.status_code == 400
+    no_id = await client.put("/ngsi-ld/v1/entities/", json={"type": "B"})
+    assert no_id.status_code == 400
+    broken = await client.post(
+        "/ngsi-ld/v1/entities", content=b'{"id": "urn:x:1",, }',
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert (broken.status_code, broken.json()["type"]) == (400, ERRORS + "InvalidRequest")
+    empty = await client.post("/ngsi-ld/v1/entities", json={})
+    assert empty.json()["type"] == ERRORS + "InvalidRequest"
