@@ -28,6 +28,9 @@ class Reading:
     value: float | str
     value_type: ValueType
     unit_code: str | None = None
+    # False: the writer gave no observation time (the API's Property without observedAt);
+    # observed_at is then when it was written, and entities do not show it.
+    time_stated: bool = True
 
     @property
     def in_history(self) -> bool:

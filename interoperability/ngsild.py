@@ -34,7 +34,10 @@ def _property(
 
 
 def render_attribute(attr: AttributeState) -> dict[str, Any]:
-    return _property(attr.value, attr.value_type, attr.observed_at, attr.unit_code)
+    prop = _property(attr.value, attr.value_type, attr.observed_at, attr.unit_code)
+    if not attr.observed_at_stated:
+        del prop["observedAt"]
+    return prop
 
 
 def render_entity(state: EntityState, with_context: bool) -> dict[str, Any]:

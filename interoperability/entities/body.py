@@ -111,6 +111,7 @@ def _reading(
         float(value) if not isinstance(value, str) else value,
         ValueType.TEXT if isinstance(value, str) else ValueType.NUMBER,
         fragment.get("unitCode"),
+        time_stated="observedAt" in fragment,
     )
 
 

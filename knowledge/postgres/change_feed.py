@@ -25,13 +25,16 @@ ANY_TYPE = "*"
 MERGE_STATE_RECORDING_CHANGES = f"""
 WITH changed AS (
     INSERT INTO ciudad_attr_state AS s
-        (tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code)
+        (tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code,
+         observed_at_stated)
     SELECT DISTINCT ON (tenant, entity_id, attr)
-        tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code
+        tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code,
+        coalesce(stated, true)
     FROM ciudad_staging ORDER BY tenant, entity_id, attr, observed_at DESC
     ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET
         observed_at = excluded.observed_at, num = excluded.num, txt = excluded.txt,
-        value_type = excluded.value_type, unit_code = excluded.unit_code
+        value_type = excluded.value_type, unit_code = excluded.unit_code,
+        observed_at_stated = excluded.observed_at_stated
     WHERE excluded.observed_at > s.observed_at
     RETURNING tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code
 )

@@ -45,14 +45,15 @@ async def _states(conn: Conn, tenant: str, rows: list[tuple[Any, ...]]) -> list[
     """Joins entity rows (id, type, static, modified) with their latest attribute values."""
     ids = [row[0] for row in rows]
     cur = await conn.execute(
-        "SELECT entity_id, attr, num, txt, value_type, observed_at, unit_code "
-        "FROM ciudad_attr_state WHERE tenant = %s AND entity_id = ANY(%s) ORDER BY attr",
+        "SELECT entity_id, attr, num, txt, value_type, observed_at, unit_code, "
+        "observed_at_stated FROM ciudad_attr_state WHERE tenant = %s AND entity_id = ANY(%s) "
+        "ORDER BY attr",
         (tenant, ids),
     )
     attrs: dict[str, list[AttributeState]] = defaultdict(list)
-    for entity_id, attr, num, txt, value_type, observed_at, unit in await cur.fetchall():
+    for entity_id, attr, num, txt, kind, observed_at, unit, stated in await cur.fetchall():
         value = num if num is not None else txt
-        attrs[entity_id].append(AttributeState(attr, value, value_type, observed_at, unit))
+        attrs[entity_id].append(AttributeState(attr, value, kind, observed_at, unit, stated))
     return [
         EntityState(entity_id, entity_type, static, tuple(attrs[entity_id]), modified)
         for entity_id, entity_type, static, modified in rows

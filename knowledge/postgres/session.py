@@ -11,7 +11,7 @@ from knowledge.postgres import rollups
 _STAGING_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS ciudad_staging (
     tenant text, entity_id text, attr text, observed_at timestamptz,
-    num double precision, txt text, value_type text, unit_code text
+    num double precision, txt text, value_type text, unit_code text, stated boolean
 ) ON COMMIT DELETE ROWS
 """
 

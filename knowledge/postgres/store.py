@@ -61,7 +61,7 @@ ON CONFLICT (tenant, entity_id) DO UPDATE SET
 _DEAD_LETTER_COLUMNS = ("received_at", "topic", "payload", "reason", "detail", "tenant",
                         "device_id")  # fmt: skip
 _STAGING_COLUMNS = ("tenant", "entity_id", "attr", "observed_at", "num", "txt", "value_type",
-                    "unit_code")  # fmt: skip
+                    "unit_code", "stated")  # fmt: skip
 
 
 def _staging_row(r: Reading) -> tuple[Any, ...]:
@@ -76,6 +76,7 @@ def _staging_row(r: Reading) -> tuple[Any, ...]:
         text,
         r.value_type.value,
         r.unit_code,
+        r.time_stated,
     )
 
 

@@ -26,6 +26,7 @@ class AttributeState:
     value_type: str
     observed_at: datetime
     unit_code: str | None
+    observed_at_stated: bool = True  # False: written without observedAt, which is not shown
 
 
 @dataclass(frozen=True, slots=True)

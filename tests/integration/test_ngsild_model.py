@@ -217,3 +217,20 @@ async def test_ids_that_are_no_uris_or_missing_and_bodies_that_are_no_json_are_t
     assert (broken.status_code, broken.json()["type"]) == (400, ERRORS + "InvalidRequest")
     empty = await client.post("/ngsi-ld/v1/entities", json={})
     assert empty.json()["type"] == ERRORS + "InvalidRequest"
+
+
+async def test_no_observed_at_is_shown_that_the_writer_did_not_give(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {
+        "id": BUILDING,
+        "type": "Building",
+        "floors": {"type": "Property", "value": 3},
+        "noise": {"type": "Property", "value": 60.0, "observedAt": "2026-12-01T10:00:00Z"},
+    }
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    entity = (await client.get(f"/ngsi-ld/v1/entities/{BUILDING}")).json()
+    assert entity["floors"] == {"type": "Property", "value": 3.0}
+    assert entity["noise"]["observedAt"] == "2026-12-01T10:00:00Z"
+    history = (await client.get(f"/ngsi-ld/v1/temporal/entities/{BUILDING}")).json()
+    assert [i["value"] for i in history["floors"]] == [3.0]  # still a reading, with history
