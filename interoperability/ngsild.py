@@ -23,6 +23,8 @@ _CIUDAD_ERRORS = frozenset({"Unauthorized", "Forbidden", "RequestEntityTooLarge"
 def _property(
     value: Any, value_type: str, observed_at: datetime, unit: str | None
 ) -> dict[str, Any]:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        value = int(value)  # numbers are stored as doubles; 4 was written, 4 is read back
     prop: dict[str, Any] = {
         "type": "Property",
         "value": {"@type": "DateTime", "@value": value} if value_type == "DateTime" else value,

@@ -3,6 +3,7 @@
 Supported: ``attr`` (exists), ``attr==value`` and ``!=``, ``<``, ``<=``, ``>``, ``>=``,
 ``~=``/``!~=`` (regular expression), ranges ``attr==10..20``, lists ``attr=="a","b"``,
 ``;`` (and), ``|`` (or) and parentheses.  Strings are quoted; numbers are not.
+Attribute names may be IRIs (what a request's JSON-LD context expands its terms to).
 Attribute paths (``a.b``, ``a[b]``) are not supported and are refused.
 """
 
@@ -16,7 +17,8 @@ from interoperability.deps import BadRequestError
 from knowledge import Comparison, Filter, Logical, Operator, Scalar, ValueRange
 from support.user_regex import PatternError, compile_pattern
 
-_ATTR = re.compile(r"[A-Za-z_@][A-Za-z0-9_:\-]*")
+# A name, or the IRI a JSON-LD context expands one to (https://example.org/terms#name).
+_ATTR = re.compile(r"[A-Za-z_@][A-Za-z0-9_:\-]*(?://[A-Za-z0-9_\-.:/#%~]*[A-Za-z0-9_\-/#%~])?")
 _OPERATORS: tuple[Operator, ...] = ("==", "!=", ">=", "<=", "!~=", "~=", ">", "<")
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _BARE = re.compile(r"[^;|()\",]+?(?=\.\.|[;|(),]|$)")

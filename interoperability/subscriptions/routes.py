@@ -45,8 +45,8 @@ def render_subscription(
     read-only key) receiverInfo values, often the endpoint's credentials, are masked."""
     sub, status = stored.subscription, stored.status
     doc = sub.body.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if "isActive" not in sub.body.model_fields_set:
-        doc.pop("isActive", None)  # a default, not something the subscriber said
+    if sub.body.isActive:
+        doc.pop("isActive", None)  # the default (status says "active"); false is shown
     doc.pop("@context", None)
     endpoint = doc["notification"]["endpoint"]
     if not secrets and "receiverInfo" in endpoint:

@@ -102,7 +102,13 @@ async def test_subscriptions_are_counted_and_answered_in_json_ld(
     )
     assert one.headers["content-type"].startswith("application/ld+json")
     assert one.json()["@context"]
-    assert one.json()["isActive"] is True
+    assert (one.json()["status"], "isActive" in one.json()) == ("active", False)  # the default
+    paused = await client.patch(
+        "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:model-0", json={"isActive": False}
+    )
+    assert paused.status_code == 204
+    one = await client.get("/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:model-0")
+    assert (one.json()["status"], one.json()["isActive"]) == ("paused", False)
 
 
 async def test_discovery_names_the_types_and_attributes_held(client: httpx.AsyncClient) -> None:
