@@ -137,8 +137,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             answer = respond(400, "BadRequestData", "Bad request", f"{where}: an id is missing")
         elif exc.status_code == 404:
             answer = respond(404, "ResourceNotFound", "Not found", f"{where}: {exc.detail}")
-        elif exc.status_code == 405 and request.scope.get(TRIMMED) and "/entities" in where:
-            # PUT or PATCH /entities/: the entity's id is missing (a collection keeps 405)
+        elif (
+            exc.status_code == 405
+            and request.scope.get(TRIMMED)
+            and (request.url.path == "/ngsi-ld/v1/entities")
+        ):
+            # PUT or PATCH /entities/: the entity's id is missing
             answer = respond(400, "BadRequestData", "Bad request", f"{where}/: an id is missing")
         elif exc.status_code == 405:
             answer = respond(405, "OperationNotSupported", "Method not allowed", where)

@@ -115,6 +115,23 @@ def _reading(
     )
 
 
+NULL = "urn:ngsi-ld:null"  # NGSI-LD 4.5.0: in a merge or update, "remove this attribute"
+
+
+def split_nulls(body: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """(the attributes to write, the names a merge or update removes: set to the null URI)."""
+    kept, removed = {}, set()
+    for name, fragment in body.items():
+        value = fragment
+        if isinstance(fragment, dict) and fragment.get("type") in VALUE_MEMBER:
+            value = fragment.get(VALUE_MEMBER[fragment["type"]])
+        if value == NULL:
+            removed.add(name)
+        else:
+            kept[name] = fragment
+    return kept, removed
+
+
 def parse_attributes(
     tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], clock: WriteClock
 ) -> ParsedAttributes:

@@ -17,7 +17,7 @@ from interoperability.deps import (
     StoreDep,
     check_name,
 )
-from interoperability.entities.body import RESERVED, parse_attributes, parse_entity
+from interoperability.entities.body import RESERVED, parse_attributes, parse_entity, split_nulls
 from interoperability.entities.write_clock import WriteClock, WriteClockDep
 from interoperability.ngsild import problem, render_entity
 from knowledge import KnowledgeStore
@@ -60,8 +60,12 @@ async def _append(
         state.entity_type
     ):
         raise BadRequestError("the body's id or type differs from the entity's")
-    parsed = parse_attributes(tenant, entity_id, state.entity_type, body, clock)
+    kept, removed = split_nulls(body)
+    parsed = parse_attributes(tenant, entity_id, state.entity_type, kept, clock)
     await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings, replace)
+    present = set(state.static) | {a.name for a in state.attributes}
+    for name in sorted(removed & present):
+        await store.delete_attribute(tenant, entity_id, name)
 
 
 @router.put("/entities/{entity_id}", status_code=204, summary="Replace an entity")

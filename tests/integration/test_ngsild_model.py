@@ -240,3 +240,21 @@ async def test_no_observed_at_is_shown_that_the_writer_did_not_give(
     assert entity["noise"]["observedAt"] == "2026-12-01T10:00:00Z"
     history = (await client.get(f"/ngsi-ld/v1/temporal/entities/{BUILDING}")).json()
     assert [i["value"] for i in history["floors"]] == [3.0]  # still a reading, with history
+
+
+async def test_a_merge_removes_what_it_sets_to_the_null_uri(client: httpx.AsyncClient) -> None:
+    body = {"id": BUILDING, "type": "Building", "floors": {"type": "Property", "value": 3},
+            "owner": {"type": "Relationship", "object": "urn:ngsi-ld:Person:1"},
+            "name": {"type": "Property", "value": "Casa Botines"}}  # fmt: skip
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    merged = await client.patch(
+        f"/ngsi-ld/v1/entities/{BUILDING}",
+        json={"floors": {"type": "Property", "value": "urn:ngsi-ld:null"},
+              "owner": {"type": "Relationship", "object": "urn:ngsi-ld:null"},
+              "name": {"type": "Property", "value": "Botines"}},
+    )  # fmt: skip
+    assert merged.status_code == 204, merged.text
+    entity = (await client.get(f"/ngsi-ld/v1/entities/{BUILDING}")).json()
+    assert "floors" not in entity
+    assert "owner" not in entity
+    assert entity["name"]["value"] == "Botines"
