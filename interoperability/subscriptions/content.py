@@ -31,10 +31,14 @@ def _values(document: dict[str, Any]) -> dict[str, float | str]:
 
 def _shaped(document: dict[str, Any], sub: Subscription) -> dict[str, Any]:
     params = sub.body.notification
-    keep = set(params.attributes) if params.attributes else None
-    shaped: dict[str, Any] = {"id": document["id"], "type": document["type"]}
+    keep = set(params.attributes or params.pick or ()) or None
+    omit = set(params.omit or ())
+    picked = set(params.pick) if params.pick is not None else {"id", "type"}
+    shaped: dict[str, Any] = {
+        k: document[k] for k in ("id", "type") if k not in omit and k in picked
+    }
     for name, attr in document.items():
-        if name in ("id", "type") or (keep is not None and name not in keep):
+        if name in ("id", "type") or name in omit or (keep is not None and name not in keep):
             continue
         if params.format == "keyValues" and isinstance(attr, dict):
             shaped[name] = attr.get("value", attr.get("object"))

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from interoperability.deps import NAME_PATTERN, BadRequestError
+from interoperability.deps import NAME_PATTERN, URI_PATTERN, BadRequestError
 from interoperability.entities.q_language import parse_q
 from knowledge import Filter
 from knowledge import filter_matches as matches
@@ -85,15 +85,26 @@ class Endpoint(BaseModel):
 class NotificationParams(BaseModel):
     model_config = ConfigDict(extra="ignore")
     attributes: list[str] | None = Field(None, max_length=100)
+    # NGSI-LD 1.8 projection (4.21): members to keep, or to leave out ("id", "type" too).
+    pick: list[str] | None = Field(None, max_length=100)
+    omit: list[str] | None = Field(None, max_length=100)
     format: Literal["normalized", "keyValues"] = "normalized"
     endpoint: Endpoint
+
+    @model_validator(mode="after")
+    def _one_projection(self) -> NotificationParams:
+        if self.attributes is not None and (self.pick is not None or self.omit is not None):
+            raise ValueError("notification.attributes excludes pick and omit")
+        if set(self.pick or ()) & set(self.omit or ()):
+            raise ValueError("a member cannot be in both pick and omit")
+        return self
 
 
 class SubscriptionBody(BaseModel):
     """A subscription as POSTed (unknown members refused, status members ignored)."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str | None = Field(None, pattern=NAME_PATTERN)
+    id: str | None = Field(None, pattern=URI_PATTERN)
     type: Literal["Subscription"] = "Subscription"
     subscriptionName: str | None = Field(None, max_length=256)
     description: str | None = Field(None, max_length=2000)

@@ -258,3 +258,26 @@ async def test_a_merge_removes_what_it_sets_to_the_null_uri(client: httpx.AsyncC
     assert "floors" not in entity
     assert "owner" not in entity
     assert entity["name"]["value"] == "Botines"
+
+
+async def test_subscriptions_project_with_pick_or_omit_and_refuse_both_ways(
+    client: httpx.AsyncClient,
+) -> None:
+    def subscription(sub_id: str, **notification: Any) -> dict[str, Any]:
+        endpoint = {"uri": "http://127.0.0.1:9/n"}
+        return {
+            "id": sub_id,
+            "entities": [{"type": "NoiseLevelObserved"}],
+            "notification": {"endpoint": endpoint, **notification},
+        }
+
+    url = "/ngsi-ld/v1/subscriptions"
+    made = await client.post(url, json=subscription("urn:ngsi-ld:Subscription:p", omit=["LAeq"]))
+    assert made.status_code == 201, made.text
+    for wrong in (
+        subscription("urn:ngsi-ld:Subscription:q", pick=["LAeq"], omit=["LAeq"]),
+        subscription("urn:ngsi-ld:Subscription:r", pick=["LAeq"], attributes=["LAeq"]),
+        subscription("not-a-uri"),
+    ):
+        refused = await client.post(url, json=wrong)
+        assert (refused.status_code, refused.json()["type"]) == (400, ERRORS + "BadRequestData")
