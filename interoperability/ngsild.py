@@ -96,6 +96,19 @@ def instance_time(identifier: str) -> datetime | None:
     return from_epoch_us(int(digits))
 
 
+# Each attribute type and the member that holds its value (NGSI-LD 1.8, clause 4.5).
+VALUE_MEMBER = {
+    "Property": "value",
+    "GeoProperty": "value",
+    "Relationship": "object",
+    "LanguageProperty": "languageMap",
+    "JsonProperty": "json",
+    "VocabProperty": "vocab",
+    "ListProperty": "valueList",
+    "ListRelationship": "objectList",
+}
+
+
 def problem(error_type: str, title: str, detail: str) -> Mapping[str, str]:
     """An NGSI-LD ProblemDetails body (RFC 7807)."""
     base = CIUDAD_ERROR_BASE if error_type in _CIUDAD_ERRORS else ERROR_TYPE_BASE

@@ -19,18 +19,8 @@ from typing import Any
 from acquisition import EntityRecord, Reading, ValueType
 from interoperability.deps import BadRequestError, InvalidRequestError, check_name
 from interoperability.entities.write_clock import WriteClock
+from interoperability.ngsild import VALUE_MEMBER
 
-# Each attribute type and the member that holds its value (NGSI-LD 1.8, clause 4.5).
-VALUE_MEMBER = {
-    "Property": "value",
-    "GeoProperty": "value",
-    "Relationship": "object",
-    "LanguageProperty": "languageMap",
-    "JsonProperty": "json",
-    "VocabProperty": "vocab",
-    "ListProperty": "valueList",
-    "ListRelationship": "objectList",
-}
 ATTRIBUTE_TYPES = frozenset(VALUE_MEMBER)
 RESERVED = frozenset({"id", "type", "@context", "createdAt", "modifiedAt"})
 # What a reading keeps of a Property; anything more keeps the attribute whole instead.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -13,13 +13,11 @@ from interoperability.auth.access import TenantDep
 from interoperability.deps import (
     BadRequestError,
     EntityIdPath,
-    LdJsonDep,
     StoreDep,
     check_name,
-    ngsi_response,
 )
 from interoperability.entities.q_language import parse_q
-from interoperability.ngsild import render_entity
+from interoperability.entities.representation import RepresentationDep
 from knowledge import EntityQuery, GeoFilter, parse_geometry
 from support.user_regex import PatternError, compile_pattern
 
@@ -97,25 +95,17 @@ def entity_query(
     )
 
 
-def _project(doc: dict[str, Any], attrs: tuple[str, ...] | None) -> dict[str, Any]:
-    if attrs is None:
-        return doc
-    keep = {"id", "type", "@context", *attrs}
-    return {k: v for k, v in doc.items() if k in keep}
-
-
 @router.get("/entities", summary="Query entities")
 async def query_entities(
     store: StoreDep,
     tenant: TenantDep,
-    ld_json: LdJsonDep,
+    shape: RepresentationDep,
     type_: Annotated[
         str | None, Query(alias="type", description="Type names; `,` or `|` for any of them")
     ] = None,
     ids: Annotated[str | None, Query(alias="id", description="Comma-separated ids")] = None,
     id_pattern: Annotated[str | None, Query(alias="idPattern", max_length=256)] = None,
     q: Annotated[str | None, Query(description="NGSI-LD query language")] = None,
-    attrs: Annotated[str | None, Query(description="Attributes to return")] = None,
     georel: Annotated[
         str | None, Query(description="near;maxDistance==m, within, contains, intersects...")
     ] = None,
@@ -134,14 +124,12 @@ async def query_entities(
     headers = {}
     if count:
         headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
-    projection = _names(attrs, "attribute")
-    body = [_project(render_entity(s, ld_json), projection) for s in states]
-    return ngsi_response(body, ld_json, headers)
+    return shape.answer([shape.document(s) for s in states], headers)
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve one entity")
 async def retrieve_entity(
-    entity_id: EntityIdPath, store: StoreDep, tenant: TenantDep, ld_json: LdJsonDep
+    entity_id: EntityIdPath, store: StoreDep, tenant: TenantDep, shape: RepresentationDep
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
-    return ngsi_response(render_entity(state, ld_json), ld_json)
+    return shape.answer(shape.document(state))

@@ -29,9 +29,12 @@ _LINK = re.compile(r'<([^>]*)>\s*;[^,]*rel="?http://www\.w3\.org/ns/json-ld#cont
 _ATTR_PATH = re.compile(r"^(/ngsi-ld/v1/(?:temporal/)?entities/[^/]+/attrs/)([^/]+)$")
 _NAME_PATH = re.compile(r"^(/ngsi-ld/v1/(?:types|attributes)/)(.+)$")
 _DISCOVERY = re.compile(r"^/ngsi-ld/v1/(?:types|attributes)(?:/|$)")
+_GEOJSON = ("Feature", "FeatureCollection")
+_JSON_TYPES = (b"application/json", b"application/ld+json", b"application/geo+json")
 _NAME_LISTS = ("typeList", "attributeNames", "attributeList", "typeNames")
 _NOT_TERMS = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
-_LIST_PARAMS = {"type": r"([,|;])", "attrs": r"(,)", "geoproperty": r"(,)"}
+_LIST_PARAMS = {"type": r"([,|;])", "attrs": r"(,)", "geoproperty": r"(,)", "pick": r"(,)",
+                "omit": r"(,)", "geometryProperty": r"(,)"}  # fmt: skip
 Rename = Callable[[str], str]
 
 
@@ -89,15 +92,28 @@ def _discovery(doc: Any, rename: Rename) -> Any:
     return out
 
 
+def _geojson(doc: dict[str, Any], rename: Rename) -> dict[str, Any]:
+    """A Feature's properties are the entity (its type among them); a collection's features."""
+    if doc["type"] == "FeatureCollection":
+        return {**doc, "features": [_geojson(f, rename) for f in doc.get("features", [])]}
+    return {**doc, "properties": _entity(doc.get("properties"), rename)}
+
+
 def rewrite_body(path: str, data: Any, mapper_fn: Rename, answer: bool = False) -> Any:
     """Types and attribute names of an NGSI-LD request body (or, with ``answer``, of a
     successful answer: entities only, never batch results), renamed."""
 
+    if _DISCOVERY.match(path):
+        return _discovery(data, mapper_fn)
+    if answer and isinstance(data, dict) and data.get("type") in _GEOJSON:
+        return _geojson(data, mapper_fn)
+    return _plain_body(path, data, mapper_fn, answer)
+
+
+def _plain_body(path: str, data: Any, mapper_fn: Rename, answer: bool) -> Any:
     def q_rename(text: str) -> str:
         return rename_attributes(text, mapper_fn)
 
-    if _DISCOVERY.match(path):
-        return _discovery(data, mapper_fn)
     if "/subscriptions" in path:
         many = data if isinstance(data, list) else [data]
         renamed = [_subscription(d, mapper_fn, q_rename) for d in many]
@@ -117,7 +133,11 @@ def _query(query: bytes, mapper: TermMapper) -> bytes:
     for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if key in _LIST_PARAMS:
             parts = re.split(_LIST_PARAMS[key], value)
-            renamed = "".join(p if i % 2 else mapper.to_stored(p) for i, p in enumerate(parts) if p)
+            renamed = "".join(
+                p if i % 2 or p in ("id", "type") else mapper.to_stored(p)
+                for i, p in enumerate(parts)
+                if p
+            )
         elif key == "q":
             renamed = rename_attributes(value, mapper.to_stored)
         else:
@@ -232,13 +252,14 @@ def _compacting(send: Send, path: str, mapper: TermMapper, spec: Any) -> Send:
         headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length",)]
         body = b"".join(chunks)
         content_type = dict(headers).get(b"content-type", b"")
-        is_json = content_type.startswith((b"application/json", b"application/ld+json"))
+        is_json = content_type.startswith(_JSON_TYPES)
         if is_json and body and start["status"] < 300:
             data = rewrite_body(path, json.loads(body), mapper.to_client, answer=True)
-            data = _with_context(data, spec) if b"ld+json" in content_type else data
+            in_body = content_type.startswith((b"application/ld+json", b"application/geo+json"))
+            data = _with_context(data, spec) if in_body else data
             body = json.dumps(data).encode()
             headers = [(k, v) for k, v in headers if k.lower() != b"link"]
-            if isinstance(spec, str) and b"ld+json" not in content_type:
+            if isinstance(spec, str) and not in_body:
                 link = LINK_HEADER.replace(LINK_HEADER[1 : LINK_HEADER.index(">")], spec)
                 headers.append((b"link", link.encode()))
         headers.append((b"content-length", str(len(body)).encode()))

@@ -281,3 +281,31 @@ async def test_subscriptions_project_with_pick_or_omit_and_refuse_both_ways(
     ):
         refused = await client.post(url, json=wrong)
         assert (refused.status_code, refused.json()["type"]) == (400, ERRORS + "BadRequestData")
+
+
+async def test_entities_answer_as_key_values_projected_or_as_geojson(
+    client: httpx.AsyncClient,
+) -> None:
+    where = {"type": "Point", "coordinates": [-5.5667, 42.5987]}
+    body = {"id": BUILDING, "type": "Building", "location": {"type": "GeoProperty", "value": where},
+            **RICH}  # fmt: skip
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}"
+    simple = (await client.get(url, params={"options": "keyValues"})).json()
+    assert simple["name"] == {"es": "Catedral", "en": "Cathedral"}
+    assert simple["occupancy"] == 120
+    assert simple["temperature"] == [21.5, 9.0]
+    picked = (await client.get(url, params={"pick": "id,plan"})).json()
+    assert picked == {"id": BUILDING, "plan": RICH["plan"]}
+    omitted = (await client.get(url, params={"omit": "plan,name"})).json()
+    assert ("plan" in omitted, "occupancy" in omitted) == (False, True)
+    geo = await client.get(url, headers={"Accept": "application/geo+json"},
+                           params={"options": "keyValues"})  # fmt: skip
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    feature = geo.json()
+    assert (feature["type"], feature["geometry"]) == ("Feature", where)
+    assert (feature["properties"]["type"], feature["properties"]["occupancy"]) == ("Building", 120)
+    collection = await client.get("/ngsi-ld/v1/entities", params={"type": "Building"},
+                                  headers={"Accept": "application/geo+json"})  # fmt: skip
+    assert collection.json()["type"] == "FeatureCollection"
+    assert [f["id"] for f in collection.json()["features"]] == [BUILDING]

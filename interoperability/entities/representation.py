@@ -1,0 +1,100 @@
+"""How an entity is answered (NGSI-LD 4.5, 6.3.7): normalized or keyValues (simplified),
+projected by ``attrs``/``pick``/``omit``, as JSON, JSON-LD or a GeoJSON Feature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from interoperability.deps import BadRequestError, check_name, ngsi_response
+from interoperability.ngsild import CORE_CONTEXT, VALUE_MEMBER, render_entity
+from knowledge import EntityState
+
+GEO_JSON = "application/geo+json"
+_MEMBERS = ("id", "type", "@context", "scope")
+
+
+def _names(text: str | None, what: str) -> frozenset[str] | None:
+    if text is None:
+        return None
+    return frozenset(check_name(what, n.strip()) for n in text.split(",") if n.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Representation:
+    ld_json: bool = False
+    geo_json: bool = False
+    key_values: bool = False
+    keep: frozenset[str] | None = None  # attributes (and id/type with pick) to keep
+    omit: frozenset[str] = frozenset()
+    geometry_property: str = "location"
+
+    def document(self, state: EntityState) -> dict[str, Any]:
+        doc = render_entity(state, with_context=False)
+        doc = {k: v for k, v in doc.items() if self._kept(k)}
+        if self.key_values:
+            doc = {k: v if k in _MEMBERS else plain(v) for k, v in doc.items()}
+        if self.geo_json:
+            return self._feature(doc, state)
+        return doc | ({"@context": CORE_CONTEXT} if self.ld_json else {})
+
+    def _kept(self, name: str) -> bool:
+        if name in self.omit:
+            return False
+        if name in ("id", "type"):
+            return self.keep is None or not (self.keep & {"id", "type"}) or name in self.keep
+        return self.keep is None or name in self.keep
+
+    def _feature(self, doc: dict[str, Any], state: EntityState) -> dict[str, Any]:
+        geometry = render_entity(state, with_context=False).get(self.geometry_property)
+        value = geometry.get("value") if isinstance(geometry, dict) else None
+        properties = {k: v for k, v in doc.items() if k != "id"}
+        return {"id": state.entity_id, "type": "Feature", "geometry": value,
+                "properties": properties, "@context": CORE_CONTEXT}  # fmt: skip
+
+    def answer(self, body: Any, headers: dict[str, str] | None = None) -> Response:
+        if not self.geo_json:
+            return ngsi_response(body, self.ld_json, headers)
+        if isinstance(body, list):
+            body = {"type": "FeatureCollection", "features": body}
+        return JSONResponse(body, media_type=GEO_JSON, headers=dict(headers or {}))
+
+
+def plain(attribute: Any) -> Any:
+    """keyValues: an attribute as its bare value (a list of them for several instances)."""
+    if isinstance(attribute, list):
+        return [plain(a) for a in attribute]
+    if isinstance(attribute, dict) and attribute.get("type") in VALUE_MEMBER:
+        return attribute.get(VALUE_MEMBER[attribute["type"]])
+    return attribute
+
+
+def representation(
+    request: Request,
+    options: Annotated[str | None, Query(description="keyValues, normalized, sysAttrs")] = None,
+    format_: Annotated[str | None, Query(alias="format", description="keyValues")] = None,
+    attrs: Annotated[str | None, Query(description="Attributes to return")] = None,
+    pick: Annotated[str | None, Query(description="Members to return")] = None,
+    omit: Annotated[str | None, Query(description="Members to leave out")] = None,
+    geometry_property: Annotated[str, Query(alias="geometryProperty")] = "location",
+) -> Representation:
+    accept = request.headers.get("accept", "")
+    chosen = {o.strip() for o in (options or "").split(",") if o.strip()} | {format_ or ""}
+    keep = _names(pick, "pick") if pick is not None else _names(attrs, "attribute")
+    left_out = _names(omit, "omit") or frozenset()
+    if keep is not None and keep & left_out:
+        raise BadRequestError("a member cannot be in both pick and omit")
+    return Representation(
+        ld_json="application/ld+json" in accept,
+        geo_json=GEO_JSON in accept,
+        key_values=bool(chosen & {"keyValues", "simplified"}),
+        keep=keep,
+        omit=left_out,
+        geometry_property=check_name("geometryProperty", geometry_property),
+    )
+
+
+RepresentationDep = Annotated[Representation, Depends(representation)]
