@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,6 +26,7 @@ from interoperability.entities import write_routes as entity_write_routes
 from interoperability.jsonld.middleware import JsonLdMiddleware
 from interoperability.jsonld.resolver import ContextResolver
 from interoperability.jsonld.terms import platform_context
+from interoperability.negotiation import NotAcceptable, known_parameters
 from interoperability.ngsild import problem
 from interoperability.opendata import routes as opendata_routes
 from interoperability.ops import routes as admin_routes
@@ -253,20 +254,25 @@ def create_app(
     # Outside the JSON-LD layer: no context is resolved for a request refused at the door.
     app.add_middleware(Gatekeeper, rules=door_rules(settings))
     app.add_middleware(RequestMetrics, metrics=state.metrics, stats=state.api_stats)
+    app.add_middleware(NotAcceptable)
     app.add_middleware(TrailingSlash)  # outermost: every layer sees the route's own path
     _install_error_handlers(app)
-    for router in (
+    ngsi_ld = (
         entities_routes.router,
         entity_write_routes.router,
         temporal_routes.router,
         temporal_query_routes.router,
         temporal_write_routes.router,
+        discovery_routes.router,
+        subscription_routes.router,
+    )
+    for router in ngsi_ld:
+        app.include_router(router, dependencies=[Depends(known_parameters)])
+    for router in (
         admin_routes.router,
         devices_routes.router,
-        discovery_routes.router,
         commands_routes.router,
         opendata_routes.router,
-        subscription_routes.router,
         *routers,
     ):
         app.include_router(router)

@@ -261,7 +261,9 @@ def test_crafted_queries_are_400_problems(
                headers=auth(keys["write"]))  # fmt: skip
     window = {"timerel": "between", "timeAt": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
               "endTimeAt": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}  # fmt: skip
-    answer = httpx.get(f"{api.url}{path}", params=params | window, headers=auth(keys["read"]))
+    if "/temporal/" in path:  # the other operations take no time window (400 InvalidRequest)
+        params = params | window
+    answer = httpx.get(f"{api.url}{path}", params=params, headers=auth(keys["read"]))
     assert answer.status_code == 400, answer.text
     assert answer.json()["type"].endswith("BadRequestData")
 

@@ -309,3 +309,17 @@ async def test_entities_answer_as_key_values_projected_or_as_geojson(
                                   headers={"Accept": "application/geo+json"})  # fmt: skip
     assert collection.json()["type"] == "FeatureCollection"
     assert [f["id"] for f in collection.json()["features"]] == [BUILDING]
+
+
+async def test_what_cannot_be_answered_or_is_not_a_parameter_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    xml = await client.get("/ngsi-ld/v1/entities", params={"type": "Building"},
+                           headers={"Accept": "application/xml"})  # fmt: skip
+    assert (xml.status_code, xml.json()["type"]) == (406, ERRORS + "NotAcceptable")
+    anything = await client.get("/ngsi-ld/v1/entities", params={"type": "B"},
+                                headers={"Accept": "text/html, */*;q=0.1"})  # fmt: skip
+    assert anything.status_code == 200
+    odd = await client.get("/ngsi-ld/v1/entities", params={"type": "B", "invalidParams": "x"})
+    assert (odd.status_code, odd.json()["type"]) == (400, ERRORS + "InvalidRequest")
+    assert "invalidParams" in odd.json()["detail"]
