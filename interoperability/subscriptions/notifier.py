@@ -210,7 +210,9 @@ class Notifier:
         for group in _chunks(rows, self._options.entities_per_notification):
             notification = _notification(sub, [doc for row in group for doc in row.data], now)
             try:
-                await self._sender.send(sub.body.notification.endpoint, sub.tenant, notification)
+                await self._sender.send(
+                    sub.body.notification.endpoint, sub.tenant, notification, _link(sub)
+                )
             except DeliveryError as exc:
                 self._count(sub, "failed")
                 attempts = max(row.attempts for row in group) + 1
@@ -244,6 +246,15 @@ def _chunks(rows: list[PendingNotification], most: int) -> list[list[PendingNoti
         chunks[-1].append(row)
         size += len(row.data)
     return chunks
+
+
+def _link(sub: Subscription) -> str:
+    """The context a JSON notification names in its Link header: the subscription's own
+    (its first, if a list of URLs), else the core one."""
+    context = sub.body.context
+    if isinstance(context, list) and context and isinstance(context[0], str):
+        context = context[0]
+    return context if isinstance(context, str) else CORE_CONTEXT
 
 
 def _notification(sub: Subscription, data: list[dict[str, Any]], now: datetime) -> dict[str, Any]:

@@ -70,8 +70,11 @@ def render_subscription(
             if v is not None
         },
     }
-    doc["pendingNotifications"] = status.pending
-    doc["droppedNotifications"] = status.dropped
+    # ciudad's own members, shown when there is something to say (docs/api.md)
+    for name, count in (("pendingNotifications", status.pending),
+                        ("droppedNotifications", status.dropped)):  # fmt: skip
+        if count:
+            doc[name] = count
     doc["createdAt"] = iso_utc(status.created_at)
     doc["modifiedAt"] = iso_utc(status.modified_at)
     return doc
@@ -170,6 +173,12 @@ async def patch_subscription(
     except ValidationError as exc:
         raise BadRequestError(_problems(exc)) from None
     await _check_destination(request, merged)
+    if (
+        "expiresAt" in raw
+        and merged.expiresAt is not None
+        and merged.expiresAt <= datetime.now(UTC)
+    ):
+        raise BadRequestError("expiresAt is in the past")
     await subscriptions.replace(load_subscription(tenant, subscription_id, merged))
     await audit(tenant, "subscription.update", subscription_id, members=sorted(raw))
 

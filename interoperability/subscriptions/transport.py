@@ -20,13 +20,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 from interoperability.subscriptions.model import Endpoint, is_reserved
 from support.outbound import OutboundPolicy, OutboundRefusedError
 
+JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
+
 
 class DeliveryError(Exception):
     """The endpoint did not take the notification."""
 
 
-def _headers(endpoint: Endpoint, tenant: str) -> dict[str, str]:
+def _headers(endpoint: Endpoint, tenant: str, context: str | None = None) -> dict[str, str]:
     headers = {"Content-Type": endpoint.accept, "NGSILD-Tenant": tenant}
+    if context is not None and endpoint.accept == "application/json":
+        # JSON names its terms' context in a Link header (NGSI-LD 6.3.5), JSON-LD in the body.
+        headers["Link"] = f'<{context}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"'
     for info in endpoint.receiverInfo or ():
         if "key" in info and "value" in info and not is_reserved(info["key"]):
             headers[info["key"]] = info["value"]
@@ -65,7 +70,15 @@ class NotificationSender:
         self._mqtt: dict[tuple[str, int], _MqttLink] = {}
         self._mqtt_lock = threading.Lock()
 
-    async def send(self, endpoint: Endpoint, tenant: str, notification: dict[str, Any]) -> None:
+    async def send(
+        self,
+        endpoint: Endpoint,
+        tenant: str,
+        notification: dict[str, Any],
+        context: str | None = None,
+    ) -> None:
+        """POSTs (or publishes) one notification; ``context`` is the subscriber's context
+        for a JSON endpoint's Link header."""
         try:
             await self._outbound.check(endpoint.uri)
         except OutboundRefusedError:
@@ -76,7 +89,9 @@ class NotificationSender:
             return
         try:
             answer = await self._http.post(
-                endpoint.uri, content=json.dumps(notification), headers=_headers(endpoint, tenant)
+                endpoint.uri,
+                content=json.dumps(notification),
+                headers=_headers(endpoint, tenant, context),
             )
         except httpx.TimeoutException:
             raise DeliveryError("timed out") from None

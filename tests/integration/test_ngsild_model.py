@@ -109,6 +109,12 @@ async def test_subscriptions_are_counted_and_answered_in_json_ld(
     assert paused.status_code == 204
     one = await client.get("/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:model-0")
     assert (one.json()["status"], one.json()["isActive"]) == ("paused", False)
+    assert "pendingNotifications" not in one.json()  # an extension shown when not zero
+    past = await client.patch(
+        "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:model-0",
+        json={"expiresAt": "2020-01-01T00:00:00Z"},
+    )
+    assert past.status_code == 400
 
 
 async def test_discovery_names_the_types_and_attributes_held(client: httpx.AsyncClient) -> None:

@@ -142,6 +142,8 @@ async def test_changes_matching_watched_attributes_and_q_are_notified(database_u
             assert receiver.notifications[0]["type"] == "Notification"
             assert receiver.headers[0]["NGSILD-Tenant"] == "leon"
             assert receiver.headers[0]["X-Token"] == "abc"
+            # JSON names the subscriber's context in a Link header (NGSI-LD 6.3.5)
+            assert "json-ld#context" in receiver.headers[0]["Link"]
 
             async def recorded() -> bool:  # deliveries are recorded after the endpoint answers
                 sent = (await status(http, sub_id))["notification"].get("timesSent")
@@ -153,7 +155,7 @@ async def test_changes_matching_watched_attributes_and_q_are_notified(database_u
             assert delivered["notification"]["timesSent"] == len(receiver.notifications)
             assert "lastSuccess" in delivered["notification"]
             assert delivered["status"] == "active"
-            assert delivered["pendingNotifications"] == 0
+            assert delivered.get("pendingNotifications", 0) == 0  # shown when there are some
 
 
 async def test_a_failing_endpoint_is_retried_and_its_status_shows_it(database_url: str) -> None:
@@ -290,7 +292,7 @@ async def test_queued_notifications_survive_a_restart_of_the_api(database_url: s
 
             async def queued(count: int = second + 1) -> bool:
                 listed = (await http.get("/ngsi-ld/v1/subscriptions", headers=LEON)).json()
-                return bool(listed[0]["pendingNotifications"] == count)
+                return bool(listed[0].get("pendingNotifications", 0) == count)
 
             await wait_until(queued)  # the endpoint is down: nothing can be sent
     receiver: Receiver
