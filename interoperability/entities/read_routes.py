@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 
 from interoperability.auth.access import TenantDep
 from interoperability.deps import (
+    URI_PATTERN,
     BadRequestError,
     EntityIdPath,
     StoreDep,
@@ -19,6 +20,7 @@ from interoperability.deps import (
 from interoperability.entities.q_language import parse_q
 from interoperability.entities.representation import RepresentationDep
 from knowledge import EntityQuery, GeoFilter, parse_geometry
+from support import NotFoundError
 from support.user_regex import PatternError, compile_pattern
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
@@ -31,6 +33,13 @@ def _names(text: str | None, what: str) -> tuple[str, ...] | None:
         return None
     names = tuple(check_name(what, n) for n in re.split(r"[,|]", text) if n)
     return names or None
+
+
+def _uris(ids: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    wrong = [i for i in ids or () if not re.match(URI_PATTERN, i)]
+    if wrong:
+        raise BadRequestError(f"id {wrong[0]!r:.100} is not a URI")
+    return ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +97,7 @@ def entity_query(
             raise BadRequestError(f"idPattern: {exc}") from None
     return EntityQuery(
         types=_names(type_, "type"),
-        ids=_names(ids, "id"),
+        ids=_uris(_names(ids, "id")),
         id_pattern=id_pattern,
         q=parse_q(q) if q is not None else None,
         geo=_geo_filter(geo),
@@ -132,4 +141,7 @@ async def retrieve_entity(
     entity_id: EntityIdPath, store: StoreDep, tenant: TenantDep, shape: RepresentationDep
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
-    return shape.answer(shape.document(state))
+    document = shape.document(state)
+    if shape.asks_attributes and not shape.attributes_in(document):
+        raise NotFoundError(f"{entity_id} has none of the attributes asked for")
+    return shape.answer(document)

@@ -32,6 +32,13 @@ class Representation:
     omit: frozenset[str] = frozenset()
     geometry_property: str = "location"
 
+    @property
+    def asks_attributes(self) -> bool:
+        return self.keep is not None and bool(self.keep - {"id", "type"})
+
+    def attributes_in(self, doc: dict[str, Any]) -> bool:
+        return self.geo_json or any(k not in _MEMBERS for k in doc)
+
     def document(self, state: EntityState) -> dict[str, Any]:
         doc = render_entity(state, with_context=False)
         doc = {k: v for k, v in doc.items() if self._kept(k)}

@@ -18,6 +18,7 @@ from interoperability.deps import (
     check_name,
 )
 from interoperability.entities.body import RESERVED, parse_attributes, parse_entity, split_nulls
+from interoperability.entities.instances import merged_scope, without_instance
 from interoperability.entities.write_clock import WriteClock, WriteClockDep
 from interoperability.ngsild import problem, render_entity
 from knowledge import KnowledgeStore
@@ -123,9 +124,25 @@ async def append_attributes(
     store: StoreDep,
     tenant: TenantDep,
     clock: WriteClockDep,
+    options: Annotated[str | None, Query(description="noOverwrite")] = None,
 ) -> Response:
-    await _append(store, tenant, entity_id, body, clock)
-    return Response(status_code=204)
+    """NGSI-LD 5.6.3; with ``options=noOverwrite`` the attributes the entity has stay (207
+    names them) and ``scope`` gains the new scopes."""
+    if "noOverwrite" not in (options or "").split(","):
+        await _append(store, tenant, entity_id, body, clock)
+        return Response(status_code=204)
+    state = await store.get_entity(tenant, entity_id)
+    present = set(state.static) | {a.name for a in state.attributes}
+    kept = {k: v for k, v in body.items() if k in RESERVED or k not in present}
+    if "scope" in body:
+        kept["scope"] = merged_scope(state.static.get("scope"), body["scope"])
+    await _append(store, tenant, entity_id, kept, clock)
+    skipped = sorted(set(body) - set(kept))
+    if not skipped:
+        return Response(status_code=204)
+    not_updated = [{"attributeName": n, "reason": "it exists (noOverwrite)"} for n in skipped]
+    return JSONResponse({"updated": sorted(set(kept) - RESERVED), "notUpdated": not_updated},
+                        status_code=207)  # fmt: skip
 
 
 @router.patch(
@@ -176,8 +193,26 @@ async def replace_attribute(
     "/entities/{entity_id}/attrs/{attr:path}", status_code=204, summary="Delete one attribute"
 )
 async def delete_attribute(
-    entity_id: EntityIdPath, attr: AttrPath, store: StoreDep, tenant: TenantDep
+    entity_id: EntityIdPath,
+    attr: AttrPath,
+    store: StoreDep,
+    tenant: TenantDep,
+    dataset_id: Annotated[str | None, Query(alias="datasetId")] = None,
+    delete_all: Annotated[bool, Query(alias="deleteAll")] = False,
 ) -> Response:
+    """NGSI-LD 5.6.5: the default instance, the one of ``datasetId``, or all of them."""
+    state = await store.get_entity(tenant, entity_id)
+    if attr in state.static and not delete_all:
+        found, remaining = without_instance(state.static[attr], dataset_id)
+        if not found:
+            raise NotFoundError(f"{entity_id} has no instance of {attr} with that datasetId")
+        if remaining is not None:
+            await store.append_attributes(tenant, entity_id, {attr: remaining}, ())
+            return Response(status_code=204)
+    elif attr not in state.static and (dataset_id is not None or attr not in {
+        a.name for a in state.attributes
+    }):  # fmt: skip
+        raise NotFoundError(f"attribute {attr} not found in {entity_id}")
     await store.delete_attribute(tenant, entity_id, attr)
     return Response(status_code=204)
 

@@ -329,3 +329,49 @@ async def test_what_cannot_be_answered_or_is_not_a_parameter_is_refused(
     odd = await client.get("/ngsi-ld/v1/entities", params={"type": "B", "invalidParams": "x"})
     assert (odd.status_code, odd.json()["type"]) == (400, ERRORS + "InvalidRequest")
     assert "invalidParams" in odd.json()["detail"]
+
+
+async def test_asking_for_attributes_or_ids_that_cannot_be(client: httpx.AsyncClient) -> None:
+    body = {"id": BUILDING, "type": "Building", "floors": {"type": "Property", "value": 3}}
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}"
+    assert (await client.get(url, params={"attrs": "floors"})).status_code == 200
+    assert (await client.get(url, params={"attrs": "height"})).status_code == 404
+    bad_id = await client.get("/ngsi-ld/v1/entities", params={"id": "not a uri"})
+    assert bad_id.status_code == 400
+
+
+async def test_instances_are_deleted_by_dataset_id_and_appends_may_not_overwrite(
+    client: httpx.AsyncClient,
+) -> None:
+    default = {"type": "Property", "value": 20.0}
+    inside = {"type": "Property", "value": 21.5, "datasetId": "urn:ngsi-ld:d:in"}
+    outside = {"type": "Property", "value": 9.0, "datasetId": "urn:ngsi-ld:d:out"}
+    height = {"type": "Property", "value": 30}
+    body = {"id": BUILDING, "type": "Building", "scope": "/Leon",
+            "temperature": [default, inside, outside], "height": height}  # fmt: skip
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}"
+    gone = await client.delete(f"{url}/attrs/temperature", params={"datasetId": "urn:ngsi-ld:d:in"})
+    assert gone.status_code == 204, gone.text
+    assert (await client.get(url)).json()["temperature"] == [default, outside]
+    again = await client.delete(
+        f"{url}/attrs/temperature", params={"datasetId": "urn:ngsi-ld:d:in"}
+    )
+    assert again.status_code == 404
+    assert (await client.delete(f"{url}/attrs/temperature")).status_code == 204  # the default
+    assert (await client.get(url)).json()["temperature"] == outside
+    every = await client.delete(f"{url}/attrs/temperature", params={"deleteAll": "true"})
+    assert every.status_code == 204
+    assert "temperature" not in (await client.get(url)).json()
+
+    appended = await client.post(
+        f"{url}/attrs", params={"options": "noOverwrite"},
+        json={"height": {"type": "Property", "value": 99},
+              "floors": {"type": "Property", "value": 8}, "scope": "/Centro"},
+    )  # fmt: skip
+    assert appended.status_code == 207
+    assert [n["attributeName"] for n in appended.json()["notUpdated"]] == ["height"]
+    entity = (await client.get(url)).json()
+    assert (entity["height"]["value"], entity["floors"]["value"]) == (30, 8)
+    assert entity["scope"] == ["/Leon", "/Centro"]
