@@ -147,6 +147,11 @@ def main() -> int:
     runner = args.suite_dir / "run.sh"
     if not runner.is_file():
         sys.exit(f"conformance: no run.sh in {args.suite_dir}")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
+                            capture_output=True, check=False).stdout.strip()  # fmt: skip
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                           text=True, capture_output=True, check=False).stdout.strip()  # fmt: skip
+    commit += " (with uncommitted changes)" if dirty else ""
     # Robot's report stays for reading (log.html names each step that failed).
     out = REPO / ".ciudad" / "conformance" / args.subset.replace("/", "_")
     with tempfile.TemporaryDirectory(prefix="ciudad-conformance-") as work:
@@ -163,8 +168,6 @@ def main() -> int:
             api.terminate()
             api.wait(timeout=60)
         rows = results(out / "output.xml")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
-                            capture_output=True, check=False).stdout.strip()  # fmt: skip
     passed = sum(1 for r in rows if r[2])
     print(f"conformance: run.sh {args.subset}: {passed} of {len(rows)} passed; robot's report: "
           f"{out.relative_to(REPO)}/log.html")  # fmt: skip
