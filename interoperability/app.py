@@ -111,7 +111,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        no_json = any(e["type"] == "json_invalid" for e in exc.errors())
+        no_json = any(
+            e["type"] == "json_invalid" or (e["type"] == "missing" and tuple(e["loc"]) == ("body",))
+            for e in exc.errors()
+        )
         return respond(
             400, "InvalidRequest" if no_json else "BadRequestData", "Bad request", detail
         )

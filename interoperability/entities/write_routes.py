@@ -18,7 +18,7 @@ from interoperability.deps import (
     check_name,
 )
 from interoperability.entities.body import RESERVED, parse_attributes, parse_entity, split_nulls
-from interoperability.entities.instances import merged_scope, without_instance
+from interoperability.entities.instances import instances, merged_scope, without_instance
 from interoperability.entities.write_clock import WriteClock, WriteClockDep
 from interoperability.ngsild import problem, render_entity
 from knowledge import KnowledgeStore
@@ -161,8 +161,20 @@ async def update_attribute(
     new observation of the attribute's history."""
     state = await store.get_entity(tenant, entity_id)
     current = render_entity(state, with_context=False).get(attr)
-    if not isinstance(current, dict):
-        raise NotFoundError(f"attribute {attr} not found in {entity_id}")
+    dataset_id = body.get("datasetId")
+    if current is None or not any(i.get("datasetId") == dataset_id for i in instances(current)):
+        raise NotFoundError(f"attribute {attr} (that instance) not found in {entity_id}")
+    if split_nulls({attr: body})[1]:  # the null URI: that instance goes
+        _, remaining = without_instance(current, dataset_id)
+        if remaining is None:
+            await store.delete_attribute(tenant, entity_id, attr)
+        else:
+            await store.append_attributes(tenant, entity_id, {attr: remaining}, ())
+        return Response(status_code=204)
+    if isinstance(current, list):  # several instances: the one of that datasetId changes
+        updated = [i | body if i.get("datasetId") == dataset_id else i for i in current]
+        await store.append_attributes(tenant, entity_id, {attr: updated}, ())
+        return Response(status_code=204)
     merged = {k: v for k, v in current.items() if k != "observedAt"} | body
     await _append(store, tenant, entity_id, {attr: merged}, clock)
     return Response(status_code=204)
@@ -202,6 +214,8 @@ async def delete_attribute(
 ) -> Response:
     """NGSI-LD 5.6.5: the default instance, the one of ``datasetId``, or all of them."""
     state = await store.get_entity(tenant, entity_id)
+    if attr == "scope" and "scope" in state.static:
+        delete_all = True
     if attr in state.static and not delete_all:
         found, remaining = without_instance(state.static[attr], dataset_id)
         if not found:

@@ -39,10 +39,11 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def render_subscription(
-    stored: StoredSubscription, now: datetime, secrets: bool = True
+    stored: StoredSubscription, now: datetime, secrets: bool = True, sys_attrs: bool = False
 ) -> dict[str, Any]:
     """The body plus what the platform knows of its deliveries; without ``secrets`` (a
-    read-only key) receiverInfo values, often the endpoint's credentials, are masked."""
+    read-only key) receiverInfo values, often the endpoint's credentials, are masked;
+    ``sys_attrs`` adds createdAt and modifiedAt (``options=sysAttrs``)."""
     sub, status = stored.subscription, stored.status
     doc = sub.body.model_dump(mode="json", by_alias=True, exclude_none=True)
     if sub.body.isActive:
@@ -75,8 +76,9 @@ def render_subscription(
                         ("droppedNotifications", status.dropped)):  # fmt: skip
         if count:
             doc[name] = count
-    doc["createdAt"] = iso_utc(status.created_at)
-    doc["modifiedAt"] = iso_utc(status.modified_at)
+    if sys_attrs:
+        doc["createdAt"] = iso_utc(status.created_at)
+        doc["modifiedAt"] = iso_utc(status.modified_at)
     return doc
 
 
@@ -121,6 +123,13 @@ async def create_subscription(
     response.headers["Location"] = f"/ngsi-ld/v1/subscriptions/{subscription.id}"
 
 
+OptionsQuery = Annotated[str | None, Query(description="sysAttrs: createdAt and modifiedAt")]
+
+
+def _sys_attrs(options: str | None) -> bool:
+    return "sysAttrs" in (options or "").split(",")
+
+
 def _as_asked(doc: dict[str, Any], stored: StoredSubscription, ld_json: bool) -> dict[str, Any]:
     """JSON-LD answers carry the subscription's own @context (the core one by default)."""
     if ld_json:
@@ -137,10 +146,11 @@ async def list_subscriptions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     count: Annotated[bool, Query()] = False,
+    options: OptionsQuery = None,
 ) -> Response:
-    now, secrets = datetime.now(UTC), may_write(request)
+    now, secrets, sys_attrs = datetime.now(UTC), may_write(request), _sys_attrs(options)
     found = await subscriptions.of_tenant(tenant, limit, offset)
-    body = [_as_asked(render_subscription(s, now, secrets), s, ld_json) for s in found]
+    body = [_as_asked(render_subscription(s, now, secrets, sys_attrs), s, ld_json) for s in found]
     headers = {"NGSILD-Results-Count": str(await subscriptions.count(tenant))} if count else {}
     return ngsi_response(body, ld_json, headers)
 
@@ -152,9 +162,10 @@ async def get_subscription(
     tenant: TenantDep,
     request: Request,
     ld_json: LdJsonDep,
+    options: OptionsQuery = None,
 ) -> Response:
     found = await subscriptions.get(tenant, subscription_id)
-    doc = render_subscription(found, datetime.now(UTC), may_write(request))
+    doc = render_subscription(found, datetime.now(UTC), may_write(request), _sys_attrs(options))
     return ngsi_response(_as_asked(doc, found, ld_json), ld_json)
 
 

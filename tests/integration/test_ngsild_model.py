@@ -375,3 +375,29 @@ async def test_instances_are_deleted_by_dataset_id_and_appends_may_not_overwrite
     entity = (await client.get(url)).json()
     assert (entity["height"]["value"], entity["floors"]["value"]) == (30, 8)
     assert entity["scope"] == ["/Leon", "/Centro"]
+
+
+async def test_one_instance_is_updated_or_removed_by_partial_update(
+    client: httpx.AsyncClient,
+) -> None:
+    inside = {"type": "Property", "value": 21.5, "datasetId": "urn:ngsi-ld:d:in"}
+    outside = {"type": "Property", "value": 9.0, "datasetId": "urn:ngsi-ld:d:out"}
+    body = {"id": BUILDING, "type": "Building", "temperature": [inside, outside], "scope": "/L"}
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}"
+    changed = await client.patch(f"{url}/attrs/temperature",
+                                 json={"value": 22.0, "datasetId": "urn:ngsi-ld:d:in"})  # fmt: skip
+    assert changed.status_code == 204, changed.text
+    assert (await client.get(url)).json()["temperature"][0]["value"] == 22.0
+    nulled = await client.patch(
+        f"{url}/attrs/temperature",
+        json={"type": "Property", "value": "urn:ngsi-ld:null", "datasetId": "urn:ngsi-ld:d:out"},
+    )
+    assert nulled.status_code == 204, nulled.text
+    entity = (await client.get(url)).json()
+    assert entity["temperature"] == inside | {"value": 22.0}
+    assert (await client.delete(f"{url}/attrs/scope")).status_code == 204
+    assert "scope" not in (await client.get(url)).json()
+    history = await client.get(f"/ngsi-ld/v1/temporal/entities/{BUILDING}",
+                               params={"attrs": "height"})  # fmt: skip
+    assert history.status_code == 404
