@@ -30,6 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conformance_reasons import reason_for
 
 REPO = Path(__file__).resolve().parents[1]
+# The suite's notification tests wait for the broker within fixed times: runs of one
+# commit differ by a few tests (docs/conformance.md), which --check tolerates.
+SLACK = 3
 DOC = REPO / "docs" / "conformance.md"
 
 
@@ -178,9 +181,10 @@ def main() -> int:
     if args.check and before is None:
         print(f"conformance: docs/conformance.md records no run.sh {args.subset}", file=sys.stderr)
         return 1
-    if args.check and before is not None and passed < before:
+    if args.check and before is not None and passed < before - SLACK:
         print(f"conformance: {passed} passed, fewer than the {before} docs/conformance.md "
-              "records", file=sys.stderr)  # fmt: skip
+              f"records (less {SLACK} for the suite's timing-dependent tests)",
+              file=sys.stderr)  # fmt: skip
         return 1
     return 0
 
