@@ -31,6 +31,8 @@ class Representation:
     keep: frozenset[str] | None = None  # attributes (and id/type with pick) to keep
     omit: frozenset[str] = frozenset()
     geometry_property: str = "location"
+    lang: str | None = None  # LanguageProperties as Properties in this language
+    dataset_ids: frozenset[str] | None = None  # only these instances ("@none": the default)
 
     @property
     def asks_attributes(self) -> bool:
@@ -41,12 +43,27 @@ class Representation:
 
     def document(self, state: EntityState) -> dict[str, Any]:
         doc = render_entity(state, with_context=False)
-        doc = {k: v for k, v in doc.items() if self._kept(k)}
+        doc = {k: v if k in _MEMBERS else self._instances(v) for k, v in doc.items()
+               if self._kept(k)}  # fmt: skip
+        doc = {k: v for k, v in doc.items() if v is not None}
         if self.key_values:
             doc = {k: v if k in _MEMBERS else plain(v) for k, v in doc.items()}
         if self.geo_json:
             return self._feature(doc, state)
         return doc | ({"@context": CORE_CONTEXT} if self.ld_json else {})
+
+    def _instances(self, attribute: Any) -> Any:
+        """The instances asked for (by datasetId), LanguageProperties in ``lang``."""
+        if not isinstance(attribute, dict | list):
+            return attribute
+        found = [i for i in (attribute if isinstance(attribute, list) else [attribute])
+                 if isinstance(i, dict)]  # fmt: skip
+        if self.dataset_ids is not None:
+            found = [i for i in found if i.get("datasetId", "@none") in self.dataset_ids]
+        found = [in_language(i, self.lang) for i in found] if self.lang else found
+        if not found:
+            return None
+        return found if isinstance(attribute, list) and len(found) > 1 else found[0]
 
     def _kept(self, name: str) -> bool:
         if name in self.omit:
@@ -70,6 +87,16 @@ class Representation:
         return JSONResponse(body, media_type=GEO_JSON, headers=dict(headers or {}))
 
 
+def in_language(instance: Any, lang: str) -> Any:
+    """A LanguageProperty as the Property of one language (``lang``, else the first one)."""
+    if not isinstance(instance, dict) or instance.get("type") != "LanguageProperty":
+        return instance
+    texts = instance.get("languageMap") or {}
+    chosen = lang if lang in texts else next(iter(texts), None)
+    rest = {k: v for k, v in instance.items() if k not in ("type", "languageMap")}
+    return {"type": "Property", "value": texts.get(chosen), "lang": chosen, **rest}
+
+
 def plain(attribute: Any) -> Any:
     """keyValues: an attribute as its bare value (a list of them for several instances)."""
     if isinstance(attribute, list):
@@ -87,6 +114,9 @@ def representation(
     pick: Annotated[str | None, Query(description="Members to return")] = None,
     omit: Annotated[str | None, Query(description="Members to leave out")] = None,
     geometry_property: Annotated[str, Query(alias="geometryProperty")] = "location",
+    lang: Annotated[str | None, Query(max_length=35, description="e.g. es, en")] = None,
+    dataset_id: Annotated[str | None, Query(alias="datasetId")] = None,
+    local: Annotated[bool, Query(description="everything this broker holds is local")] = False,
 ) -> Representation:
     accept = request.headers.get("accept", "")
     chosen = {o.strip() for o in (options or "").split(",") if o.strip()} | {format_ or ""}
@@ -101,6 +131,8 @@ def representation(
         keep=keep,
         omit=left_out,
         geometry_property=check_name("geometryProperty", geometry_property),
+        lang=lang,
+        dataset_ids=_names(dataset_id, "datasetId"),
     )
 
 

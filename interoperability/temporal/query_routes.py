@@ -12,6 +12,7 @@ from interoperability.deps import BadRequestError, LdJsonDep, StoreDep, ngsi_res
 from interoperability.entities.read_routes import GeoParams, entity_query
 from interoperability.ngsild import CORE_CONTEXT, render_temporal, simplified_temporal
 from interoperability.temporal.aggregation import parse_methods, parse_period
+from interoperability.temporal.projection import TemporalProjectionDep
 from interoperability.temporal.read_routes import (
     AggregationRequest,
     TimeRel,
@@ -29,6 +30,7 @@ async def query_temporal_entities(
     store: StoreDep,
     tenant: TenantDep,
     ld_json: LdJsonDep,
+    projection: TemporalProjectionDep,
     type_: Annotated[str | None, Query(alias="type")] = None,
     ids: Annotated[str | None, Query(alias="id")] = None,
     id_pattern: Annotated[str | None, Query(alias="idPattern", max_length=256)] = None,
@@ -70,7 +72,7 @@ async def query_temporal_entities(
             histories = await store.history(tenant, state.entity_id, attr_list, window, last_n)
             doc = render_temporal(state, histories, False)
             doc = simplified_temporal(doc) if "temporalValues" in wanted else doc
-        docs.append(doc | ({"@context": CORE_CONTEXT} if ld_json else {}))
+        docs.append(projection.apply(doc) | ({"@context": CORE_CONTEXT} if ld_json else {}))
     headers = (
         {"NGSILD-Results-Count": str(await store.count_entities(tenant, None, query))}
         if count

@@ -27,6 +27,7 @@ from interoperability.temporal.aggregation import (
     render_aggregated_attribute,
     render_distinct_counts,
 )
+from interoperability.temporal.projection import TemporalProjectionDep
 from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
 from support import NotFoundError
 from support.times import from_epoch_us
@@ -71,6 +72,7 @@ async def retrieve_temporal_entity(
     store: StoreDep,
     tenant: TenantDep,
     ld_json: LdJsonDep,
+    projection: TemporalProjectionDep,
     timerel: TimeRel | None = None,
     time_at: Annotated[datetime | None, Query(alias="timeAt")] = None,
     end_time_at: Annotated[datetime | None, Query(alias="endTimeAt")] = None,
@@ -91,7 +93,7 @@ async def retrieve_temporal_entity(
         doc = await aggregated_entity(store, tenant, entity_id, attr_list, window, request)
         if ld_json:
             doc["@context"] = CORE_CONTEXT
-        return ngsi_response(doc, ld_json)
+        return ngsi_response(projection.apply(doc), ld_json)
     state = await store.get_entity(tenant, entity_id)
     histories = await store.history(tenant, entity_id, attr_list, window, last_n)
     known = {a.name for a in state.attributes} | set(state.static) | {h.name for h in histories}
@@ -100,7 +102,7 @@ async def retrieve_temporal_entity(
     doc = render_temporal(state, histories, ld_json)
     if options is not None and "temporalValues" in options.split(","):
         doc = simplified_temporal(doc)
-    return ngsi_response(doc, ld_json)
+    return ngsi_response(projection.apply(doc), ld_json)
 
 
 @dataclass(frozen=True, slots=True)

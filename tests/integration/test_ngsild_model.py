@@ -401,3 +401,23 @@ async def test_one_instance_is_updated_or_removed_by_partial_update(
     history = await client.get(f"/ngsi-ld/v1/temporal/entities/{BUILDING}",
                                params={"attrs": "height"})  # fmt: skip
     assert history.status_code == 404
+
+
+async def test_reads_by_language_instance_and_temporal_projection(
+    client: httpx.AsyncClient,
+) -> None:
+    floors = {"type": "Property", "value": 3, "observedAt": "2026-12-01T10:00:00Z"}
+    body = {"id": BUILDING, "type": "Building", "floors": floors, **RICH}
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}"
+    spanish = (await client.get(url, params={"lang": "es", "local": "true"})).json()
+    assert spanish["name"] == {"type": "Property", "value": "Catedral", "lang": "es"}
+    outside = (await client.get(url, params={"datasetId": "urn:ngsi-ld:d:out"})).json()
+    assert outside["temperature"]["value"] == 9.0
+    assert "occupancy" not in outside  # no instance of that dataset
+    temporal = f"/ngsi-ld/v1/temporal/entities/{BUILDING}"
+    picked = (await client.get(temporal, params={"pick": "floors"})).json()
+    assert set(picked) == {"id", "type", "floors"}
+    omitted = (await client.get(temporal, params={"omit": "floors,type"})).json()
+    assert set(omitted) == {"id"}
+    assert (await client.get(temporal, params={"timeproperty": "modifiedAt"})).status_code == 400
