@@ -21,6 +21,7 @@ from interoperability.deps import BadRequestError, InvalidRequestError
 from interoperability.devices import commands_routes
 from interoperability.devices import routes as devices_routes
 from interoperability.discovery import routes as discovery_routes
+from interoperability.entities import query_post as entity_query_routes
 from interoperability.entities import read_routes as entities_routes
 from interoperability.entities import write_routes as entity_write_routes
 from interoperability.jsonld.middleware import JsonLdMiddleware
@@ -262,6 +263,7 @@ def create_app(
     _install_error_handlers(app)
     ngsi_ld = (
         entities_routes.router,
+        entity_query_routes.router,
         entity_write_routes.router,
         temporal_routes.router,
         temporal_query_routes.router,

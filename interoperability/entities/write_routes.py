@@ -309,6 +309,21 @@ async def batch_update(
     return await _batch(body, update, 204)
 
 
+@router.post("/entityOperations/merge", summary="Merge into existing entities in batch")
+async def batch_merge(
+    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+) -> Response:
+    """NGSI-LD 5.6.20: each entity merged as by PATCH /entities/{id} (404 per entity that
+    does not exist, ``urn:ngsi-ld:null`` removes)."""
+
+    async def merge(item: Any) -> str:
+        entity, _ = parse_entity(tenant, item, clock)
+        await _append(store, tenant, entity.entity_id, item, clock)
+        return entity.entity_id
+
+    return await _batch(body, merge, 204)
+
+
 @router.post("/entityOperations/delete", summary="Delete entities in batch")
 async def batch_delete(body: IdList, store: StoreDep, tenant: TenantDep) -> Response:
     async def delete(entity_id: Any) -> str:

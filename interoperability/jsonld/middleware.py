@@ -99,6 +99,22 @@ def _geojson(doc: dict[str, Any], rename: Rename) -> dict[str, Any]:
     return {**doc, "properties": _entity(doc.get("properties"), rename)}
 
 
+def _query_body(doc: dict[str, Any], rename: Rename) -> dict[str, Any]:
+    """A Query's entity types, attribute names and q, in stored names."""
+    out = dict(doc)
+    if isinstance(out.get("entities"), list):
+        out["entities"] = [
+            {**e, "type": _renamed_type(e["type"], rename)} if isinstance(e, dict) and "type" in e
+            else e
+            for e in out["entities"]
+        ]  # fmt: skip
+    if isinstance(out.get("attrs"), list):
+        out["attrs"] = [rename(a) if isinstance(a, str) else a for a in out["attrs"]]
+    if isinstance(out.get("q"), str):
+        out["q"] = rename_attributes(out["q"], rename)
+    return out
+
+
 def rewrite_body(path: str, data: Any, mapper_fn: Rename, answer: bool = False) -> Any:
     """Types and attribute names of an NGSI-LD request body (or, with ``answer``, of a
     successful answer: entities only, never batch results), renamed."""
@@ -107,6 +123,8 @@ def rewrite_body(path: str, data: Any, mapper_fn: Rename, answer: bool = False) 
         return _discovery(data, mapper_fn)
     if answer and isinstance(data, dict) and data.get("type") in _GEOJSON:
         return _geojson(data, mapper_fn)
+    if not answer and path.endswith("/entityOperations/query") and isinstance(data, dict):
+        return _query_body(data, mapper_fn)
     return _plain_body(path, data, mapper_fn, answer)
 
 

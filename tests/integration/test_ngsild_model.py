@@ -421,3 +421,26 @@ async def test_reads_by_language_instance_and_temporal_projection(
     omitted = (await client.get(temporal, params={"omit": "floors,type"})).json()
     assert set(omitted) == {"id"}
     assert (await client.get(temporal, params={"timeproperty": "modifiedAt"})).status_code == 400
+
+
+async def test_queries_by_post_and_merges_in_batch(client: httpx.AsyncClient) -> None:
+    body = {"id": BUILDING, "type": "Building", "floors": {"type": "Property", "value": 3}}
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    query = {"type": "Query", "entities": [{"type": "Building"}], "attrs": ["floors"]}
+    found = await client.post("/ngsi-ld/v1/entityOperations/query", json=query,
+                              params={"count": "true"})  # fmt: skip
+    assert found.status_code == 200, found.text
+    assert found.headers["NGSILD-Results-Count"] == "1"
+    assert found.json() == [{"id": BUILDING, "type": "Building",
+                             "floors": {"type": "Property", "value": 3}}]  # fmt: skip
+    by_q = await client.post("/ngsi-ld/v1/entityOperations/query",
+                             json={"type": "Query", "q": "floors>2"})  # fmt: skip
+    assert [e["id"] for e in by_q.json()] == [BUILDING]
+    merged = await client.post(
+        "/ngsi-ld/v1/entityOperations/merge",
+        json=[{"id": BUILDING, "type": "Building", "floors": {"type": "Property", "value": 4}},
+              {"id": "urn:ngsi-ld:Building:none", "type": "Building"}],
+    )  # fmt: skip
+    assert merged.status_code == 207
+    assert merged.json()["success"] == [BUILDING]
+    assert (await client.get(f"/ngsi-ld/v1/entities/{BUILDING}")).json()["floors"]["value"] == 4

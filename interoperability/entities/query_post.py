@@ -1,0 +1,65 @@
+"""POST /entityOperations/query (NGSI-LD 5.7.2 by POST): the query as a ``Query`` body."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+
+from interoperability.auth.access import TenantDep
+from interoperability.deps import BadRequestError, StoreDep
+from interoperability.entities.read_routes import MAX_LIMIT, GeoParams, entity_query
+from interoperability.entities.representation import RepresentationDep
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
+
+
+def _joined(selectors: list[Any], key: str) -> str | None:
+    values = [s[key] for s in selectors if isinstance(s, dict) and isinstance(s.get(key), str)]
+    return ",".join(dict.fromkeys(values)) or None
+
+
+def _geo(geo_q: Any) -> GeoParams:
+    if not isinstance(geo_q, dict):
+        return GeoParams(None, None, None, "location")
+    coordinates = geo_q.get("coordinates")
+    text = (
+        coordinates
+        if isinstance(coordinates, str) or coordinates is None
+        else json.dumps(coordinates)
+    )
+    return GeoParams(geo_q.get("georel"), geo_q.get("geometry"), text,
+                     geo_q.get("geoproperty", "location"))  # fmt: skip
+
+
+@router.post("/entityOperations/query", summary="Query entities by POST")
+async def query_by_post(
+    body: Annotated[dict[str, Any], Body(description="A Query: entities, attrs, q, geoQ")],
+    store: StoreDep,
+    tenant: TenantDep,
+    shape: RepresentationDep,
+    limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    count: Annotated[bool, Query()] = False,
+) -> Response:
+    if body.get("type") != "Query":
+        raise BadRequestError('the body must be a Query ({"type": "Query", "entities": ...})')
+    selectors = body.get("entities") or []
+    if not isinstance(selectors, list):
+        raise BadRequestError("entities must be a list of entity selectors")
+    query = entity_query(
+        _joined(selectors, "type"), _joined(selectors, "id"),
+        next((s["idPattern"] for s in selectors if isinstance(s, dict) and "idPattern" in s),
+             None),
+        body.get("q"), _geo(body.get("geoQ")),
+    )  # fmt: skip
+    attrs = body.get("attrs")
+    if isinstance(attrs, list) and attrs:
+        shape = dataclasses.replace(shape, keep=frozenset(str(a) for a in attrs))
+    states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
+    headers = {}
+    if count:
+        headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
+    return shape.answer([shape.document(s) for s in states], headers)
