@@ -12,9 +12,11 @@ from fastapi.responses import JSONResponse
 from interoperability.deps import BadRequestError, check_name, ngsi_response
 from interoperability.ngsild import CORE_CONTEXT, VALUE_MEMBER, render_entity
 from knowledge import EntityState
+from support.times import iso_utc
 
 GEO_JSON = "application/geo+json"
-_MEMBERS = ("id", "type", "@context", "scope")
+_MEMBERS = ("id", "type", "@context", "scope", "createdAt", "modifiedAt")
+_OPTIONS = frozenset({"keyValues", "simplified", "normalized", "sysAttrs"})
 
 
 def _names(text: str | None, what: str) -> frozenset[str] | None:
@@ -31,6 +33,7 @@ class Representation:
     keep: frozenset[str] | None = None  # attributes (and id/type with pick) to keep
     omit: frozenset[str] = frozenset()
     geometry_property: str = "location"
+    sys_attrs: bool = False  # the entity's createdAt and modifiedAt
     lang: str | None = None  # LanguageProperties as Properties in this language
     dataset_ids: frozenset[str] | None = None  # only these instances ("@none": the default)
 
@@ -48,6 +51,9 @@ class Representation:
         doc = {k: v for k, v in doc.items() if v is not None}
         if self.key_values:
             doc = {k: v if k in _MEMBERS else plain(v) for k, v in doc.items()}
+        if self.sys_attrs:
+            doc["createdAt"] = iso_utc(state.created_at or state.modified_at)
+            doc["modifiedAt"] = iso_utc(state.modified_at)
         if self.geo_json:
             return self._feature(doc, state)
         return doc | ({"@context": CORE_CONTEXT} if self.ld_json else {})
@@ -119,7 +125,14 @@ def representation(
     local: Annotated[bool, Query(description="everything this broker holds is local")] = False,
 ) -> Representation:
     accept = request.headers.get("accept", "")
-    chosen = {o.strip() for o in (options or "").split(",") if o.strip()} | {format_ or ""}
+    chosen = {o.strip() for o in (options or "").split(",") if o.strip()} | (
+        {format_} if format_ else set()
+    )
+    if chosen - _OPTIONS:
+        unknown = ", ".join(sorted(chosen - _OPTIONS))[:100]
+        raise BadRequestError(
+            f"options/format {unknown}: supported are {', '.join(sorted(_OPTIONS))}"
+        )
     keep = _names(pick, "pick") if pick is not None else _names(attrs, "attribute")
     left_out = _names(omit, "omit") or frozenset()
     if keep is not None and keep & left_out:
@@ -128,6 +141,7 @@ def representation(
         ld_json="application/ld+json" in accept,
         geo_json=GEO_JSON in accept,
         key_values=bool(chosen & {"keyValues", "simplified"}),
+        sys_attrs="sysAttrs" in chosen,
         keep=keep,
         omit=left_out,
         geometry_property=check_name("geometryProperty", geometry_property),

@@ -55,8 +55,8 @@ async def _states(conn: Conn, tenant: str, rows: list[tuple[Any, ...]]) -> list[
         value = num if num is not None else txt
         attrs[entity_id].append(AttributeState(attr, value, kind, observed_at, unit, stated))
     return [
-        EntityState(entity_id, entity_type, static, tuple(attrs[entity_id]), modified)
-        for entity_id, entity_type, static, modified in rows
+        EntityState(entity_id, entity_type, static, tuple(attrs[entity_id]), modified, created)
+        for entity_id, entity_type, static, modified, created in rows
     ]
 
 
@@ -75,7 +75,7 @@ async def _matching_rows(
     p(tenant)
     cur = await conn.execute(
         sql.SQL(
-            "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities e "
+            "SELECT entity_id, entity_type, static, modified_at, created_at FROM ciudad_entities e "
             "WHERE tenant = %s{} ORDER BY entity_id"
         ).format(_entity_where(entity_type, query, p)),
         p.values,
@@ -107,7 +107,7 @@ async def list_entities(
     where = _entity_where(entity_type, query, p)
     cur = await conn.execute(
         sql.SQL(
-            "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities e "
+            "SELECT entity_id, entity_type, static, modified_at, created_at FROM ciudad_entities e "
             "WHERE tenant = %s{} ORDER BY entity_id LIMIT %s OFFSET %s"
         ).format(where),
         [*p.values, limit, offset],
@@ -163,7 +163,7 @@ async def attribute_uses(conn: Conn, tenant: str) -> list[AttributeUse]:
 
 async def get_entity(conn: Conn, tenant: str, entity_id: str) -> EntityState:
     cur = await conn.execute(
-        "SELECT entity_id, entity_type, static, modified_at FROM ciudad_entities "
+        "SELECT entity_id, entity_type, static, modified_at, created_at FROM ciudad_entities "
         "WHERE tenant = %s AND entity_id = %s",
         (tenant, entity_id),
     )

@@ -38,6 +38,7 @@ class EntityState:
     static: Mapping[str, Any]
     attributes: tuple[AttributeState, ...]
     modified_at: datetime
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -444,3 +444,16 @@ async def test_queries_by_post_and_merges_in_batch(client: httpx.AsyncClient) ->
     assert merged.status_code == 207
     assert merged.json()["success"] == [BUILDING]
     assert (await client.get(f"/ngsi-ld/v1/entities/{BUILDING}")).json()["floors"]["value"] == 4
+
+
+async def test_system_attributes_and_unknown_options(client: httpx.AsyncClient) -> None:
+    body = {"id": BUILDING, "type": "Building", "floors": {"type": "Property", "value": 3}}
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}"
+    plain_doc = (await client.get(url)).json()
+    assert "createdAt" not in plain_doc
+    with_sys = (await client.get(url, params={"options": "sysAttrs,keyValues"})).json()
+    assert with_sys["createdAt"] <= with_sys["modifiedAt"]
+    assert with_sys["floors"] == 3
+    assert (await client.get(url, params={"options": "fancy"})).status_code == 400
+    assert (await client.get(url, params={"format": "unknown"})).status_code == 400
