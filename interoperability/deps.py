@@ -65,6 +65,23 @@ def checked_range(
     return start, end
 
 
+def name_set(text: str | None, what: str) -> frozenset[str] | None:
+    """A comma-separated parameter (``attrs``, ``pick``, ``omit``...) as names, checked."""
+    if text is None:
+        return None
+    return frozenset(check_name(what, n.strip()) for n in text.split(",") if n.strip())
+
+
+def pick_and_omit(
+    pick: str | None, omit: str | None
+) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """(members to keep or None for all, members to leave out); 400 if one is in both."""
+    keep, left_out = name_set(pick, "pick"), name_set(omit, "omit") or frozenset()
+    if keep is not None and keep & left_out:
+        raise BadRequestError("a member cannot be in both pick and omit")
+    return keep, left_out
+
+
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.api.settings
     return settings

@@ -46,13 +46,22 @@ def _query_names(dependant: Any) -> set[str]:
     return names
 
 
+# The names a route declares, computed on its first request and kept on the route itself
+# (routes are not hashable, and live as long as their app).
+_DECLARED = "_ciudad_query_names"
+
+
 async def known_parameters(request: Request) -> None:
     """A router dependency: every query parameter must be one the operation declares."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    unknown = sorted(set(request.query_params) - _query_names(dependant))
+    declared = getattr(route, _DECLARED, None)
+    if declared is None:
+        declared = frozenset(_query_names(dependant))
+        setattr(route, _DECLARED, declared)
+    unknown = sorted(set(request.query_params) - declared)
     if unknown:
         names = ", ".join(repr(n[:40]) for n in unknown[:5])
         raise InvalidRequestError(f"unknown query parameter(s) {names} for this operation")

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from interoperability.deps import BadRequestError, check_name, ngsi_response
+from interoperability.deps import (
+    BadRequestError,
+    check_name,
+    name_set,
+    ngsi_response,
+    pick_and_omit,
+)
+from interoperability.entities.instances import instances
 from interoperability.ngsild import CORE_CONTEXT, VALUE_MEMBER, render_entity
 from knowledge import EntityState
 from support.times import iso_utc
@@ -17,12 +24,6 @@ from support.times import iso_utc
 GEO_JSON = "application/geo+json"
 _MEMBERS = ("id", "type", "@context", "scope", "createdAt", "modifiedAt")
 _OPTIONS = frozenset({"keyValues", "simplified", "normalized", "sysAttrs"})
-
-
-def _names(text: str | None, what: str) -> frozenset[str] | None:
-    if text is None:
-        return None
-    return frozenset(check_name(what, n.strip()) for n in text.split(",") if n.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +63,7 @@ class Representation:
         """The instances asked for (by datasetId), LanguageProperties in ``lang``."""
         if not isinstance(attribute, dict | list):
             return attribute
-        found = [i for i in (attribute if isinstance(attribute, list) else [attribute])
-                 if isinstance(i, dict)]  # fmt: skip
+        found = instances(attribute)
         if self.dataset_ids is not None:
             found = [i for i in found if i.get("datasetId", "@none") in self.dataset_ids]
         found = [in_language(i, self.lang) for i in found] if self.lang else found
@@ -133,10 +133,8 @@ def representation(
         raise BadRequestError(
             f"options/format {unknown}: supported are {', '.join(sorted(_OPTIONS))}"
         )
-    keep = _names(pick, "pick") if pick is not None else _names(attrs, "attribute")
-    left_out = _names(omit, "omit") or frozenset()
-    if keep is not None and keep & left_out:
-        raise BadRequestError("a member cannot be in both pick and omit")
+    keep, left_out = pick_and_omit(pick, omit)
+    keep = keep if pick is not None else name_set(attrs, "attribute")
     return Representation(
         ld_json="application/ld+json" in accept,
         geo_json=GEO_JSON in accept,
@@ -146,7 +144,7 @@ def representation(
         omit=left_out,
         geometry_property=check_name("geometryProperty", geometry_property),
         lang=lang,
-        dataset_ids=_names(dataset_id, "datasetId"),
+        dataset_ids=name_set(dataset_id, "datasetId"),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
-from interoperability.deps import BadRequestError, check_name
+from interoperability.deps import BadRequestError, pick_and_omit
 
 _MEMBERS = ("id", "type", "@context")
 
@@ -29,12 +29,6 @@ class TemporalProjection:
         return {k: v for k, v in doc.items() if kept(k)}
 
 
-def _names(text: str | None, what: str) -> frozenset[str] | None:
-    if text is None:
-        return None
-    return frozenset(check_name(what, n.strip()) for n in text.split(",") if n.strip())
-
-
 def temporal_projection(
     pick: Annotated[str | None, Query(description="Members to return")] = None,
     omit: Annotated[str | None, Query(description="Members to leave out")] = None,
@@ -45,10 +39,7 @@ def temporal_projection(
         raise BadRequestError(
             f"timeproperty={timeproperty!r:.40}: history is kept by observedAt only"
         )
-    picked, left_out = _names(pick, "pick"), _names(omit, "omit") or frozenset()
-    if picked is not None and picked & left_out:
-        raise BadRequestError("a member cannot be in both pick and omit")
-    return TemporalProjection(picked, left_out)
+    return TemporalProjection(*pick_and_omit(pick, omit))
 
 
 TemporalProjectionDep = Annotated[TemporalProjection, Depends(temporal_projection)]
