@@ -112,8 +112,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
+        # no JSON, or JSON of the wrong shape (an array for an entity): the request itself
         no_json = any(
-            e["type"] == "json_invalid" or (e["type"] == "missing" and tuple(e["loc"]) == ("body",))
+            e["type"] == "json_invalid"
+            or (e["type"] in {"missing", "dict_type", "list_type"} and tuple(e["loc"]) == ("body",))
             for e in exc.errors()
         )
         return respond(

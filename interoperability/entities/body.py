@@ -22,6 +22,8 @@ from interoperability.entities.write_clock import WriteClock
 from interoperability.ngsild import VALUE_MEMBER
 
 ATTRIBUTE_TYPES = frozenset(VALUE_MEMBER)
+# The core context makes these names @id and @type: an entity type cannot be one.
+KEYWORD_ALIASES = frozenset({"id", "type"})
 RESERVED = frozenset({"id", "type", "@context", "createdAt", "modifiedAt"})
 # What a reading keeps of a Property; anything more keeps the attribute whole instead.
 READING_MEMBERS = frozenset({"type", "value", "unitCode", "observedAt"})
@@ -105,26 +107,19 @@ def _reading(
     )
 
 
-NULL = "urn:ngsi-ld:null"  # NGSI-LD 4.5.0: in a merge or update, "remove this attribute"
-
-
-def split_nulls(body: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
-    """(the attributes to write, the names a merge or update removes: set to the null URI)."""
-    kept, removed = {}, set()
-    for name, fragment in body.items():
-        value = fragment
-        if isinstance(fragment, dict) and fragment.get("type") in VALUE_MEMBER:
-            value = fragment.get(VALUE_MEMBER[fragment["type"]])
-        if value == NULL:
-            removed.add(name)
-        else:
-            kept[name] = fragment
-    return kept, removed
+def _reading_shaped(fragment: Mapping[str, Any]) -> bool:
+    return fragment["type"] == "Property" and fragment.keys() <= READING_MEMBERS
 
 
 def parse_attributes(
-    tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], clock: WriteClock
+    tenant: str,
+    entity_id: str,
+    entity_type: str,
+    body: Mapping[str, Any],
+    clock: WriteClock,
+    static_only: frozenset[str] = frozenset(),
 ) -> ParsedAttributes:
+    """``static_only`` names attributes kept whole even if they look like a reading."""
     static: dict[str, Any] = {}
     readings: list[Reading] = []
     for name, fragment in body.items():
@@ -139,7 +134,7 @@ def parse_attributes(
             _check_instance(name, instance)
         value = fragment.get("value") if isinstance(fragment, dict) else None
         is_scalar = isinstance(value, (int, float, str)) and not isinstance(value, bool)
-        if is_scalar and fragment["type"] == "Property" and fragment.keys() <= READING_MEMBERS:
+        if is_scalar and name not in static_only and _reading_shaped(fragment):
             readings.append(_reading(tenant, entity_id, entity_type, name, fragment, clock))
         else:
             static[name] = fragment
@@ -156,6 +151,8 @@ def parse_entity(
         raise BadRequestError("id must be a URI (e.g. urn:ngsi-ld:Streetlight:leon:001)")
     check_name("id", entity_id)
     entity_type = check_name("type", entity_type)
+    if entity_type in KEYWORD_ALIASES:
+        raise BadRequestError(f"type {entity_type!r} is a JSON-LD keyword, not an entity type")
     parsed = parse_attributes(tenant, entity_id, entity_type, body, clock)
     return EntityRecord(tenant, entity_id, entity_type, parsed.static), parsed
 

@@ -17,11 +17,12 @@ from interoperability.deps import (
     StoreDep,
     check_name,
 )
-from interoperability.entities.body import RESERVED, parse_attributes, parse_entity, split_nulls
-from interoperability.entities.instances import instances, merged_scope, without_instance
-from interoperability.entities.write_clock import WriteClock, WriteClockDep
+from interoperability.entities.attribute_merge import Mode
+from interoperability.entities.attribute_writes import WriteOutcome, write_attributes
+from interoperability.entities.body import parse_attributes, parse_entity
+from interoperability.entities.instances import instances, without_instance
+from interoperability.entities.write_clock import WriteClockDep
 from interoperability.ngsild import problem, render_entity
-from knowledge import KnowledgeStore
 from support import AlreadyExistsError, NotFoundError
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
@@ -48,25 +49,14 @@ async def delete_entity(entity_id: EntityIdPath, store: StoreDep, tenant: Tenant
     return Response(status_code=204)
 
 
-async def _append(
-    store: KnowledgeStore,
-    tenant: str,
-    entity_id: str,
-    body: dict[str, Any],
-    clock: WriteClock,
-    replace: bool = False,
-) -> None:
-    state = await store.get_entity(tenant, entity_id)
-    if body.get("id", entity_id) != entity_id or body.get("type", state.entity_type) != (
-        state.entity_type
-    ):
-        raise BadRequestError("the body's id or type differs from the entity's")
-    kept, removed = split_nulls(body)
-    parsed = parse_attributes(tenant, entity_id, state.entity_type, kept, clock)
-    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings, replace)
-    present = set(state.static) | {a.name for a in state.attributes}
-    for name in sorted(removed & present):
-        await store.delete_attribute(tenant, entity_id, name)
+def _answer(outcome: WriteOutcome) -> Response:
+    """204, or 207 naming what was left alone (NGSI-LD 5.6.2, 5.6.3)."""
+    if not outcome.not_updated:
+        return Response(status_code=204)
+    not_updated = [{"attributeName": n, "reason": why} for n, why in outcome.not_updated]
+    return JSONResponse(
+        {"updated": list(outcome.updated), "notUpdated": not_updated}, status_code=207
+    )
 
 
 @router.put("/entities/{entity_id}", status_code=204, summary="Replace an entity")
@@ -77,7 +67,13 @@ async def replace_entity(
     tenant: TenantDep,
     clock: WriteClockDep,
 ) -> Response:
-    await _append(store, tenant, entity_id, body, clock, replace=True)
+    state = await store.get_entity(tenant, entity_id)
+    if body.get("id", entity_id) != entity_id or body.get("type", state.entity_type) != (
+        state.entity_type
+    ):
+        raise BadRequestError("the body's id or type differs from the entity's")
+    parsed = parse_attributes(tenant, entity_id, state.entity_type, body, clock)
+    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings, True)
     return Response(status_code=204)
 
 
@@ -89,7 +85,8 @@ async def merge_entity(
     tenant: TenantDep,
     clock: WriteClockDep,
 ) -> Response:
-    await _append(store, tenant, entity_id, body, clock)
+    """NGSI-LD 5.6.17: members given replace theirs, ``urn:ngsi-ld:null`` removes."""
+    await write_attributes(store, tenant, entity_id, body, clock, "merge")
     return Response(status_code=204)
 
 
@@ -101,20 +98,12 @@ async def update_attributes(
     tenant: TenantDep,
     clock: WriteClockDep,
 ) -> Response:
-    """Only attributes the entity has are updated; 207 lists the others (NGSI-LD 5.6.2)."""
-    state = await store.get_entity(tenant, entity_id)
-    present = set(state.static) | {a.name for a in state.attributes}
-    wanted = {k: v for k, v in body.items() if k not in RESERVED}
-    updated = {k: v for k, v in wanted.items() if k in present}
-    if updated:
-        await _append(store, tenant, entity_id, updated, clock)
-    missing = sorted(set(wanted) - present)
-    if not missing:
-        return Response(status_code=204)
-    not_updated = [
-        {"attributeName": name, "reason": "the entity has no such attribute"} for name in missing
-    ]
-    return JSONResponse({"updated": sorted(updated), "notUpdated": not_updated}, status_code=207)
+    """NGSI-LD 5.6.2: each instance given replaces the one of its datasetId; ``scope`` only
+    if the entity has one (207 otherwise)."""
+    outcome = await write_attributes(
+        store, tenant, entity_id, body, clock, "replace", scope_only_if_present=True
+    )
+    return _answer(outcome)
 
 
 @router.post("/entities/{entity_id}/attrs", status_code=204, summary="Append attributes")
@@ -126,23 +115,10 @@ async def append_attributes(
     clock: WriteClockDep,
     options: Annotated[str | None, Query(description="noOverwrite")] = None,
 ) -> Response:
-    """NGSI-LD 5.6.3; with ``options=noOverwrite`` the attributes the entity has stay (207
+    """NGSI-LD 5.6.3; with ``options=noOverwrite`` the instances the entity has stay (207
     names them) and ``scope`` gains the new scopes."""
-    if "noOverwrite" not in (options or "").split(","):
-        await _append(store, tenant, entity_id, body, clock)
-        return Response(status_code=204)
-    state = await store.get_entity(tenant, entity_id)
-    present = set(state.static) | {a.name for a in state.attributes}
-    kept = {k: v for k, v in body.items() if k in RESERVED or k not in present}
-    if "scope" in body:
-        kept["scope"] = merged_scope(state.static.get("scope"), body["scope"])
-    await _append(store, tenant, entity_id, kept, clock)
-    skipped = sorted(set(body) - set(kept))
-    if not skipped:
-        return Response(status_code=204)
-    not_updated = [{"attributeName": n, "reason": "it exists (noOverwrite)"} for n in skipped]
-    return JSONResponse({"updated": sorted(set(kept) - RESERVED), "notUpdated": not_updated},
-                        status_code=207)  # fmt: skip
+    mode: Mode = "keep" if "noOverwrite" in (options or "").split(",") else "replace"
+    return _answer(await write_attributes(store, tenant, entity_id, body, clock, mode))
 
 
 @router.patch(
@@ -164,19 +140,7 @@ async def update_attribute(
     dataset_id = body.get("datasetId")
     if current is None or not any(i.get("datasetId") == dataset_id for i in instances(current)):
         raise NotFoundError(f"attribute {attr} (that instance) not found in {entity_id}")
-    if split_nulls({attr: body})[1]:  # the null URI: that instance goes
-        _, remaining = without_instance(current, dataset_id)
-        if remaining is None:
-            await store.delete_attribute(tenant, entity_id, attr)
-        else:
-            await store.append_attributes(tenant, entity_id, {attr: remaining}, ())
-        return Response(status_code=204)
-    if isinstance(current, list):  # several instances: the one of that datasetId changes
-        updated = [i | body if i.get("datasetId") == dataset_id else i for i in current]
-        await store.append_attributes(tenant, entity_id, {attr: updated}, ())
-        return Response(status_code=204)
-    merged = {k: v for k, v in current.items() if k != "observedAt"} | body
-    await _append(store, tenant, entity_id, {attr: merged}, clock)
+    await write_attributes(store, tenant, entity_id, {attr: body}, clock, "merge")
     return Response(status_code=204)
 
 
@@ -286,9 +250,12 @@ async def batch_upsert(
             await store.create_entity(entity, parsed.readings)
             created.append(entity.entity_id)
         except AlreadyExistsError:
-            await store.append_attributes(
-                tenant, entity.entity_id, parsed.static, parsed.readings, options == "replace"
-            )
+            if options == "replace":
+                await store.append_attributes(
+                    tenant, entity.entity_id, parsed.static, parsed.readings, True
+                )
+            else:
+                await write_attributes(store, tenant, entity.entity_id, item, clock, "replace")
         return entity.entity_id
 
     answer = await _batch(body, upsert, 204)
@@ -299,11 +266,18 @@ async def batch_upsert(
 
 @router.post("/entityOperations/update", summary="Update existing entities in batch")
 async def batch_update(
-    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+    body: EntityList,
+    store: StoreDep,
+    tenant: TenantDep,
+    clock: WriteClockDep,
+    options: Annotated[str | None, Query(description="noOverwrite")] = None,
 ) -> Response:
+    """NGSI-LD 5.6.9: each entity's attributes appended as by POST .../attrs."""
+    mode: Mode = "keep" if "noOverwrite" in (options or "").split(",") else "replace"
+
     async def update(item: Any) -> str:
-        entity, parsed = parse_entity(tenant, item, clock)
-        await store.append_attributes(tenant, entity.entity_id, parsed.static, parsed.readings)
+        entity, _ = parse_entity(tenant, item, clock)
+        await write_attributes(store, tenant, entity.entity_id, item, clock, mode)
         return entity.entity_id
 
     return await _batch(body, update, 204)
@@ -318,7 +292,7 @@ async def batch_merge(
 
     async def merge(item: Any) -> str:
         entity, _ = parse_entity(tenant, item, clock)
-        await _append(store, tenant, entity.entity_id, item, clock)
+        await write_attributes(store, tenant, entity.entity_id, item, clock, "merge")
         return entity.entity_id
 
     return await _batch(body, merge, 204)

@@ -57,8 +57,10 @@ def render_subscription(
     failing = status.last_failure is not None and (
         status.last_success is None or status.last_failure > status.last_success
     )
+    attempted = status.last_success is not None or status.last_failure is not None
+    if attempted:  # NGSI-LD 5.2.14: the outcome of the last attempt, so none before one
+        doc["notification"]["status"] = "failed" if failing else "ok"
     doc["notification"] |= {
-        "status": "failed" if failing else "ok",
         "timesSent": status.times_sent,
         **{
             k: v

@@ -95,14 +95,27 @@ async def delete_attribute(
             await _delete_history(conn, tenant, entity_id, attr)
 
 
-async def merge_static(conn: Conn, tenant: str, entity_id: str, static: Mapping[str, Any]) -> None:
+async def merge_static(
+    conn: Conn,
+    tenant: str,
+    entity_id: str,
+    static: Mapping[str, Any],
+    reading_names: frozenset[str] = frozenset(),
+) -> None:
+    """Static attributes merged in; an attribute lives in one place, so a name now static
+    leaves the current state and a name now read (``reading_names``) leaves the static."""
     cur = await conn.execute(
-        "UPDATE ciudad_entities SET static = static || %s::jsonb, modified_at = now() "
-        "WHERE tenant = %s AND entity_id = %s RETURNING 1",
-        (json.dumps(dict(static)), tenant, entity_id),
+        "UPDATE ciudad_entities SET static = (static - %s::text[]) || %s::jsonb, "
+        "modified_at = now() WHERE tenant = %s AND entity_id = %s RETURNING 1",
+        (sorted(reading_names), json.dumps(dict(static)), tenant, entity_id),
     )
     if await cur.fetchone() is None:
         raise NotFoundError(f"entity {entity_id} not found")
+    if static:
+        await conn.execute(
+            "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s AND attr = ANY(%s)",
+            (tenant, entity_id, sorted(static)),
+        )
 
 
 async def clear_attributes(conn: Conn, tenant: str, entity_id: str) -> None:

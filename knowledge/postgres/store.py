@@ -182,7 +182,8 @@ class PostgresStore:
             async with conn.transaction():
                 if replace:
                     await entity_writes.clear_attributes(conn, tenant, entity_id)
-                await entity_writes.merge_static(conn, tenant, entity_id, static)
+                names = frozenset(r.attr for r in readings)
+                await entity_writes.merge_static(conn, tenant, entity_id, static, names)
                 if readings:
                     await self._merge_readings(conn, readings)
 

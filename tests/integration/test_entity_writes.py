@@ -181,14 +181,16 @@ async def test_replace_merge_and_update_existing_attributes(
             "colour": {"type": "Property", "value": "warm"},
         },
     )
-    assert partly.status_code == 207
-    assert partly.json() == {
-        "updated": ["illuminanceLevel"],
-        "notUpdated": [{"attributeName": "colour", "reason": "the entity has no such attribute"}],
-    }
+    assert partly.status_code == 204, "an attribute the entity lacks is appended"
     entity = (await client.get(url)).json()
     assert entity["illuminanceLevel"]["value"] == 0.8
-    assert "colour" not in entity
+    assert entity["colour"]["value"] == "warm"
+    no_scope = await client.patch(f"{url}/attrs", json={"scope": "/Leon/Centro"})
+    assert no_scope.status_code == 207
+    assert no_scope.json() == {
+        "updated": [],
+        "notUpdated": [{"attributeName": "scope", "reason": "the entity has no scope to update"}],
+    }
     replaced = await client.put(url, json={"status": {"type": "Property", "value": "fault"}})
     assert replaced.status_code == 204
     entity = (await client.get(url)).json()

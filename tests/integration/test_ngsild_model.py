@@ -208,3 +208,39 @@ async def test_one_instance_is_updated_or_removed_by_partial_update(
     history = await client.get(f"/ngsi-ld/v1/temporal/entities/{BUILDING}",
                                params={"attrs": "height"})  # fmt: skip
     assert history.status_code == 404
+
+
+async def test_updates_and_merges_work_per_instance_beside_a_measured_default(
+    client: httpx.AsyncClient,
+) -> None:
+    """A numeric default instance is a reading (history, roll-ups); an instance of another
+    datasetId joins it, an update or merge changes only its own instance, and removing the
+    other instances leaves the reading as it was."""
+    body = {"id": BUILDING, "type": "Building",
+            "temperature": {"type": "Property", "value": 20, "unitCode": "CEL"}}  # fmt: skip
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}"
+    gps = {"type": "Property", "value": 9, "datasetId": "urn:ngsi-ld:d:out"}
+    assert (await client.patch(f"{url}/attrs", json={"temperature": gps})).status_code == 204
+    assert (await client.get(url)).json()["temperature"] == [body["temperature"], gps]
+    merged = await client.patch(
+        url, json={"temperature": {"value": 10, "datasetId": gps["datasetId"]}}
+    )
+    assert merged.status_code == 204, merged.text
+    assert (await client.get(url)).json()["temperature"] == [
+        body["temperature"],
+        gps | {"value": 10},
+    ]
+    null = {"type": "Property", "value": "urn:ngsi-ld:null", "datasetId": gps["datasetId"]}
+    assert (await client.post(f"{url}/attrs", json={"temperature": null})).status_code == 204
+    assert (await client.get(url)).json()["temperature"] == body["temperature"]
+    measured = await client.patch(url, json={"temperature": {"value": 23}})
+    assert measured.status_code == 204
+    assert (await client.get(url)).json()["temperature"] == body["temperature"] | {"value": 23}
+    history = await client.get(
+        f"/ngsi-ld/v1/temporal/entities/{BUILDING}",
+        params={"attrs": "temperature", "options": "temporalValues"},
+    )
+    assert [v for v, _ in history.json()["temperature"]["values"]] == [20, 23], (
+        "both values of the default instance are observations of its history"
+    )

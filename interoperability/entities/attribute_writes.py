@@ -1,0 +1,104 @@
+"""Writes of attributes to an existing entity, instance by instance: append, update, merge
+(and their batch forms). Reads the entity once, combines each named attribute with what it
+holds (``attribute_merge``), stores the result and removes what NGSI-LD Null removed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from interoperability.deps import BadRequestError
+from interoperability.entities.attribute_merge import Mode, combine, is_null
+from interoperability.entities.body import RESERVED, parse_attributes
+from interoperability.entities.instances import instances, merged_scope
+from interoperability.entities.write_clock import WriteClock
+from interoperability.ngsild import render_entity
+from knowledge import EntityState, KnowledgeStore
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    updated: tuple[str, ...]
+    not_updated: tuple[tuple[str, str], ...]  # (attribute name, why)
+
+
+def _check_identity(state: EntityState, body: Mapping[str, Any]) -> None:
+    if body.get("id", state.entity_id) != state.entity_id:
+        raise BadRequestError("the body's id differs from the entity's")
+    if body.get("type", state.entity_type) != state.entity_type:
+        raise BadRequestError("the body's type differs from the entity's")
+
+
+def _may_be_reading(result: Any, given: Any) -> bool:
+    """Only a value this write gives becomes a reading (a new observation); an instance the
+    write leaves alone stays as kept, so its old time is not written again."""
+    new_default = any(i.get("datasetId") is None and not is_null(i) for i in instances(given))
+    return isinstance(result, dict) and "datasetId" not in result and new_default
+
+
+def _scope(current: Any, given: Any, mode: Mode) -> Any:
+    if is_null(given):
+        return None
+    return merged_scope(current, given) if mode == "keep" else given
+
+
+@dataclass(slots=True)
+class _Plan:
+    written: dict[str, Any]
+    kept_static: set[str]
+    removed: list[str]
+    skipped: list[tuple[str, str]]
+
+
+def _plan(
+    current: Mapping[str, Any], body: Mapping[str, Any], mode: Mode, scope_only_if_present: bool
+) -> _Plan:
+    plan = _Plan({}, set(), [], [])
+    for name, given in body.items():
+        if name in RESERVED:
+            continue
+        if name == "scope":
+            if scope_only_if_present and "scope" not in current:
+                plan.skipped.append(("scope", "the entity has no scope to update"))
+                continue
+            result = _scope(current.get("scope"), given, mode)
+            touched = True
+        else:
+            combined = combine(current.get(name), given, mode)
+            result, touched = combined.attribute, combined.touched
+            plan.skipped += [(name, "that instance exists (noOverwrite)") for _ in combined.skipped]
+            if result is not None and not _may_be_reading(result, given):
+                plan.kept_static.add(name)
+        if not touched:
+            continue
+        if result is None:
+            if name in current:
+                plan.removed.append(name)
+        else:
+            plan.written[name] = result
+    return plan
+
+
+async def write_attributes(
+    store: KnowledgeStore,
+    tenant: str,
+    entity_id: str,
+    body: Mapping[str, Any],
+    clock: WriteClock,
+    mode: Mode,
+    scope_only_if_present: bool = False,
+) -> WriteOutcome:
+    """NotFoundError if the entity does not exist; BadRequestError for a bad fragment."""
+    state = await store.get_entity(tenant, entity_id)
+    _check_identity(state, body)
+    current = render_entity(state, with_context=False)
+    plan = _plan(current, body, mode, scope_only_if_present)
+    parsed = parse_attributes(
+        tenant, entity_id, state.entity_type, plan.written, clock, frozenset(plan.kept_static)
+    )
+    if plan.written:
+        await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings)
+    for name in plan.removed:
+        await store.delete_attribute(tenant, entity_id, name)
+    return WriteOutcome(tuple(sorted({*plan.written, *plan.removed})), tuple(plan.skipped))
