@@ -46,6 +46,7 @@ class EntityRecord:
     entity_id: str
     entity_type: str
     static: Mapping[str, object] = field(default_factory=dict)
+    other_types: tuple[str, ...] = ()  # an entity of several types (NGSI-LD 4.16)
 
 
 @dataclass(frozen=True, slots=True)

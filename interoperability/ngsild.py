@@ -42,9 +42,14 @@ def render_attribute(attr: AttributeState) -> dict[str, Any]:
     return prop
 
 
+def entity_types(state: EntityState) -> str | list[str]:
+    """The entity's ``type`` member: one name, or the list of an entity of several types."""
+    return [state.entity_type, *state.other_types] if state.other_types else state.entity_type
+
+
 def render_entity(state: EntityState, with_context: bool) -> dict[str, Any]:
     """Normalized NGSI-LD entity: static attributes plus the latest value of each attribute."""
-    doc: dict[str, Any] = {"id": state.entity_id, "type": state.entity_type}
+    doc: dict[str, Any] = {"id": state.entity_id, "type": entity_types(state)}
     doc.update(state.static)
     for attr in state.attributes:
         doc[attr.name] = render_attribute(attr)
@@ -57,7 +62,7 @@ def render_temporal(
     state: EntityState, histories: list[AttributeHistory], with_context: bool
 ) -> dict[str, Any]:
     """Temporal representation: each attribute is the list of its instances, oldest first."""
-    doc: dict[str, Any] = {"id": state.entity_id, "type": state.entity_type}
+    doc: dict[str, Any] = {"id": state.entity_id, "type": entity_types(state)}
     for history in histories:
         doc[history.name] = [
             _property(

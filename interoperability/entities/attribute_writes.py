@@ -10,7 +10,7 @@ from typing import Any
 
 from interoperability.deps import BadRequestError
 from interoperability.entities.attribute_merge import Mode, combine, is_null
-from interoperability.entities.body import RESERVED, parse_attributes
+from interoperability.entities.body import RESERVED, parse_attributes, parse_types
 from interoperability.entities.instances import instances, merged_scope
 from interoperability.entities.write_clock import WriteClock
 from interoperability.ngsild import render_entity
@@ -23,11 +23,16 @@ class WriteOutcome:
     not_updated: tuple[tuple[str, str], ...]  # (attribute name, why)
 
 
-def _check_identity(state: EntityState, body: Mapping[str, Any]) -> None:
+def _added_types(state: EntityState, body: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The entity's types beside its first once the body's are added (NGSI-LD 4.16: a
+    write adds types, never removes one), or None when they stay as they are."""
     if body.get("id", state.entity_id) != state.entity_id:
         raise BadRequestError("the body's id differs from the entity's")
-    if body.get("type", state.entity_type) != state.entity_type:
-        raise BadRequestError("the body's type differs from the entity's")
+    if "type" not in body:
+        return None
+    known = (state.entity_type, *state.other_types)
+    added = tuple(t for t in parse_types(body["type"]) if t not in known)
+    return (*state.other_types, *added) if added else None
 
 
 def _may_be_reading(result: Any, given: Any) -> bool:
@@ -91,14 +96,16 @@ async def write_attributes(
 ) -> WriteOutcome:
     """NotFoundError if the entity does not exist; BadRequestError for a bad fragment."""
     state = await store.get_entity(tenant, entity_id)
-    _check_identity(state, body)
+    other_types = _added_types(state, body)
     current = render_entity(state, with_context=False)
     plan = _plan(current, body, mode, scope_only_if_present)
     parsed = parse_attributes(
         tenant, entity_id, state.entity_type, plan.written, clock, frozenset(plan.kept_static)
     )
-    if plan.written:
-        await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings)
+    if plan.written or other_types is not None:
+        await store.append_attributes(
+            tenant, entity_id, parsed.static, parsed.readings, other_types=other_types
+        )
     for name in plan.removed:
         await store.delete_attribute(tenant, entity_id, name)
     return WriteOutcome(tuple(sorted({*plan.written, *plan.removed})), tuple(plan.skipped))

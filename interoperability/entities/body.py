@@ -150,11 +150,25 @@ def parse_entity(
     if not isinstance(entity_id, str) or ":" not in entity_id:
         raise BadRequestError("id must be a URI (e.g. urn:ngsi-ld:Streetlight:leon:001)")
     check_name("id", entity_id)
-    entity_type = check_name("type", entity_type)
-    if entity_type in KEYWORD_ALIASES:
-        raise BadRequestError(f"type {entity_type!r} is a JSON-LD keyword, not an entity type")
+    entity_type, *others = parse_types(entity_type)
     parsed = parse_attributes(tenant, entity_id, entity_type, body, clock)
-    return EntityRecord(tenant, entity_id, entity_type, parsed.static), parsed
+    return EntityRecord(tenant, entity_id, entity_type, parsed.static, tuple(others)), parsed
+
+
+MAX_TYPES = 32
+
+
+def parse_types(value: Any) -> tuple[str, ...]:
+    """An entity's ``type``: a name or a non-empty list of names (NGSI-LD 4.16), in order,
+    each once."""
+    names = value if isinstance(value, list) and value else [value]
+    if len(names) > MAX_TYPES:
+        raise BadRequestError(f"an entity may have at most {MAX_TYPES} types")
+    for name in names:
+        check_name("type", name)
+        if name in KEYWORD_ALIASES:
+            raise BadRequestError(f"type {name!r} is a JSON-LD keyword, not an entity type")
+    return tuple(dict.fromkeys(names))
 
 
 def parse_temporal_attributes(

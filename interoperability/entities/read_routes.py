@@ -19,6 +19,7 @@ from interoperability.deps import (
 )
 from interoperability.entities.q_language import parse_q
 from interoperability.entities.representation import RepresentationDep
+from interoperability.entities.type_selection import parse_types
 from knowledge import EntityQuery, GeoFilter, parse_geometry
 from support import NotFoundError
 from support.user_regex import PatternError, compile_pattern
@@ -95,8 +96,11 @@ def entity_query(
             compile_pattern(id_pattern)
         except PatternError as exc:
             raise BadRequestError(f"idPattern: {exc}") from None
+    groups = parse_types(type_) if type_ is not None else ()
+    singles = all(len(group) == 1 for group in groups)
     return EntityQuery(
-        types=_names(type_, "type"),
+        types=tuple(group[0] for group in groups) if groups and singles else None,
+        type_groups=groups if not singles else None,
         ids=_uris(_names(ids, "id")),
         id_pattern=id_pattern,
         q=parse_q(q) if q is not None else None,

@@ -19,7 +19,7 @@ from interoperability.deps import (
 )
 from interoperability.entities.attribute_merge import Mode
 from interoperability.entities.attribute_writes import WriteOutcome, write_attributes
-from interoperability.entities.body import parse_attributes, parse_entity
+from interoperability.entities.body import parse_attributes, parse_entity, parse_types
 from interoperability.entities.instances import instances, without_instance
 from interoperability.entities.write_clock import WriteClockDep
 from interoperability.ngsild import problem, render_entity
@@ -68,12 +68,12 @@ async def replace_entity(
     clock: WriteClockDep,
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
-    if body.get("id", entity_id) != entity_id or body.get("type", state.entity_type) != (
-        state.entity_type
-    ):
+    types = parse_types(body.get("type", state.entity_type))
+    if body.get("id", entity_id) != entity_id or state.entity_type not in types:
         raise BadRequestError("the body's id or type differs from the entity's")
     parsed = parse_attributes(tenant, entity_id, state.entity_type, body, clock)
-    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings, True)
+    others = tuple(t for t in types if t != state.entity_type)
+    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings, True, others)
     return Response(status_code=204)
 
 

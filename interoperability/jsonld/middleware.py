@@ -33,7 +33,7 @@ _GEOJSON = ("Feature", "FeatureCollection")
 _JSON_TYPES = (b"application/json", b"application/ld+json", b"application/geo+json")
 _NAME_LISTS = ("typeList", "attributeNames", "attributeList", "typeNames")
 _NOT_TERMS = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
-_LIST_PARAMS = {"type": r"([,|;])", "attrs": r"(,)", "geoproperty": r"(,)", "pick": r"(,)",
+_LIST_PARAMS = {"type": r"([,|;()])", "attrs": r"(,)", "geoproperty": r"(,)", "pick": r"(,)",
                 "omit": r"(,)", "geometryProperty": r"(,)"}  # fmt: skip
 Rename = Callable[[str], str]
 
@@ -236,9 +236,11 @@ def _context_spec(headers: Headers, body: bytes) -> tuple[Any, Any]:
             data = json.loads(body)
         except ValueError:
             return link, None  # the route reports the malformed body
-    if headers.get("content-type", "").startswith("application/ld+json") and data is not None:
-        first = data[0] if isinstance(data, list) and data else data
-        in_body = first.get("@context") if isinstance(first, dict) else None
+    first = data[0] if isinstance(data, list) and data else data
+    if headers.get("content-type", "").startswith("application/ld+json") and isinstance(
+        first, dict
+    ):  # no object at all: the route says what the body should be
+        in_body = first.get("@context")
         if in_body is None:
             raise ContextError("an application/ld+json body must carry @context")
         if link is not None:

@@ -49,6 +49,9 @@ def render_subscription(
     if sub.body.isActive:
         doc.pop("isActive", None)  # the default (status says "active"); false is shown
     doc.pop("@context", None)
+    for seconds in ("timeInterval", "throttling"):  # 5 was written, 5 is read back (not 5.0)
+        if isinstance(doc.get(seconds), float) and doc[seconds].is_integer():
+            doc[seconds] = int(doc[seconds])
     endpoint = doc["notification"]["endpoint"]
     if not secrets and "receiverInfo" in endpoint:
         endpoint["receiverInfo"] = [{**i, "value": "********"} for i in endpoint["receiverInfo"]]

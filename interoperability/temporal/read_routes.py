@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -18,7 +18,12 @@ from interoperability.deps import (
     check_time,
     ngsi_response,
 )
-from interoperability.ngsild import CORE_CONTEXT, render_temporal, simplified_temporal
+from interoperability.ngsild import (
+    CORE_CONTEXT,
+    entity_types,
+    render_temporal,
+    simplified_temporal,
+)
 from interoperability.temporal.aggregation import (
     DISTINCT_COUNT,
     PERCENTILE_METHODS,
@@ -122,15 +127,20 @@ async def aggregated_entity(
     """The entity with each numeric attribute aggregated per period."""
     state = await store.get_entity(tenant, entity_id)
     percentiles = bool(PERCENTILE_METHODS & set(request.methods))
-    doc: dict[str, Any] = {"id": state.entity_id, "type": state.entity_type}
+    doc: dict[str, Any] = {"id": state.entity_id, "type": entity_types(state)}
+    # NGSI-LD 4.5.19: periods start at timeAt, or at the first instance without one
+    origin: datetime | Literal["first"] | None = None
+    if request.period_s:
+        origin = window.start or "first"
     for attr in state.attributes:
         if not isinstance(attr.value, float) or (attr_list and attr.name not in attr_list):
             continue
         # Without a period: partials of 15 min (1 min without percentiles) merged into one.
         period_s = request.period_s or (900 if percentiles else 60)
         aggregates = await store.aggregate(
-            tenant, attr.name, period_s, window, entity_ids=[entity_id], percentiles=percentiles
-        )
+            tenant, attr.name, period_s, window, entity_ids=[entity_id],
+            percentiles=percentiles, origin=origin,
+        )  # fmt: skip
         whole = None if request.period_s else _whole_window(aggregates, window)
         rendered = render_aggregated_attribute(aggregates, request.methods, whole)
         if rendered is not None and DISTINCT_COUNT in request.methods:

@@ -6,7 +6,9 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Literal
 
 import numpy as np
 from psycopg import AsyncConnection, sql
@@ -31,6 +33,7 @@ from knowledge.query.records import SeriesAggregates, TimeRange
 from support.times import to_epoch_us
 
 Conn = AsyncConnection[Any]
+Origin = datetime | Literal["first"] | None
 _RAW_COLUMNS = (
     Column("series_id", "int4"),
     Column("observed_at", "timestamptz"),
@@ -39,10 +42,15 @@ _RAW_COLUMNS = (
 )
 
 
-def choose_resolution(period_s: int, window: TimeRange, percentiles: bool) -> Resolution | None:
-    """The coarsest roll-up whose windows tile both the period and the query window."""
+def choose_resolution(
+    period_s: int, window: TimeRange, percentiles: bool, offset_us: int = 0
+) -> Resolution | None:
+    """The coarsest roll-up whose windows tile the period (shifted by ``offset_us`` from
+    the epoch) and the query window."""
     for resolution in reversed(RESOLUTIONS):
         if period_s % resolution.seconds or (percentiles and not resolution.histogram):
+            continue
+        if offset_us % resolution.window_us:
             continue
         edges = [t for t in (window.start, window.end) if t is not None]
         if all(to_epoch_us(t) % resolution.window_us == 0 for t in edges):
@@ -103,20 +111,27 @@ async def aggregate(
     entity_type: str | None = None,
     entity_ids: list[str] | None = None,
     percentiles: bool = False,
+    origin: Origin = None,
 ) -> SeriesAggregates:
     """Partials of ``attr`` per entity and period; series codes index ``entity_ids``.
+    Periods start at the epoch, at ``origin``, or (``"first"``) at the first observation.
 
     ``connect`` opens a pooled connection; up to ``parallel`` read concurrently.
     """
     async with connect() as conn:
         series = await _series(conn, tenant, attr, entity_type, entity_ids)
-    ids = np.array([s[0] for s in series], np.int64)
-    resolution = choose_resolution(period_s, window, percentiles)
+        ids = np.array([s[0] for s in series], np.int64)
+        if origin == "first":
+            origin = await _first_observation(conn, ids) if series else None
+    offset_us = 0 if not isinstance(origin, datetime) else (
+        to_epoch_us(origin) % (period_s * SECOND_US)
+    )  # fmt: skip
+    resolution = choose_resolution(period_s, window, percentiles, offset_us)
     if not series:
         partials = empty_partials()
     elif resolution is None:
         async with connect() as conn, conn.cursor() as cur:
-            partials = await _from_raw(cur, ids, period_s, window)
+            partials = await _from_raw(cur, ids, period_s, window, offset_us)
     else:
         parts = max(1, min(parallel, len(ids) // _SERIES_PER_READ))
         bounds = np.linspace(0, len(ids), parts + 1).astype(int)
@@ -130,7 +145,8 @@ async def aggregate(
         )
         partials = concat_disjoint(list(chunks))
         if period_s != resolution.seconds:
-            partials = rebucket(partials, period_s * SECOND_US)
+            unshifted = rebucket(shifted(partials, -offset_us), period_s * SECOND_US)
+            partials = shifted(unshifted, offset_us)
     return SeriesAggregates(
         attr=attr,
         period_s=period_s,
@@ -194,8 +210,27 @@ async def _from_rollups(
     )
 
 
+def shifted(p: Partials, by_us: int) -> Partials:
+    """Partials with every time moved by ``by_us``: periods that start off the epoch are
+    computed as epoch-aligned ones of shifted times, then moved back."""
+    if not by_us:
+        return p
+    return replace(p, bucket=p.bucket + by_us, first_at=p.first_at + by_us,
+                   last_at=p.last_at + by_us)  # fmt: skip
+
+
+async def _first_observation(conn: Conn, ids: np.ndarray[Any, Any]) -> datetime | None:
+    """From the coarsest roll-up: one row per series and day instead of every reading."""
+    cur = await conn.execute(
+        "SELECT min(first_at) FROM ciudad_rollups WHERE series_id = ANY(%s) AND resolution_s = %s",
+        (ids.tolist(), RESOLUTIONS[-1].seconds),
+    )
+    row = await cur.fetchone()
+    return row[0] if row else None
+
+
 async def _from_raw(
-    cur: Any, ids: np.ndarray[Any, Any], period_s: int, window: TimeRange
+    cur: Any, ids: np.ndarray[Any, Any], period_s: int, window: TimeRange, offset_us: int = 0
 ) -> Partials:
     raw = await fetch_columns(
         cur,
@@ -207,6 +242,7 @@ async def _from_raw(
         _RAW_COLUMNS,
     )
     codes = np.searchsorted(ids, raw["series_id"]).astype(np.int64)
-    return summarise(
-        codes, raw["observed_at"], raw["num"], period_s * SECOND_US, raw["energetic"], DB_HISTOGRAM
-    )
+    times = raw["observed_at"] - offset_us
+    period_us = period_s * SECOND_US
+    partials = summarise(codes, times, raw["num"], period_us, raw["energetic"], DB_HISTOGRAM)
+    return shifted(partials, offset_us)

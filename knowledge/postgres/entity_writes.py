@@ -10,6 +10,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
+from acquisition import EntityRecord
 from knowledge.postgres import rollups
 from knowledge.postgres.bulk import Transfer
 from support import AlreadyExistsError, NotFoundError
@@ -17,17 +18,16 @@ from support import AlreadyExistsError, NotFoundError
 Conn = AsyncConnection[Any]
 
 
-async def insert_new_entity(
-    conn: Conn, tenant: str, entity_id: str, entity_type: str, static: Mapping[str, Any]
-) -> None:
+async def insert_new_entity(conn: Conn, entity: EntityRecord) -> None:
     """Inside the caller's transaction; AlreadyExistsError if the id is taken."""
     cur = await conn.execute(
-        "INSERT INTO ciudad_entities (tenant, entity_id, entity_type, static) "
-        "VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING RETURNING 1",
-        (tenant, entity_id, entity_type, json.dumps(dict(static))),
-    )
+        "INSERT INTO ciudad_entities (tenant, entity_id, entity_type, static, other_types) "
+        "VALUES (%s, %s, %s, %s::jsonb, %s) ON CONFLICT DO NOTHING RETURNING 1",
+        (entity.tenant, entity.entity_id, entity.entity_type, json.dumps(dict(entity.static)),
+         list(entity.other_types)),
+    )  # fmt: skip
     if await cur.fetchone() is None:
-        raise AlreadyExistsError(f"entity {entity_id} already exists")
+        raise AlreadyExistsError(f"entity {entity.entity_id} already exists")
 
 
 async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
@@ -101,14 +101,18 @@ async def merge_static(
     entity_id: str,
     static: Mapping[str, Any],
     reading_names: frozenset[str] = frozenset(),
+    other_types: tuple[str, ...] | None = None,
 ) -> None:
     """Static attributes merged in; an attribute lives in one place, so a name now static
-    leaves the current state and a name now read (``reading_names``) leaves the static."""
+    leaves the current state and a name now read (``reading_names``) leaves the static.
+    ``other_types`` replaces the entity's types beside the first, if given."""
     cur = await conn.execute(
         "UPDATE ciudad_entities SET static = (static - %s::text[]) || %s::jsonb, "
-        "modified_at = now() WHERE tenant = %s AND entity_id = %s RETURNING 1",
-        (sorted(reading_names), json.dumps(dict(static)), tenant, entity_id),
-    )
+        "other_types = coalesce(%s, other_types), modified_at = now() "
+        "WHERE tenant = %s AND entity_id = %s RETURNING 1",
+        (sorted(reading_names), json.dumps(dict(static)),
+         None if other_types is None else list(other_types), tenant, entity_id),
+    )  # fmt: skip
     if await cur.fetchone() is None:
         raise NotFoundError(f"entity {entity_id} not found")
     if static:

@@ -93,7 +93,15 @@ def query_sql(query: EntityQuery, p: Bound) -> sql.Composable:
     values go to ``p`` in the order of their placeholders."""
     parts: list[sql.Composable] = []
     if query.types:
-        parts.append(sql.SQL("e.entity_type = ANY({})").format(p(list(query.types))))
+        parts.append(
+            sql.SQL("(e.entity_type = ANY({}) OR e.other_types && {})").format(
+                p(list(query.types)), p(list(query.types))
+            )
+        )
+    if query.type_groups:
+        every = sql.SQL("(array[e.entity_type] || e.other_types) @> {}")
+        groups = [every.format(p(list(group))) for group in query.type_groups]
+        parts.append(sql.SQL("({})").format(sql.SQL(" OR ").join(groups)))
     if query.ids:
         parts.append(sql.SQL("e.entity_id = ANY({})").format(p(list(query.ids))))
     if query.id_pattern is not None:

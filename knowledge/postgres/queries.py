@@ -28,6 +28,7 @@ from knowledge.query.records import (
 from support import NotFoundError
 
 Conn = AsyncConnection[Any]
+_ENTITY_COLUMNS = "SELECT entity_id, entity_type, static, modified_at, created_at, other_types "
 
 
 def _time_filter(window: TimeRange, params: list[Any]) -> str:
@@ -55,8 +56,10 @@ async def _states(conn: Conn, tenant: str, rows: list[tuple[Any, ...]]) -> list[
         value = num if num is not None else txt
         attrs[entity_id].append(AttributeState(attr, value, kind, observed_at, unit, stated))
     return [
-        EntityState(entity_id, entity_type, static, tuple(attrs[entity_id]), modified, created)
-        for entity_id, entity_type, static, modified, created in rows
+        EntityState(
+            entity_id, entity_type, static, tuple(attrs[entity_id]), modified, created, tuple(more)
+        )
+        for entity_id, entity_type, static, modified, created, more in rows
     ]
 
 
@@ -75,8 +78,7 @@ async def _matching_rows(
     p(tenant)
     cur = await conn.execute(
         sql.SQL(
-            "SELECT entity_id, entity_type, static, modified_at, created_at FROM ciudad_entities e "
-            "WHERE tenant = %s{} ORDER BY entity_id"
+            _ENTITY_COLUMNS + "FROM ciudad_entities e WHERE tenant = %s{} ORDER BY entity_id"
         ).format(_entity_where(entity_type, query, p)),
         p.values,
     )
@@ -107,7 +109,7 @@ async def list_entities(
     where = _entity_where(entity_type, query, p)
     cur = await conn.execute(
         sql.SQL(
-            "SELECT entity_id, entity_type, static, modified_at, created_at FROM ciudad_entities e "
+            _ENTITY_COLUMNS + "FROM ciudad_entities e "
             "WHERE tenant = %s{} ORDER BY entity_id LIMIT %s OFFSET %s"
         ).format(where),
         [*p.values, limit, offset],
@@ -134,8 +136,8 @@ async def count_entities(
 
 async def entity_types(conn: Conn, tenant: str) -> dict[str, int]:
     cur = await conn.execute(
-        "SELECT entity_type, count(*) FROM ciudad_entities WHERE tenant = %s "
-        "GROUP BY entity_type ORDER BY entity_type",
+        "SELECT t, count(*) FROM ciudad_entities, "
+        "unnest(array[entity_type] || other_types) AS t WHERE tenant = %s GROUP BY t ORDER BY t",
         (tenant,),
     )
     return {str(name): int(count) for name, count in await cur.fetchall()}
@@ -144,13 +146,15 @@ async def entity_types(conn: Conn, tenant: str) -> dict[str, int]:
 # Readings are Properties; a static attribute says its type (the first instance's, for a
 # list of instances); scope is no attribute.
 _ATTRIBUTE_USES = """
-SELECT e.entity_type, s.attr, 'Property', count(*)
-FROM ciudad_entities e JOIN ciudad_attr_state s USING (tenant, entity_id)
+SELECT t, s.attr, 'Property', count(*)
+FROM ciudad_entities e JOIN ciudad_attr_state s USING (tenant, entity_id),
+     unnest(array[e.entity_type] || e.other_types) AS t
 WHERE e.tenant = %(t)s GROUP BY 1, 2
 UNION ALL
-SELECT e.entity_type, a.key,
+SELECT t, a.key,
        coalesce(a.value ->> 'type', a.value -> 0 ->> 'type', 'Property'), count(*)
-FROM ciudad_entities e CROSS JOIN LATERAL jsonb_each(e.static) AS a
+FROM ciudad_entities e CROSS JOIN LATERAL jsonb_each(e.static) AS a,
+     unnest(array[e.entity_type] || e.other_types) AS t
 WHERE e.tenant = %(t)s AND a.key <> 'scope' GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3
 """
@@ -163,8 +167,7 @@ async def attribute_uses(conn: Conn, tenant: str) -> list[AttributeUse]:
 
 async def get_entity(conn: Conn, tenant: str, entity_id: str) -> EntityState:
     cur = await conn.execute(
-        "SELECT entity_id, entity_type, static, modified_at, created_at FROM ciudad_entities "
-        "WHERE tenant = %s AND entity_id = %s",
+        _ENTITY_COLUMNS + "FROM ciudad_entities WHERE tenant = %s AND entity_id = %s",
         (tenant, entity_id),
     )
     rows = await cur.fetchall()
@@ -298,13 +301,17 @@ async def distinct_counts(
     period_s: int | None,
     window: TimeRange,
 ) -> list[tuple[datetime, int]]:
-    """Distinct values per period (epoch-aligned; one period for the window when None)."""
+    """Distinct values per period, periods starting at the window's start or the first
+    observation in it (one period for the window when None)."""
     params: list[Any] = []
     if period_s is None:
         bucket = "min(observed_at) OVER ()"
     else:
-        bucket = "to_timestamp(floor(extract(epoch FROM observed_at) / %s) * %s)"
-        params += [period_s, period_s]
+        bucket = (
+            "date_bin(make_interval(secs => %s), observed_at, "
+            "coalesce(%s::timestamptz, min(observed_at) OVER ()))"
+        )
+        params += [period_s, window.start]
     params += [tenant, entity_id, attr]
     time_clause = _time_filter(window, params)
     cur = await conn.execute(

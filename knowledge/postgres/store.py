@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import psycopg
 from psycopg import AsyncConnection
@@ -161,9 +161,7 @@ class PostgresStore:
         async with self.connection() as conn:
             await self._ensure_partitions(conn, readings)
             async with conn.transaction():
-                await entity_writes.insert_new_entity(
-                    conn, entity.tenant, entity.entity_id, entity.entity_type, entity.static
-                )
+                await entity_writes.insert_new_entity(conn, entity)
                 if readings:
                     await self._merge_readings(conn, readings)
 
@@ -174,16 +172,20 @@ class PostgresStore:
         static: Mapping[str, Any],
         readings: tuple[Reading, ...],
         replace: bool = False,
+        other_types: tuple[str, ...] | None = None,
     ) -> None:
         """Adds or overwrites attributes of an existing entity (NotFoundError otherwise);
-        ``replace`` first removes every current attribute."""
+        ``replace`` first removes every current attribute; ``other_types`` (if given) are
+        the entity's types beside its first."""
         async with self.connection() as conn:
             await self._ensure_partitions(conn, readings)
             async with conn.transaction():
                 if replace:
                     await entity_writes.clear_attributes(conn, tenant, entity_id)
                 names = frozenset(r.attr for r in readings)
-                await entity_writes.merge_static(conn, tenant, entity_id, static, names)
+                await entity_writes.merge_static(
+                    conn, tenant, entity_id, static, names, other_types
+                )
                 if readings:
                     await self._merge_readings(conn, readings)
 
@@ -324,6 +326,7 @@ class PostgresStore:
         entity_type: str | None = None,
         entity_ids: list[str] | None = None,
         percentiles: bool = False,
+        origin: datetime | Literal["first"] | None = None,
     ) -> SeriesAggregates:
         return await aggregate_queries.aggregate(
             self.connection,
@@ -335,6 +338,7 @@ class PostgresStore:
             entity_type,
             entity_ids,
             percentiles,
+            origin,
         )
 
     async def distinct_counts(

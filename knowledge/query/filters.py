@@ -37,7 +37,9 @@ Filter = Comparison | Logical
 
 @dataclass(frozen=True, slots=True)
 class EntityQuery:
-    types: tuple[str, ...] | None = None
+    types: tuple[str, ...] | None = None  # any of these
+    # a type expression (NGSI-LD 4.17): any group, an entity having every type of the group
+    type_groups: tuple[tuple[str, ...], ...] | None = None
     ids: tuple[str, ...] | None = None
     id_pattern: str | None = None
     q: Filter | None = None

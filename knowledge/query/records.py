@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +39,7 @@ class EntityState:
     attributes: tuple[AttributeState, ...]
     modified_at: datetime
     created_at: datetime | None = None
+    other_types: tuple[str, ...] = ()  # types beside entity_type, in the order given
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class KnowledgeStore(Protocol):
         static: Mapping[str, Any],
         readings: tuple[Reading, ...],
         replace: bool = False,
+        other_types: tuple[str, ...] | None = None,
     ) -> None: ...
 
     async def delete_entity(self, tenant: str, entity_id: str) -> None: ...
@@ -173,6 +175,7 @@ class KnowledgeStore(Protocol):
         entity_type: str | None = None,
         entity_ids: list[str] | None = None,
         percentiles: bool = False,
+        origin: datetime | Literal["first"] | None = None,  # periods' start; None: the epoch
     ) -> SeriesAggregates: ...
 
     def export_rows(

@@ -156,3 +156,30 @@ async def test_geo_queries(places: httpx.AsyncClient) -> None:
 async def test_bad_geo_queries_are_400(places: httpx.AsyncClient, params: dict[str, str]) -> None:
     response = await places.get("/ngsi-ld/v1/entities", params=params)
     assert response.status_code == 400, response.text
+
+
+async def test_entities_of_several_types_are_found_by_any_of_them(
+    client: httpx.AsyncClient,
+) -> None:
+    """NGSI-LD 4.16/4.17: a multi-typed entity answers to each of its types, AND (;) and OR
+    (, or |) combine, a write adds types and discovery counts the entity under each."""
+    batch = [
+        {"id": "urn:ngsi-ld:Place:b", "type": "Building"},
+        {"id": "urn:ngsi-ld:Place:p", "type": "Parking"},
+        {"id": "urn:ngsi-ld:Place:bt", "type": ["Building", "TouristDestination"]},
+    ]
+    assert (await client.post("/ngsi-ld/v1/entityOperations/create", json=batch)).status_code == 201
+    assert await _ids(client, type="Building") == ["b", "bt"]
+    assert await _ids(client, type="(Building;TouristDestination)") == ["bt"]
+    assert await _ids(client, type="Parking|TouristDestination") == ["bt", "p"]
+    assert await _ids(client, type="(Building;Parking),TouristDestination") == ["bt"]
+    wrong = await client.get("/ngsi-ld/v1/entities", params={"type": "(Building;Parking"})
+    assert wrong.status_code == 400
+    added = await client.patch("/ngsi-ld/v1/entities/urn:ngsi-ld:Place:p/attrs",
+                               json={"type": ["Parking", "Building"]})  # fmt: skip
+    assert added.status_code == 204, added.text
+    entity = (await client.get("/ngsi-ld/v1/entities/urn:ngsi-ld:Place:p")).json()
+    assert entity["type"] == ["Parking", "Building"]
+    assert await _ids(client, type="(Building;Parking)") == ["p"]
+    building = (await client.get("/ngsi-ld/v1/types/Building")).json()
+    assert building["entityCount"] == 3

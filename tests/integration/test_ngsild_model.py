@@ -109,8 +109,11 @@ async def test_ids_that_are_no_uris_or_missing_and_bodies_that_are_no_json_are_t
         headers={"Content-Type": "application/json"},
     )  # fmt: skip
     assert (broken.status_code, broken.json()["type"]) == (400, ERRORS + "InvalidRequest")
-    empty = await client.post("/ngsi-ld/v1/entities", json={})
-    assert empty.json()["type"] == ERRORS + "InvalidRequest"
+    for not_an_entity, media in ((b"{}", "application/json"), (b"[]", "application/json"),
+                                 (b"[]", "application/ld+json")):  # fmt: skip
+        empty = await client.post("/ngsi-ld/v1/entities", content=not_an_entity,
+                                  headers={"Content-Type": media})  # fmt: skip
+        assert empty.json()["type"] == ERRORS + "InvalidRequest", (not_an_entity, media)
 
 
 async def test_no_observed_at_is_shown_that_the_writer_did_not_give(

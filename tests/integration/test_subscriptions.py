@@ -251,7 +251,9 @@ async def test_time_interval_notifies_the_current_state_periodically(database_ur
         async with platform(database_url) as (http, store):
             await store.write_batch(reading("n1", "LAeq", 0, 55.0))
             await store.write_batch(reading("n2", "LAeq", 0, 75.0))
-            await subscribe(http, receiver.uri, timeInterval=1, q="LAeq>60")
+            sub_id = await subscribe(http, receiver.uri, timeInterval=1, q="LAeq>60")
+            interval = (await status(http, sub_id))["timeInterval"]
+            assert (interval, type(interval)) == (1, int), "as written: 1, not 1.0"
             await until(lambda: len(receiver.notifications) >= 2)
             for notification in receiver.notifications[:2]:
                 assert [e["id"] for e in notification["data"]] == [noise_id("n2")]

@@ -58,7 +58,18 @@ async def test_temporal_entity_is_created_extended_and_deleted(
         },
     )
     power = aggregated.json()["powerConsumption"]
+    assert power["totalCount"] == [[4.0, "2026-11-21T17:59:00Z", "2026-11-21T18:59:00Z"]], (
+        "without timeAt the periods start at the first instance, the late one included"
+    )
+    hourly = {"options": "aggregatedValues", "aggrMethods": "totalCount,distinctCount",
+              "aggrPeriodDuration": "PT1H", "timerel": "after"}  # fmt: skip
+    on_the_hour = await client.get(URL, params={**hourly, "timeAt": "2026-11-21T17:00:00Z"})
+    power = on_the_hour.json()["powerConsumption"]
     assert [v[0] for v in power["totalCount"]] == [1.0, 3.0], "roll-ups followed the history"
+    assert [v[1] for v in power["distinctCount"]] == [
+        "2026-11-21T17:00:00Z",
+        "2026-11-21T18:00:00Z",
+    ]
     deleted = await client.delete(f"{URL}/attrs/powerConsumption")
     assert deleted.status_code == 204
     assert "powerConsumption" not in (await client.get(URL)).json()

@@ -1,0 +1,87 @@
+"""The Entity Type Selection Language (NGSI-LD 4.17): ``,`` or ``|`` for "or", ``;`` for
+"and", parentheses to group, e.g. ``(Building;TouristDestination),Parking``.
+
+Parsed to disjunctive normal form: groups of types, an entity matching if it has every type
+of some group. Pure; bounded (an expression is at most a query parameter, and the groups
+it expands to are capped) so that no request can make the database do unbounded work.
+"""
+
+from __future__ import annotations
+
+import re
+
+from interoperability.deps import BadRequestError, check_name
+
+MAX_GROUPS = 64
+_TOKEN = re.compile(r"\s*([(),|;]|[^(),|;\s]+)")
+
+Groups = tuple[tuple[str, ...], ...]
+
+
+def _tokens(text: str) -> list[str]:
+    tokens, at = [], 0
+    while at < len(text):
+        match = _TOKEN.match(text, at)
+        if match is None:
+            break  # only trailing blanks are left
+        tokens.append(match.group(1))
+        at = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokens(text)
+        self.at = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.peek()
+        if token is None:
+            raise BadRequestError("type: the expression ends too early")
+        self.at += 1
+        return token
+
+    def either(self) -> Groups:
+        groups = self.every()
+        while self.peek() in {",", "|"}:
+            self.take()
+            groups = _capped(groups + self.every())
+        return groups
+
+    def every(self) -> Groups:
+        groups = self.one()
+        while self.peek() == ";":
+            self.take()
+            right = self.one()
+            groups = _capped(tuple(a + b for a in groups for b in right))
+        return groups
+
+    def one(self) -> Groups:
+        token = self.take()
+        if token == "(":  # noqa: S105 (a parenthesis, not a password)
+            groups = self.either()
+            if self.peek() != ")":
+                raise BadRequestError("type: a parenthesis is not closed")
+            self.take()
+            return groups
+        if token in {")", ",", "|", ";"}:
+            raise BadRequestError(f"type: {token!r} where a type name was expected")
+        return ((check_name("type", token),),)
+
+
+def _capped(groups: Groups) -> Groups:
+    if len(groups) > MAX_GROUPS:
+        raise BadRequestError(f"type: the expression selects more than {MAX_GROUPS} groups")
+    return groups
+
+
+def parse_types(text: str) -> Groups:
+    """The groups of a type expression; BadRequestError naming what is wrong."""
+    parser = _Parser(text)
+    groups = parser.either()
+    if parser.peek() is not None:
+        raise BadRequestError(f"type: unexpected {parser.peek()!r}")
+    return tuple(tuple(dict.fromkeys(group)) for group in groups)
