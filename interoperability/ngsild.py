@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from knowledge import AttributeHistory, AttributeState, EntityState
+from knowledge import AttributeHistory, AttributeState, EntityState, KeptInstance
 from support.times import from_epoch_us, iso_utc, to_epoch_us
 
 CORE_CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
@@ -59,18 +59,26 @@ def render_entity(state: EntityState, with_context: bool) -> dict[str, Any]:
 
 
 def render_temporal(
-    state: EntityState, histories: list[AttributeHistory], with_context: bool
+    state: EntityState,
+    histories: list[AttributeHistory],
+    kept: list[KeptInstance],
+    with_context: bool,
 ) -> dict[str, Any]:
-    """Temporal representation: each attribute is the list of its instances, oldest first."""
+    """Temporal representation: each attribute is the list of its instances, oldest first:
+    the readings' and the kept instances' (GeoProperties, Relationships...) together."""
     doc: dict[str, Any] = {"id": state.entity_id, "type": entity_types(state)}
+    timed: dict[str, list[tuple[datetime, dict[str, Any]]]] = {}
     for history in histories:
-        doc[history.name] = [
-            _property(
-                value, "Number" if isinstance(value, float) else "Text", at, history.unit_code
-            )
-            | {"instanceId": instance_id(at)}
+        timed[history.name] = [
+            (at, _property(value, "Number" if isinstance(value, float) else "Text", at,
+                           history.unit_code) | {"instanceId": instance_id(at)})
             for at, value in zip(history.times, history.values, strict=True)
-        ]
+        ]  # fmt: skip
+    for instance in kept:
+        rendered = dict(instance.instance) | {"instanceId": instance_id(instance.observed_at)}
+        timed.setdefault(instance.attr, []).append((instance.observed_at, rendered))
+    for name, found in timed.items():
+        doc[name] = [i for _, i in sorted(found, key=lambda pair: pair[0])]
     if with_context:
         doc["@context"] = CORE_CONTEXT
     return doc
@@ -83,8 +91,11 @@ def simplified_temporal(doc: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value, list):
             out[name] = value
             continue
-        pairs = [[i.get("value"), i.get("observedAt")] for i in value if isinstance(i, dict)]
-        out[name] = {"type": "Property", "values": pairs}
+        found = [i for i in value if isinstance(i, dict)]
+        kind = found[0].get("type", "Property") if found else "Property"
+        member = VALUE_MEMBER.get(kind, "value")
+        pairs = [[i.get(member), i.get("observedAt")] for i in found]
+        out[name] = {"type": kind, "values" if member == "value" else f"{member}s": pairs}
     return out
 
 

@@ -54,12 +54,13 @@ class _Plan:
     kept_static: set[str]
     removed: list[str]
     skipped: list[tuple[str, str]]
+    given: dict[str, set[str | None]]  # per attribute, the datasetIds this write sets
 
 
 def _plan(
     current: Mapping[str, Any], body: Mapping[str, Any], mode: Mode, scope_only_if_present: bool
 ) -> _Plan:
-    plan = _Plan({}, set(), [], [])
+    plan = _Plan({}, set(), [], [], {})
     for name, given in body.items():
         if name in RESERVED:
             continue
@@ -73,6 +74,9 @@ def _plan(
             combined = combine(current.get(name), given, mode)
             result, touched = combined.attribute, combined.touched
             plan.skipped += [(name, "that instance exists (noOverwrite)") for _ in combined.skipped]
+            plan.given[name] = {
+                i.get("datasetId") for i in instances(given) if not is_null(i)
+            } - set(combined.skipped)
             if result is not None and not _may_be_reading(result, given):
                 plan.kept_static.add(name)
         if not touched:
@@ -104,8 +108,9 @@ async def write_attributes(
     )
     if plan.written or other_types is not None:
         await store.append_attributes(
-            tenant, entity_id, parsed.static, parsed.readings, other_types=other_types
-        )
+            tenant, entity_id, parsed.static, parsed.readings, other_types=other_types,
+            kept=parsed.kept_of(plan.given),
+        )  # fmt: skip
     for name in plan.removed:
         await store.delete_attribute(tenant, entity_id, name)
     return WriteOutcome(tuple(sorted({*plan.written, *plan.removed})), tuple(plan.skipped))

@@ -17,9 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from acquisition import EntityRecord, Reading, ValueType
-from interoperability.deps import BadRequestError, InvalidRequestError, check_name
+from interoperability.deps import BadRequestError, InvalidRequestError, check_name, check_time
+from interoperability.entities.attribute_merge import combine
 from interoperability.entities.write_clock import WriteClock
 from interoperability.ngsild import VALUE_MEMBER
+from knowledge import KeptInstance
 
 ATTRIBUTE_TYPES = frozenset(VALUE_MEMBER)
 # The core context makes these names @id and @type: an entity type cannot be one.
@@ -33,6 +35,11 @@ READING_MEMBERS = frozenset({"type", "value", "unitCode", "observedAt"})
 class ParsedAttributes:
     static: dict[str, Any]
     readings: tuple[Reading, ...]
+    kept: tuple[KeptInstance, ...] = ()  # the history of the static attributes' instances
+
+    def kept_of(self, dataset_ids: Mapping[str, set[str | None]]) -> tuple[KeptInstance, ...]:
+        """Only the instances a write gave (by attribute, their datasetIds)."""
+        return tuple(k for k in self.kept if k.dataset_id in dataset_ids.get(k.attr, ()))
 
 
 def _observed_at(fragment: Mapping[str, Any], name: str, clock: WriteClock) -> datetime:
@@ -46,6 +53,22 @@ def _observed_at(fragment: Mapping[str, Any], name: str, clock: WriteClock) -> d
     if moment.tzinfo is None:
         raise BadRequestError(f"{name}.observedAt needs a timezone (e.g. Z)")
     return clock.admit(f"{name}.observedAt", moment)
+
+
+def _kept(name: str, fragment: Any, now: datetime) -> list[KeptInstance]:
+    """Each instance at its observedAt (checked as a time, without the reading limits:
+    a Relationship observed years ago is still a fact), or at the write's time."""
+    kept = []
+    for instance in fragment if isinstance(fragment, list) else [fragment]:
+        at = now
+        if "observedAt" in instance:
+            try:
+                moment = datetime.fromisoformat(str(instance["observedAt"]).replace("Z", "+00:00"))
+            except ValueError:
+                raise BadRequestError(f"{name}.observedAt is not an ISO 8601 date-time") from None
+            at = check_time(f"{name}.observedAt", moment)
+        kept.append(KeptInstance(name, at, instance.get("datasetId"), instance))
+    return kept
 
 
 def _check_numbers(name: str, fragment: Any) -> None:
@@ -122,6 +145,7 @@ def parse_attributes(
     """``static_only`` names attributes kept whole even if they look like a reading."""
     static: dict[str, Any] = {}
     readings: list[Reading] = []
+    kept: list[KeptInstance] = []
     for name, fragment in body.items():
         if name in RESERVED:
             continue
@@ -138,7 +162,8 @@ def parse_attributes(
             readings.append(_reading(tenant, entity_id, entity_type, name, fragment, clock))
         else:
             static[name] = fragment
-    return ParsedAttributes(static, tuple(readings))
+            kept += _kept(name, fragment, clock.now)
+    return ParsedAttributes(static, tuple(readings), tuple(kept))
 
 
 def parse_entity(
@@ -172,20 +197,36 @@ def parse_types(value: Any) -> tuple[str, ...]:
 
 
 def parse_temporal_attributes(
-    tenant: str, entity_id: str, entity_type: str, body: Mapping[str, Any], clock: WriteClock
+    tenant: str,
+    entity_id: str,
+    entity_type: str,
+    body: Mapping[str, Any],
+    clock: WriteClock,
+    current: Mapping[str, Any] | None = None,
 ) -> ParsedAttributes:
     """Temporal representation: each attribute is one instance or a list of them; every
-    Property instance needs its ``observedAt``."""
+    Property instance needs its ``observedAt``. All go to the history; an attribute with
+    an instance that is no reading becomes current as a whole: the newest instance of each
+    datasetId over what ``current`` (the entity as rendered) holds."""
     static: dict[str, Any] = {}
     readings: list[Reading] = []
-    for name, instances in body.items():
+    kept: list[KeptInstance] = []
+    for name, given in body.items():
         if name in RESERVED:
             continue
-        for instance in instances if isinstance(instances, list) else [instances]:
+        newest: dict[str | None, tuple[str, Any]] = {}
+        for instance in given if isinstance(given, list) else [given]:
             is_property = isinstance(instance, dict) and instance.get("type") == "Property"
             if is_property and "observedAt" not in instance:
                 raise BadRequestError(f"every instance of {name!r:.80} needs observedAt")
             parsed = parse_attributes(tenant, entity_id, entity_type, {name: instance}, clock)
-            static.update(parsed.static)
             readings.extend(parsed.readings)
-    return ParsedAttributes(static, tuple(readings))
+            kept.extend(parsed.kept)
+            at = parsed.kept[-1].observed_at if parsed.kept else parsed.readings[-1].observed_at
+            dataset_id = instance.get("datasetId")
+            if dataset_id not in newest or at.isoformat() >= newest[dataset_id][0]:
+                newest[dataset_id] = (at.isoformat(), instance)
+        if any(k.attr == name for k in kept):
+            latest = [instance for _, instance in newest.values()]
+            static[name] = combine((current or {}).get(name), latest, "replace").attribute
+    return ParsedAttributes(static, tuple(readings), tuple(kept))

@@ -38,7 +38,7 @@ async def create_entity(
     body: EntityBody, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
 ) -> Response:
     entity, parsed = parse_entity(tenant, body, clock)
-    await store.create_entity(entity, parsed.readings)
+    await store.create_entity(entity, parsed.readings, parsed.kept)
     location = f"/ngsi-ld/v1/entities/{quote(entity.entity_id, safe=':')}"
     return Response(status_code=201, headers={"Location": location})
 
@@ -73,7 +73,9 @@ async def replace_entity(
         raise BadRequestError("the body's id or type differs from the entity's")
     parsed = parse_attributes(tenant, entity_id, state.entity_type, body, clock)
     others = tuple(t for t in types if t != state.entity_type)
-    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings, True, others)
+    await store.append_attributes(
+        tenant, entity_id, parsed.static, parsed.readings, True, others, parsed.kept
+    )
     return Response(status_code=204)
 
 
@@ -138,8 +140,14 @@ async def update_attribute(
     state = await store.get_entity(tenant, entity_id)
     current = render_entity(state, with_context=False).get(attr)
     dataset_id = body.get("datasetId")
-    if current is None or not any(i.get("datasetId") == dataset_id for i in instances(current)):
+    target = [i for i in instances(current) if i.get("datasetId") == dataset_id] if current else []
+    if not target:
         raise NotFoundError(f"attribute {attr} (that instance) not found in {entity_id}")
+    if body.get("type", target[0].get("type")) != target[0].get("type"):
+        raise BadRequestError(
+            f"attribute {attr} is a {target[0].get('type')}: a partial update cannot change "
+            "its type (replace it instead)"
+        )
     await write_attributes(store, tenant, entity_id, {attr: body}, clock, "merge")
     return Response(status_code=204)
 
@@ -161,7 +169,9 @@ async def replace_attribute(
         raise NotFoundError(f"attribute {attr} not found in {entity_id}")
     parsed = parse_attributes(tenant, entity_id, state.entity_type, {attr: body}, clock)
     await store.delete_attribute(tenant, entity_id, attr)
-    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings)
+    await store.append_attributes(
+        tenant, entity_id, parsed.static, parsed.readings, kept=parsed.kept
+    )
     return Response(status_code=204)
 
 
@@ -226,7 +236,7 @@ async def batch_create(
 ) -> Response:
     async def create(item: Any) -> str:
         entity, parsed = parse_entity(tenant, item, clock)
-        await store.create_entity(entity, parsed.readings)
+        await store.create_entity(entity, parsed.readings, parsed.kept)
         return entity.entity_id
 
     return await _batch(body, create, 201)
@@ -247,13 +257,14 @@ async def batch_upsert(
     async def upsert(item: Any) -> str:
         entity, parsed = parse_entity(tenant, item, clock)
         try:
-            await store.create_entity(entity, parsed.readings)
+            await store.create_entity(entity, parsed.readings, parsed.kept)
             created.append(entity.entity_id)
         except AlreadyExistsError:
             if options == "replace":
                 await store.append_attributes(
-                    tenant, entity.entity_id, parsed.static, parsed.readings, True
-                )
+                    tenant, entity.entity_id, parsed.static, parsed.readings, True,
+                    kept=parsed.kept,
+                )  # fmt: skip
             else:
                 await write_attributes(store, tenant, entity.entity_id, item, clock, "replace")
         return entity.entity_id

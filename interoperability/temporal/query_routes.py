@@ -69,8 +69,10 @@ async def query_temporal_entities(
                 store, tenant, state.entity_id, attr_list, window, request
             )
         else:
-            histories = await store.history(tenant, state.entity_id, attr_list, window, last_n)
-            doc = render_temporal(state, histories, False)
+            entity_id = state.entity_id
+            histories = await store.history(tenant, entity_id, attr_list, window, last_n)
+            kept = await store.instance_history(tenant, entity_id, attr_list, window, last_n)
+            doc = render_temporal(state, histories, kept, False)
             doc = simplified_temporal(doc) if "temporalValues" in wanted else doc
         docs.append(projection.apply(doc) | ({"@context": CORE_CONTEXT} if ld_json else {}))
     headers = (

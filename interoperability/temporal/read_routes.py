@@ -101,10 +101,11 @@ async def retrieve_temporal_entity(
         return ngsi_response(projection.apply(doc), ld_json)
     state = await store.get_entity(tenant, entity_id)
     histories = await store.history(tenant, entity_id, attr_list, window, last_n)
+    kept = await store.instance_history(tenant, entity_id, attr_list, window, last_n)
     known = {a.name for a in state.attributes} | set(state.static) | {h.name for h in histories}
     if attr_list and not set(attr_list) & known:
         raise NotFoundError(f"{entity_id} has none of the attributes asked for")
-    doc = render_temporal(state, histories, ld_json)
+    doc = render_temporal(state, histories, kept, ld_json)
     if options is not None and "temporalValues" in options.split(","):
         doc = simplified_temporal(doc)
     return ngsi_response(projection.apply(doc), ld_json)

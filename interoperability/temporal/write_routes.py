@@ -18,7 +18,7 @@ from interoperability.deps import (
 )
 from interoperability.entities.body import parse_temporal_attributes
 from interoperability.entities.write_clock import WriteClockDep
-from interoperability.ngsild import instance_time
+from interoperability.ngsild import instance_time, render_entity
 from support import NotFoundError
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
@@ -36,17 +36,21 @@ async def upsert_temporal_entity(
     if not isinstance(entity_id, str) or ":" not in entity_id:
         raise BadRequestError("id must be a URI (e.g. urn:ngsi-ld:Streetlight:leon:001)")
     entity_id, entity_type = check_name("id", entity_id), check_name("type", entity_type)
-    parsed = parse_temporal_attributes(tenant, entity_id, entity_type, body, clock)
     try:
         state = await store.get_entity(tenant, entity_id)
     except NotFoundError:
+        parsed = parse_temporal_attributes(tenant, entity_id, entity_type, body, clock)
         record = EntityRecord(tenant, entity_id, entity_type, parsed.static)
-        await store.create_entity(record, parsed.readings)
+        await store.create_entity(record, parsed.readings, parsed.kept)
         location = f"/ngsi-ld/v1/temporal/entities/{quote(entity_id, safe=':')}"
         return Response(status_code=201, headers={"Location": location})
     if state.entity_type != entity_type:
         raise BadRequestError("the body's type differs from the entity's")
-    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings)
+    current = render_entity(state, with_context=False)
+    parsed = parse_temporal_attributes(tenant, entity_id, entity_type, body, clock, current)
+    await store.append_attributes(
+        tenant, entity_id, parsed.static, parsed.readings, kept=parsed.kept
+    )
     return Response(status_code=204)
 
 
@@ -59,8 +63,11 @@ async def add_instances(
     clock: WriteClockDep,
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
-    parsed = parse_temporal_attributes(tenant, entity_id, state.entity_type, body, clock)
-    await store.append_attributes(tenant, entity_id, parsed.static, parsed.readings)
+    current = render_entity(state, with_context=False)
+    parsed = parse_temporal_attributes(tenant, entity_id, state.entity_type, body, clock, current)
+    await store.append_attributes(
+        tenant, entity_id, parsed.static, parsed.readings, kept=parsed.kept
+    )
     return Response(status_code=204)
 
 

@@ -4,14 +4,14 @@ static attributes); devices' readings go through ``PostgresStore.write_batch``."
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
 
 from acquisition import EntityRecord
-from knowledge.postgres import rollups
+from knowledge.postgres import instance_history, rollups
 from knowledge.postgres.bulk import Transfer
 from support import AlreadyExistsError, NotFoundError
 
@@ -48,6 +48,7 @@ async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
 
 async def _delete_history(conn: Conn, tenant: str, entity_id: str, attr: str | None) -> None:
     """Observations, roll-ups and series of an entity (of one attribute if given)."""
+    await instance_history.delete(conn, tenant, entity_id, attr)
     attr_clause = "" if attr is None else " AND attr = %s"
     params = (tenant, entity_id) if attr is None else (tenant, entity_id, attr)
     await conn.execute(
@@ -115,10 +116,16 @@ async def merge_static(
     )  # fmt: skip
     if await cur.fetchone() is None:
         raise NotFoundError(f"entity {entity_id} not found")
-    if static:
+    await drop_state_of(conn, tenant, entity_id, static)
+
+
+async def drop_state_of(conn: Conn, tenant: str, entity_id: str, names: Iterable[str]) -> None:
+    """The current state of attributes now kept whole (their history stays): an attribute
+    with a reading instance and others (datasetId) is current as a whole, in the static."""
+    if names := sorted(names):
         await conn.execute(
             "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s AND attr = ANY(%s)",
-            (tenant, entity_id, sorted(static)),
+            (tenant, entity_id, names),
         )
 
 
@@ -166,7 +173,9 @@ async def delete_instance(
             key,
         )
         if await cur.fetchone() is None:
-            raise NotFoundError(f"no instance of {attr} at {at.isoformat()} in {entity_id}")
+            if not await instance_history.delete(conn, tenant, entity_id, attr, at):
+                raise NotFoundError(f"no instance of {attr} at {at.isoformat()} in {entity_id}")
+            return
         await cur.execute(_RESTORE_STATE, key)
         await cur.execute(
             "SELECT series_id, date_trunc('day', %(at)s::timestamptz, 'UTC') FROM ciudad_series "

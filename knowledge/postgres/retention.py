@@ -47,6 +47,8 @@ async def apply_retention(
             dropped = await _drop_chunks(conn, cutoff)
         else:
             dropped = await _drop_partitions(conn, cutoff)
+        # the kept instances' history follows the raw readings' (the current value stays)
+        await conn.execute("DELETE FROM ciudad_attr_instances WHERE observed_at < %s", (cutoff,))
     deleted = {}
     for seconds, days in policy.rollup_days.items():
         if days is not None:

@@ -13,7 +13,13 @@ import psycopg
 from psycopg import AsyncConnection
 
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
-from knowledge.postgres import aggregate_queries, entity_writes, queries, rollups
+from knowledge.postgres import (
+    aggregate_queries,
+    entity_writes,
+    instance_history,
+    queries,
+    rollups,
+)
 from knowledge.postgres import ingest_latency as service_levels
 from knowledge.postgres.bulk import CopyTransfer, InsertTransfer, Transfer
 from knowledge.postgres.change_feed import MERGE_STATE_RECORDING_CHANGES
@@ -31,6 +37,7 @@ from knowledge.query.records import (
     AttributeUse,
     EntityState,
     ExportRow,
+    KeptInstance,
     LatencyCounts,
     NumericSeries,
     SeriesAggregates,
@@ -40,6 +47,7 @@ from support import InvalidQueryError
 from support.store import Database
 
 log = logging.getLogger(__name__)
+Kept = tuple[KeptInstance, ...]
 
 
 class ReadingsMirror(Protocol):
@@ -156,14 +164,21 @@ class PostgresStore:
             await self._mirror.write_readings(batch.readings)
 
     # ---- entity lifecycle (the API's writes) ---------------------------------------------
-    async def create_entity(self, entity: EntityRecord, readings: tuple[Reading, ...]) -> None:
-        """A new entity with its first attribute values; AlreadyExistsError if the id exists."""
+    async def create_entity(
+        self, entity: EntityRecord, readings: tuple[Reading, ...], kept: Kept = ()
+    ) -> None:
+        """A new entity with its first attribute values (``kept``: the history of those that
+        are no reading); AlreadyExistsError if the id exists."""
         async with self.connection() as conn:
             await self._ensure_partitions(conn, readings)
             async with conn.transaction():
                 await entity_writes.insert_new_entity(conn, entity)
+                await instance_history.record(conn, entity.tenant, entity.entity_id, kept)
                 if readings:
                     await self._merge_readings(conn, readings)
+                    await entity_writes.drop_state_of(
+                        conn, entity.tenant, entity.entity_id, entity.static
+                    )
 
     async def append_attributes(
         self,
@@ -173,6 +188,7 @@ class PostgresStore:
         readings: tuple[Reading, ...],
         replace: bool = False,
         other_types: tuple[str, ...] | None = None,
+        kept: Kept = (),
     ) -> None:
         """Adds or overwrites attributes of an existing entity (NotFoundError otherwise);
         ``replace`` first removes every current attribute; ``other_types`` (if given) are
@@ -182,12 +198,13 @@ class PostgresStore:
             async with conn.transaction():
                 if replace:
                     await entity_writes.clear_attributes(conn, tenant, entity_id)
+                if readings:  # first: the static below may keep some of them whole
+                    await self._merge_readings(conn, readings)
                 names = frozenset(r.attr for r in readings)
                 await entity_writes.merge_static(
                     conn, tenant, entity_id, static, names, other_types
                 )
-                if readings:
-                    await self._merge_readings(conn, readings)
+                await instance_history.record(conn, tenant, entity_id, kept)
 
     async def delete_entity(self, tenant: str, entity_id: str) -> None:
         async with self.connection() as conn:
@@ -310,6 +327,13 @@ class PostgresStore:
     ) -> list[AttributeHistory]:
         async with self.connection() as conn:
             return await queries.history(conn, tenant, entity_id, attrs, window, last_n)
+
+    async def instance_history(
+        self, tenant: str, entity_id: str, attrs: list[str] | None, window: TimeRange,
+        last_n: int | None = None,
+    ) -> list[KeptInstance]:  # fmt: skip
+        async with self.connection() as conn:
+            return await instance_history.read(conn, tenant, entity_id, attrs, window, last_n)
 
     async def numeric_series(
         self, tenant: str, entity_type: str, attr: str, window: TimeRange

@@ -61,6 +61,17 @@ class AttributeHistory:
 
 
 @dataclass(frozen=True, slots=True)
+class KeptInstance:
+    """One instance of an attribute that is no reading (a GeoProperty, a Relationship, an
+    instance with a datasetId...), whole as written, at its observation or write time."""
+
+    attr: str
+    observed_at: datetime
+    dataset_id: str | None
+    instance: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class NumericSeries:
     """Numeric values of one attribute of one entity, as arrays for vectorised work."""
 
@@ -103,12 +114,17 @@ class LatencyCounts:
         return sum(self.buckets[: edges[-1] + 1]) if edges else 0
 
 
+Kept = tuple[KeptInstance, ...]
+
+
 class KnowledgeStore(Protocol):
     """What the upper layers may ask of a store; every backend implements it."""
 
     async def write_batch(self, batch: Batch) -> None: ...
 
-    async def create_entity(self, entity: EntityRecord, readings: tuple[Reading, ...]) -> None: ...
+    async def create_entity(
+        self, entity: EntityRecord, readings: tuple[Reading, ...], kept: Kept = ()
+    ) -> None: ...
 
     async def append_attributes(
         self,
@@ -118,6 +134,7 @@ class KnowledgeStore(Protocol):
         readings: tuple[Reading, ...],
         replace: bool = False,
         other_types: tuple[str, ...] | None = None,
+        kept: Kept = (),
     ) -> None: ...
 
     async def delete_entity(self, tenant: str, entity_id: str) -> None: ...
@@ -161,6 +178,15 @@ class KnowledgeStore(Protocol):
         window: TimeRange,
         last_n: int | None = None,
     ) -> list[AttributeHistory]: ...
+
+    async def instance_history(
+        self,
+        tenant: str,
+        entity_id: str,
+        attrs: list[str] | None,
+        window: TimeRange,
+        last_n: int | None = None,
+    ) -> list[KeptInstance]: ...
 
     async def numeric_series(
         self, tenant: str, entity_type: str, attr: str, window: TimeRange

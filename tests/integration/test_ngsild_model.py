@@ -76,6 +76,12 @@ async def test_a_partial_attribute_update_changes_only_what_it_gives(
                               "source": {"type": "Property", "value": "survey"}}  # fmt: skip
     missing = await client.patch(f"/ngsi-ld/v1/entities/{BUILDING}/attrs/nope", json={"value": 1})
     assert missing.status_code == 404
+    retyped = await client.patch(f"/ngsi-ld/v1/entities/{BUILDING}/attrs/noise",
+                                 json={"type": "Relationship", "object": "urn:x:1"})  # fmt: skip
+    assert (retyped.status_code, retyped.json()["type"]) == (400, ERRORS + "BadRequestData")
+    keyword = await client.put(f"/ngsi-ld/v1/entities/{BUILDING}/attrs/@invalid",
+                               json={"type": "Property", "value": 1})  # fmt: skip
+    assert keyword.status_code == 400, "an attribute name cannot be a JSON-LD keyword"
 
 
 async def test_an_attribute_is_replaced_whole(client: httpx.AsyncClient) -> None:
@@ -241,9 +247,11 @@ async def test_updates_and_merges_work_per_instance_beside_a_measured_default(
     assert measured.status_code == 204
     assert (await client.get(url)).json()["temperature"] == body["temperature"] | {"value": 23}
     history = await client.get(
-        f"/ngsi-ld/v1/temporal/entities/{BUILDING}",
-        params={"attrs": "temperature", "options": "temporalValues"},
+        f"/ngsi-ld/v1/temporal/entities/{BUILDING}", params={"attrs": "temperature"}
     )
-    assert [v for v, _ in history.json()["temperature"]["values"]] == [20, 23], (
-        "both values of the default instance are observations of its history"
-    )
+    assert [(i["value"], i.get("datasetId")) for i in history.json()["temperature"]] == [
+        (20, None),
+        (9, gps["datasetId"]),
+        (10, gps["datasetId"]),
+        (23, None),
+    ], "every instance written is in the history, the default's as readings"

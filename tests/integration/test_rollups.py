@@ -14,7 +14,7 @@ import pytest
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
 from ciudad.database import open_store_at
-from knowledge import Partitioning, PostgresStore, TimeRange
+from knowledge import KeptInstance, Partitioning, PostgresStore, TimeRange
 from knowledge.aggregate.indicators import day_noise
 from knowledge.postgres.retention import RetentionPolicy
 
@@ -195,12 +195,17 @@ async def test_retention_drops_old_raw_data_and_fine_rollups(store: PostgresStor
     old = [_laeq(T0 - timedelta(days=40, minutes=m), 50.0) for m in range(5)]
     recent = _readings(7, 50)
     await _write(store, old + recent)
+    place = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-5.6, 42.6]}}
+    kept = [KeptInstance("location", at, None, place) for at in (T0 - timedelta(days=40), T0)]
+    await store.append_attributes("leon", ENTITIES[0], {"location": place}, (), kept=tuple(kept))
     policy = RetentionPolicy(raw_days=30, rollup_days={60: 30, 900: None})
     report = await store.apply_retention(policy, now=T0 + timedelta(hours=5))
     assert report.dropped_partitions, "the 40-day-old day went"
     assert report.deleted_rollups[60] == 5  # five 1-minute buckets of the old day
     history = await store.history("leon", ENTITIES[0], ["LAeq"], TimeRange())
     assert min(history[0].times) >= T0
+    places = await store.instance_history("leon", ENTITIES[0], ["location"], TimeRange())
+    assert [p.observed_at for p in places] == [T0], "kept instances follow the raw retention"
     quarter = await store.aggregate("leon", "LAeq", 900, TimeRange(), entity_ids=[ENTITIES[0]])
     assert int(quarter.partials.count.sum()) == len(old) + sum(
         1 for (e, _) in _unique(recent) if e == ENTITIES[0]

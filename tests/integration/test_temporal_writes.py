@@ -136,3 +136,49 @@ async def test_single_instances_are_deleted_with_their_roll_ups_and_state(
     assert bogus.status_code == 404
     remaining = (await client.get(URL)).json()["powerConsumption"]
     assert [i["value"] for i in remaining] == [30.0]
+
+
+async def test_attributes_that_are_no_reading_have_a_history_too(
+    client: httpx.AsyncClient,
+) -> None:
+    """GeoProperties, Relationships and instances with a datasetId keep every instance
+    written, beside the readings' history, oldest first; deleting them goes with them."""
+
+    def point(lon: float) -> dict[str, object]:
+        return {"type": "Point", "coordinates": [lon, 42.6]}
+
+    def at(minute: int) -> str:
+        return f"2026-11-21T18:{minute:02}:00Z"
+
+    second_meter = {"type": "Property", "value": 7, "observedAt": at(2),
+                    "datasetId": "urn:ngsi-ld:Dataset:meter2"}  # fmt: skip
+    body = {
+        "id": METER, "type": "Streetlight",
+        "location": [{"type": "GeoProperty", "value": point(-5.57), "observedAt": at(0)},
+                     {"type": "GeoProperty", "value": point(-5.58), "observedAt": at(5)}],
+        "powerConsumption": [*_instances((at(1), 30.0)), second_meter],
+    }  # fmt: skip
+    assert (await client.post("/ngsi-ld/v1/temporal/entities", json=body)).status_code == 201
+    history = (await client.get(URL)).json()
+    assert [i["value"] for i in history["location"]] == [point(-5.57), point(-5.58)]
+    power = history["powerConsumption"]
+    assert [(i["value"], i.get("datasetId")) for i in power] == [
+        (30.0, None),
+        (7, "urn:ngsi-ld:Dataset:meter2"),
+    ]
+    entity = f"/ngsi-ld/v1/entities/{METER}"
+    current = (await client.get(entity)).json()
+    assert current["location"]["value"] == point(-5.58), "the newest instance is current"
+    assert current["powerConsumption"] == [_instances((at(1), 30.0))[0], second_meter]
+    moved = {"location": {"type": "GeoProperty", "value": point(-5.59)}}
+    assert (await client.patch(f"{entity}/attrs", json=moved)).status_code == 204
+    located = (await client.get(URL, params={"attrs": "location", "lastN": "2"})).json()
+    assert [i["value"] for i in located["location"]] == [point(-5.58), point(-5.59)]
+    simplified = await client.get(URL, params={"attrs": "location", "options": "temporalValues"})
+    assert simplified.json()["location"]["type"] == "GeoProperty"
+    first = history["location"][0]["instanceId"]
+    gone = await client.delete(f"{URL}/attrs/location/{first}")
+    assert gone.status_code == 204
+    assert len((await client.get(URL, params={"attrs": "location"})).json()["location"]) == 2
+    assert (await client.delete(f"{URL}/attrs/location")).status_code == 204
+    assert "location" not in (await client.get(URL)).json()

@@ -41,7 +41,7 @@ def test_entity_has_static_and_latest_attributes() -> None:
 
 def test_temporal_lists_instances_per_attribute() -> None:
     history = AttributeHistory("status", None, (T, T + timedelta(minutes=1)), ("free", "occupied"))
-    doc = render_temporal(_state(), [history], with_context=False)
+    doc = render_temporal(_state(), [history], [], with_context=False)
     assert [i["value"] for i in doc["status"]] == ["free", "occupied"]
     assert doc["status"][1]["observedAt"] == "2026-01-01T00:01:00Z"
     assert "@context" not in doc
