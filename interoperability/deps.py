@@ -72,11 +72,47 @@ def name_set(text: str | None, what: str) -> frozenset[str] | None:
     return frozenset(check_name(what, n.strip()) for n in text.split(",") if n.strip())
 
 
+_PROJECTION_TOKEN = re.compile(r"[{},]|[^{},;\s]+")
+
+
+def projection_names(text: str | None, what: str) -> frozenset[str] | None:
+    """``pick``/``omit`` (NGSI-LD 4.21): names separated by commas, each optionally with
+    ``{...}`` naming members of the entities it links to; the top-level names are returned
+    (linked entities are not joined here). BadRequestError saying what is malformed."""
+    if text is None:
+        return None
+    parts = _PROJECTION_TOKEN.findall(text)
+    if "".join(parts) != text.replace(" ", ""):
+        raise BadRequestError(f"{what}: only names, commas and braces are allowed")
+    names, depth, expect_name = set(), 0, True
+    for part in parts:
+        if part in {",", "{", "}"} and expect_name:
+            raise BadRequestError(f"{what}: a name is missing before {part!r}")
+        if part == "{":
+            depth, expect_name = depth + 1, True
+        elif part == "}":
+            if depth == 0:
+                raise BadRequestError(f"{what}: '}}' without '{{'")
+            depth, expect_name = depth - 1, False
+        elif part == ",":
+            expect_name = True
+        elif not expect_name:
+            raise BadRequestError(f"{what}: a comma is missing before {part!r:.60}")
+        else:
+            if depth == 0:
+                names.add(check_name(what, part))
+            expect_name = False
+    if depth or expect_name:
+        raise BadRequestError(f"{what}: the expression is not complete (an open brace?)")
+    return frozenset(names)
+
+
 def pick_and_omit(
     pick: str | None, omit: str | None
 ) -> tuple[frozenset[str] | None, frozenset[str]]:
     """(members to keep or None for all, members to leave out); 400 if one is in both."""
-    keep, left_out = name_set(pick, "pick"), name_set(omit, "omit") or frozenset()
+    keep = projection_names(pick, "pick")
+    left_out = projection_names(omit, "omit") or frozenset()
     if keep is not None and keep & left_out:
         raise BadRequestError("a member cannot be in both pick and omit")
     return keep, left_out

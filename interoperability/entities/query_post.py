@@ -53,7 +53,7 @@ async def query_by_post(
         _joined(selectors, "type"), _joined(selectors, "id"),
         next((s["idPattern"] for s in selectors if isinstance(s, dict) and "idPattern" in s),
              None),
-        body.get("q"), _geo(body.get("geoQ")),
+        body.get("q"), _geo(body.get("geoQ")), body.get("scopeQ"),
     )  # fmt: skip
     attrs = body.get("attrs")
     if isinstance(attrs, list) and attrs:

@@ -19,7 +19,7 @@ from interoperability.deps import (
 )
 from interoperability.entities.q_language import parse_q
 from interoperability.entities.representation import RepresentationDep
-from interoperability.entities.type_selection import parse_types
+from interoperability.entities.selection import parse_scopes, parse_types
 from knowledge import EntityQuery, GeoFilter, parse_geometry
 from support import NotFoundError
 from support.user_regex import PatternError, compile_pattern
@@ -90,6 +90,7 @@ def entity_query(
     id_pattern: str | None,
     q: str | None,
     geo: GeoParams,
+    scope_q: str | None = None,
 ) -> EntityQuery:
     if id_pattern is not None:
         try:
@@ -101,6 +102,7 @@ def entity_query(
     return EntityQuery(
         types=tuple(group[0] for group in groups) if groups and singles else None,
         type_groups=groups if not singles else None,
+        scope_groups=parse_scopes(scope_q) if scope_q is not None else None,
         ids=_uris(_names(ids, "id")),
         id_pattern=id_pattern,
         q=parse_q(q) if q is not None else None,
@@ -119,6 +121,9 @@ async def query_entities(
     ids: Annotated[str | None, Query(alias="id", description="Comma-separated ids")] = None,
     id_pattern: Annotated[str | None, Query(alias="idPattern", max_length=256)] = None,
     q: Annotated[str | None, Query(description="NGSI-LD query language")] = None,
+    scope_q: Annotated[
+        str | None, Query(alias="scopeQ", max_length=4096, description="e.g. /Madrid/#")
+    ] = None,
     georel: Annotated[
         str | None, Query(description="near;maxDistance==m, within, contains, intersects...")
     ] = None,
@@ -132,7 +137,7 @@ async def query_entities(
     count: Annotated[bool, Query()] = False,
 ) -> Response:
     geo = GeoParams(georel, geometry, coordinates, geoproperty)
-    query = entity_query(type_, ids, id_pattern, q, geo)
+    query = entity_query(type_, ids, id_pattern, q, geo, scope_q)
     states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
     headers = {}
     if count:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from interoperability.deps import (
     BadRequestError,
+    InvalidRequestError,
     check_name,
     name_set,
     ngsi_response,
@@ -32,6 +33,7 @@ class Representation:
     geo_json: bool = False
     key_values: bool = False
     keep: frozenset[str] | None = None  # attributes (and id/type with pick) to keep
+    picked: bool = False  # keep came from pick: id and type too only if named (4.21)
     omit: frozenset[str] = frozenset()
     geometry_property: str = "location"
     sys_attrs: bool = False  # the entity's createdAt and modifiedAt
@@ -74,8 +76,8 @@ class Representation:
     def _kept(self, name: str) -> bool:
         if name in self.omit:
             return False
-        if name in ("id", "type"):
-            return self.keep is None or not (self.keep & {"id", "type"}) or name in self.keep
+        if name in ("id", "type") and not self.picked:
+            return True  # attrs selects attributes; the entity stays identified
         return self.keep is None or name in self.keep
 
     def _feature(self, doc: dict[str, Any], state: EntityState) -> dict[str, Any]:
@@ -130,10 +132,12 @@ def representation(
     )
     if chosen - _OPTIONS:
         unknown = ", ".join(sorted(chosen - _OPTIONS))[:100]
-        raise BadRequestError(
+        raise InvalidRequestError(  # NGSI-LD 6.3.7: an unknown option is a bad request
             f"options/format {unknown}: supported are {', '.join(sorted(_OPTIONS))}"
         )
     keep, left_out = pick_and_omit(pick, omit)
+    if attrs is not None and (pick is not None or omit is not None):
+        raise BadRequestError("attrs cannot be combined with pick or omit (use pick)")
     keep = keep if pick is not None else name_set(attrs, "attribute")
     return Representation(
         ld_json="application/ld+json" in accept,
@@ -141,6 +145,7 @@ def representation(
         key_values=bool(chosen & {"keyValues", "simplified"}),
         sys_attrs="sysAttrs" in chosen,
         keep=keep,
+        picked=pick is not None,
         omit=left_out,
         geometry_property=check_name("geometryProperty", geometry_property),
         lang=lang,

@@ -33,8 +33,8 @@ _GEOJSON = ("Feature", "FeatureCollection")
 _JSON_TYPES = (b"application/json", b"application/ld+json", b"application/geo+json")
 _NAME_LISTS = ("typeList", "attributeNames", "attributeList", "typeNames")
 _NOT_TERMS = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
-_LIST_PARAMS = {"type": r"([,|;()])", "attrs": r"(,)", "geoproperty": r"(,)", "pick": r"(,)",
-                "omit": r"(,)", "geometryProperty": r"(,)"}  # fmt: skip
+_LIST_PARAMS = {"type": r"([,|;()])", "attrs": r"(,)", "geoproperty": r"(,)", "pick": r"([,{}])",
+                "omit": r"([,{}])", "geometryProperty": r"(,)"}  # fmt: skip
 Rename = Callable[[str], str]
 
 

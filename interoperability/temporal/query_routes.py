@@ -35,6 +35,7 @@ async def query_temporal_entities(
     ids: Annotated[str | None, Query(alias="id")] = None,
     id_pattern: Annotated[str | None, Query(alias="idPattern", max_length=256)] = None,
     q: Annotated[str | None, Query()] = None,
+    scope_q: Annotated[str | None, Query(alias="scopeQ", max_length=4096)] = None,
     attrs: Annotated[str | None, Query()] = None,
     georel: str | None = None,
     geometry: str | None = None,
@@ -51,11 +52,11 @@ async def query_temporal_entities(
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     count: Annotated[bool, Query()] = False,
 ) -> Response:
-    if not any((type_, ids, id_pattern, q, attrs, georel)):
-        raise BadRequestError("say which entities: type, id, idPattern, q, attrs or georel")
+    if not any((type_, ids, id_pattern, q, scope_q, attrs, georel)):
+        raise BadRequestError("say which entities: type, id, idPattern, q, scopeQ, attrs or georel")
     window = time_range(timerel, time_at, end_time_at)
-    query = entity_query(type_, ids, id_pattern, q, GeoParams(georel, geometry, coordinates,
-                                                              geoproperty))  # fmt: skip
+    geo = GeoParams(georel, geometry, coordinates, geoproperty)
+    query = entity_query(type_, ids, id_pattern, q, geo, scope_q)
     attr_list = [a for a in attrs.split(",") if a] if attrs else None
     wanted = set((options or "").split(","))
     states = await store.list_entities(tenant, None, limit, offset, query) if limit else []

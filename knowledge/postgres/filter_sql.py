@@ -102,6 +102,17 @@ def query_sql(query: EntityQuery, p: Bound) -> sql.Composable:
         every = sql.SQL("(array[e.entity_type] || e.other_types) @> {}")
         groups = [every.format(p(list(group))) for group in query.type_groups]
         parts.append(sql.SQL("({})").format(sql.SQL(" OR ").join(groups)))
+    if query.scope_groups:
+        scopes = sql.SQL(
+            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE jsonb_typeof(e.static->'scope') "
+            "WHEN 'array' THEN e.static->'scope' WHEN 'string' THEN jsonb_build_array("
+            "e.static->'scope') ELSE '[]'::jsonb END) AS s WHERE s ~ {})"
+        )
+        groups = [
+            sql.SQL("({})").format(sql.SQL(" AND ").join(scopes.format(p(rx)) for rx in group))
+            for group in query.scope_groups
+        ]
+        parts.append(sql.SQL("({})").format(sql.SQL(" OR ").join(groups)))
     if query.ids:
         parts.append(sql.SQL("e.entity_id = ANY({})").format(p(list(query.ids))))
     if query.id_pattern is not None:

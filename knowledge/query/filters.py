@@ -40,6 +40,8 @@ class EntityQuery:
     types: tuple[str, ...] | None = None  # any of these
     # a type expression (NGSI-LD 4.17): any group, an entity having every type of the group
     type_groups: tuple[tuple[str, ...], ...] | None = None
+    # scopes (NGSI-LD 4.19): any group, each regex of the group matching one of the scopes
+    scope_groups: tuple[tuple[str, ...], ...] | None = None
     ids: tuple[str, ...] | None = None
     id_pattern: str | None = None
     q: Filter | None = None

@@ -183,3 +183,25 @@ async def test_entities_of_several_types_are_found_by_any_of_them(
     assert await _ids(client, type="(Building;Parking)") == ["p"]
     building = (await client.get("/ngsi-ld/v1/types/Building")).json()
     assert building["entityCount"] == 3
+
+
+async def test_scope_queries_select_by_levels(client: httpx.AsyncClient) -> None:
+    """NGSI-LD 4.19: scopeQ with exact levels, + (one level), # (any below), ; and ,."""
+    batch = [
+        {"id": "urn:ngsi-ld:Place:one", "type": "Building", "scope": "/Madrid/Gardens/Norte"},
+        {"id": "urn:ngsi-ld:Place:many", "type": "Building",
+         "scope": ["/Madrid/Parks/Norte", "/CompanyA/OrgB/UnitC"]},
+        {"id": "urn:ngsi-ld:Place:none", "type": "Building"},
+    ]  # fmt: skip
+    assert (await client.post("/ngsi-ld/v1/entityOperations/create", json=batch)).status_code == 201
+    assert await _ids(client, scopeQ="/Madrid/Gardens/Norte") == ["one"]
+    assert await _ids(client, scopeQ="/Madrid/+/Norte") == ["many", "one"]
+    assert await _ids(client, scopeQ="/CompanyA/#") == ["many"]
+    assert await _ids(client, scopeQ="/#", type="Building") == ["many", "one"]
+    assert await _ids(client, scopeQ="/Madrid/+/Norte;/CompanyA/OrgB/UnitC") == ["many"]
+    assert await _ids(client, scopeQ="/Madrid/Gardens/Norte,/CompanyA/OrgB/UnitC") == [
+        "many",
+        "one",
+    ]
+    wrong = await client.get("/ngsi-ld/v1/entities", params={"scopeQ": "Madrid"})
+    assert wrong.status_code == 400

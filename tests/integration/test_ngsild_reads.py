@@ -149,6 +149,13 @@ async def test_entities_answer_as_key_values_projected_or_as_geojson(
     assert simple["temperature"] == [21.5, 9.0]
     picked = (await client.get(url, params={"pick": "id,plan"})).json()
     assert picked == {"id": BUILDING, "plan": RICH["plan"]}
+    only = (await client.get(url, params={"pick": "plan,location{city}"})).json()
+    assert only == {"plan": RICH["plan"], "location": body["location"]}, "pick names id too"
+    for malformed in ("id;plan", "id,,plan", "id,plan{", "plan{{x}", "plan{,x}", "plan{}"):
+        wrong = await client.get(url, params={"pick": malformed})
+        assert (wrong.status_code, wrong.json()["type"]) == (400, ERRORS + "BadRequestData")
+    both = await client.get(url, params={"pick": "plan", "attrs": "plan"})
+    assert both.status_code == 400, "pick replaces attrs; both at once is ambiguous"
     omitted = (await client.get(url, params={"omit": "plan,name"})).json()
     assert ("plan" in omitted, "occupancy" in omitted) == (False, True)
     geo = await client.get(url, headers={"Accept": "application/geo+json"},
@@ -239,5 +246,7 @@ async def test_system_attributes_and_unknown_options(client: httpx.AsyncClient) 
     with_sys = (await client.get(url, params={"options": "sysAttrs,keyValues"})).json()
     assert with_sys["createdAt"] <= with_sys["modifiedAt"]
     assert with_sys["floors"] == 3
-    assert (await client.get(url, params={"options": "fancy"})).status_code == 400
+    for odd in ({"options": "fancy"}, {"options": "keyValues,fancy"}, {"format": "fancy"}):
+        answer = await client.get(url, params=odd)
+        assert (answer.status_code, answer.json()["type"]) == (400, ERRORS + "InvalidRequest")
     assert (await client.get(url, params={"format": "unknown"})).status_code == 400
