@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -149,10 +150,28 @@ AttrPath = Annotated[str, Path(pattern=ATTR_PATTERN, description="Attribute name
 LdJsonDep = Annotated[bool, Depends(wants_ld_json)]
 
 
-def ngsi_response(body: Any, ld_json: bool, headers: dict[str, str] | None = None) -> Response:
-    """JSON with a Link header, or JSON-LD with @context in the body (NGSI-LD 6.3.6)."""
+def page_links(request: Request, limit: int, offset: int, more: bool) -> str | None:
+    """The Link header's pages (NGSI-LD 5.5.9): the previous one if this one does not start
+    at the first result, the next one if ``more`` results follow."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("limit", "offset")]
+    links = []
+    for rel, start, wanted in (("prev", max(0, offset - limit), offset > 0),
+                               ("next", offset + limit, more)):  # fmt: skip
+        if wanted:
+            query = urlencode([*kept, ("limit", limit), ("offset", start)])
+            links.append(f'<{request.url.path}?{query}>;rel="{rel}";type="application/ld+json"')
+    return ",".join(links) or None
+
+
+def ngsi_response(
+    body: Any, ld_json: bool, headers: dict[str, str] | None = None, pages: str | None = None
+) -> Response:
+    """JSON with a Link header, or JSON-LD with @context in the body (NGSI-LD 6.3.6); the
+    Link header also carries ``pages`` (``page_links``)."""
     out = dict(headers or {})
+    links = [link for link in (None if ld_json else LINK_HEADER, pages) if link]
+    if links:
+        out["Link"] = ", ".join(links)
     if ld_json:
         return JSONResponse(body, media_type="application/ld+json", headers=out)
-    out["Link"] = LINK_HEADER
     return JSONResponse(body, headers=out)

@@ -26,6 +26,10 @@ class OutboundRefusedError(CiudadError):
     """The URL's host is not one the platform may contact."""
 
 
+class UnresolvedHostError(OutboundRefusedError):
+    """The name does not resolve now: nothing can be contacted, nor judged, until it does."""
+
+
 @dataclass(frozen=True, slots=True)
 class OutboundPolicy:
     networks: tuple[Network, ...] = ()
@@ -73,5 +77,5 @@ async def _addresses(host: str, port: int | None) -> list[Address]:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
-        raise OutboundRefusedError(f"{host!r:.100} does not resolve") from None
+        raise UnresolvedHostError(f"{host!r:.100} does not resolve") from None
     return [ipaddress.ip_address(info[4][0]) for info in infos]

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from interoperability.auth.access import TenantDep
 from interoperability.deps import (
@@ -16,6 +16,7 @@ from interoperability.deps import (
     EntityIdPath,
     StoreDep,
     check_name,
+    page_links,
 )
 from interoperability.entities.q_language import parse_q
 from interoperability.entities.representation import RepresentationDep
@@ -112,6 +113,7 @@ def entity_query(
 
 @router.get("/entities", summary="Query entities")
 async def query_entities(
+    request: Request,
     store: StoreDep,
     tenant: TenantDep,
     shape: RepresentationDep,
@@ -138,11 +140,13 @@ async def query_entities(
 ) -> Response:
     geo = GeoParams(georel, geometry, coordinates, geoproperty)
     query = entity_query(type_, ids, id_pattern, q, geo, scope_q)
-    states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
+    # one more than asked: whether a next page exists, without counting every match
+    states = await store.list_entities(tenant, None, limit + 1, offset, query) if limit else []
     headers = {}
     if count:
         headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
-    return shape.answer([shape.document(s) for s in states], headers)
+    pages = page_links(request, limit, offset, more=len(states) > limit) if limit else None
+    return shape.answer([shape.document(s) for s in states[:limit]], headers, pages)
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve one entity")

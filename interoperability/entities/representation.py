@@ -87,9 +87,11 @@ class Representation:
         return {"id": state.entity_id, "type": "Feature", "geometry": value,
                 "properties": properties, "@context": CORE_CONTEXT}  # fmt: skip
 
-    def answer(self, body: Any, headers: dict[str, str] | None = None) -> Response:
+    def answer(
+        self, body: Any, headers: dict[str, str] | None = None, pages: str | None = None
+    ) -> Response:
         if not self.geo_json:
-            return ngsi_response(body, self.ld_json, headers)
+            return ngsi_response(body, self.ld_json, headers, pages)
         if isinstance(body, list):
             body = {"type": "FeatureCollection", "features": body}
         return JSONResponse(body, media_type=GEO_JSON, headers=dict(headers or {}))

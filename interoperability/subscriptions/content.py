@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from interoperability.entities.attribute_merge import collapsed
+from interoperability.entities.instances import instances
 from interoperability.jsonld.resolver import ContextResolver, ContextUnavailableError
 from interoperability.jsonld.terms import Context, ContextError, TermMapper
 from interoperability.ngsild import render_entity
@@ -37,14 +39,23 @@ def _shaped(document: dict[str, Any], sub: Subscription) -> dict[str, Any]:
     shaped: dict[str, Any] = {
         k: document[k] for k in ("id", "type") if k not in omit and k in picked
     }
-    for name, attr in document.items():
+    for name, whole in document.items():
         if name in ("id", "type") or name in omit or (keep is not None and name not in keep):
+            continue
+        attr = whole if sub.body.datasetId is None else _of_datasets(whole, sub.body.datasetId)
+        if attr is None:
             continue
         if params.format == "keyValues" and isinstance(attr, dict):
             shaped[name] = attr.get("value", attr.get("object"))
         else:
             shaped[name] = attr
     return shaped
+
+
+def _of_datasets(attribute: Any, dataset_ids: list[str]) -> Any:
+    """The attribute's instances of those datasetIds (None if it has none of them)."""
+    found = [i for i in instances(attribute) if i.get("datasetId", "@none") in dataset_ids]
+    return collapsed(found)
 
 
 def entity_document(

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -111,6 +111,8 @@ class SubscriptionBody(BaseModel):
     entities: list[EntitySelector] | None = Field(None, min_length=1, max_length=100)
     watchedAttributes: list[str] | None = Field(None, min_length=1, max_length=100)
     q: str | None = Field(None, max_length=2000)
+    # only these instances are notified ("@none": the default instance)
+    datasetId: list[str] | None = Field(None, min_length=1, max_length=100)
     timeInterval: float | None = Field(None, ge=1, le=31_536_000)
     throttling: float | None = Field(None, ge=0, le=86_400)
     expiresAt: datetime | None = None
@@ -169,7 +171,8 @@ def new_subscription(tenant: str, body: SubscriptionBody) -> Subscription:
 
 
 def load_subscription(tenant: str, subscription_id: str, body: SubscriptionBody) -> Subscription:
-    q = parse_q(body.q) if body.q is not None else None
+    # q travels URL-encoded (NGSI-LD 4.9), in a query string or a subscription alike
+    q = parse_q(unquote(body.q)) if body.q is not None else None
     if not body.id:
         body = body.model_copy(update={"id": subscription_id})
     return Subscription(tenant, subscription_id, body, q)

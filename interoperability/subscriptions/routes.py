@@ -10,7 +10,13 @@ from pydantic import ValidationError
 
 from interoperability.api_state import api_state
 from interoperability.auth.access import AuditDep, TenantDep, may_write
-from interoperability.deps import URI_PATTERN, BadRequestError, LdJsonDep, ngsi_response
+from interoperability.deps import (
+    URI_PATTERN,
+    BadRequestError,
+    LdJsonDep,
+    ngsi_response,
+    page_links,
+)
 from interoperability.ngsild import CORE_CONTEXT
 from interoperability.store.subscriptions import StoredSubscription, SubscriptionStore
 from interoperability.subscriptions.model import (
@@ -19,7 +25,7 @@ from interoperability.subscriptions.model import (
     merge_patch,
     new_subscription,
 )
-from support.outbound import OutboundPolicy, OutboundRefusedError
+from support.outbound import OutboundPolicy, OutboundRefusedError, UnresolvedHostError
 from support.times import iso_utc
 
 router = APIRouter(prefix="/ngsi-ld/v1/subscriptions", tags=["subscriptions"])
@@ -91,6 +97,8 @@ async def _check_destination(request: Request, body: SubscriptionBody) -> None:
     outbound: OutboundPolicy = api_state(request).outbound
     try:
         await outbound.check(body.notification.endpoint.uri)
+    except UnresolvedHostError:
+        return  # judged at each delivery, when it resolves (a new DNS name, an outage)
     except OutboundRefusedError:
         raise BadRequestError(
             "notification.endpoint.uri: not an allowed destination (a public address, or "
@@ -156,8 +164,10 @@ async def list_subscriptions(
     now, secrets, sys_attrs = datetime.now(UTC), may_write(request), _sys_attrs(options)
     found = await subscriptions.of_tenant(tenant, limit, offset)
     body = [_as_asked(render_subscription(s, now, secrets, sys_attrs), s, ld_json) for s in found]
-    headers = {"NGSILD-Results-Count": str(await subscriptions.count(tenant))} if count else {}
-    return ngsi_response(body, ld_json, headers)
+    total = await subscriptions.count(tenant)
+    headers = {"NGSILD-Results-Count": str(total)} if count else {}
+    pages = page_links(request, limit, offset, more=offset + len(found) < total)
+    return ngsi_response(body, ld_json, headers, pages)
 
 
 @router.get("/{subscription_id}", summary="One subscription with its delivery status")

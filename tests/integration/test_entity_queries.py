@@ -205,3 +205,24 @@ async def test_scope_queries_select_by_levels(client: httpx.AsyncClient) -> None
     ]
     wrong = await client.get("/ngsi-ld/v1/entities", params={"scopeQ": "Madrid"})
     assert wrong.status_code == 400
+
+
+async def test_pages_are_linked_in_the_link_header(spots: httpx.AsyncClient) -> None:
+    """NGSI-LD 5.5.9: prev and next pages as Link relations (beside the context in JSON)."""
+    ld = {"Accept": "application/ld+json"}
+
+    async def links(offset: int) -> str | None:
+        params = {"type": "ParkingSpot", "limit": "1", "offset": str(offset)}
+        answer = await spots.get("/ngsi-ld/v1/entities", params=params, headers=ld)
+        assert len(answer.json()) == 1
+        return answer.headers.get("link")
+
+    page = (
+        '</ngsi-ld/v1/entities?type=ParkingSpot&limit=1&offset={}>;rel="{}";'
+        'type="application/ld+json"'
+    )
+    assert await links(0) == page.format(1, "next")
+    assert await links(1) == f"{page.format(0, 'prev')},{page.format(2, 'next')}"
+    assert await links(2) == page.format(1, "prev"), "the last page has no next"
+    plain = await spots.get("/ngsi-ld/v1/entities", params={"type": "ParkingSpot", "limit": "1"})
+    assert plain.headers["link"].count("rel=") == 2, "the context and the next page"

@@ -1,0 +1,42 @@
+"""What a notification says about an entity: the instances of the subscription's datasetIds,
+pick/omit and keyValues applied to the entity as it is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from interoperability.subscriptions.content import entity_document
+from interoperability.subscriptions.model import SubscriptionBody, new_subscription
+from knowledge import Change, EntityState
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+GPS = {"type": "Property", "value": 9, "datasetId": "urn:ngsi-ld:Dataset:gps"}
+DEFAULT = {"type": "Property", "value": 20}
+STATE = EntityState(
+    "urn:ngsi-ld:Vehicle:1", "Vehicle",
+    {"speed": [DEFAULT, GPS], "brand": {"type": "Property", "value": "Seat"}}, (), NOW,
+)  # fmt: skip
+
+
+def _document(**members: Any) -> dict[str, Any]:
+    body = {"entities": [{"type": "Vehicle"}], "notification": {"endpoint": {"uri": "http://x/"}}}
+    subscription = new_subscription("leon", SubscriptionBody.model_validate(body | members))
+    change = Change(1, "leon", STATE.entity_id, "Vehicle", {}, NOW)
+    return entity_document(change, STATE, subscription)[0]
+
+
+def test_only_the_instances_of_the_subscriptions_dataset_ids_are_notified() -> None:
+    assert _document()["speed"] == [DEFAULT, GPS]
+    only_gps = _document(datasetId=["urn:ngsi-ld:Dataset:gps"])
+    assert only_gps == {"id": STATE.entity_id, "type": "Vehicle", "speed": GPS}
+    assert _document(datasetId=["@none"])["speed"] == DEFAULT
+    assert _document(datasetId=["@none"])["brand"]["value"] == "Seat"
+
+
+def test_a_subscriptions_q_is_read_url_decoded() -> None:
+    body = {"entities": [{"type": "Vehicle"}], "q": 'brand=="Seat%20Ibiza"',
+            "notification": {"endpoint": {"uri": "http://x/"}}}  # fmt: skip
+    subscription = new_subscription("leon", SubscriptionBody.model_validate(body))
+    assert subscription.is_due(frozenset({"brand"}), {"brand": "Seat Ibiza"})
+    assert not subscription.is_due(frozenset({"brand"}), {"brand": "Seat%20Ibiza"})
