@@ -57,13 +57,21 @@ def _renamed_type(value: Any, rename: Rename) -> Any:
     return value
 
 
+def _renamed_expression(expression: str, rename: Rename) -> str:
+    """Each type name of a type expression (Building|Tower) renamed, the operators kept."""
+    parts = re.split(_LIST_PARAMS["type"], expression)
+    return "".join(p if i % 2 or not p else rename(p) for i, p in enumerate(parts))
+
+
 def _subscription(doc: Any, rename: Rename, q_rename: Rename) -> Any:
     if not isinstance(doc, dict):
         return doc
     out = dict(doc)
     if isinstance(out.get("entities"), list):
         out["entities"] = [
-            {**e, "type": rename(e["type"])} if isinstance(e, dict) and "type" in e else e
+            {**e, "type": _renamed_expression(e["type"], rename)}
+            if isinstance(e, dict) and isinstance(e.get("type"), str)
+            else e
             for e in out["entities"]
         ]
     for holder, key in ((out, "watchedAttributes"), (out.get("notification"), "attributes")):

@@ -7,6 +7,7 @@ its endpoint acknowledged it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -166,5 +167,7 @@ class SubscriptionStore:
             if body.get("timeInterval"):
                 continue  # periodic: reads the state, not the feed
             selectors = body.get("entities")
-            types.update([ANY_TYPE] if not selectors else (e["type"] for e in selectors))
+            for expression in [ANY_TYPE] if not selectors else [e["type"] for e in selectors]:
+                # a type expression (Building|Tower) watches each type it names
+                types.update(t for t in re.split(r"[(),|;\s]+", expression) if t)
         await set_watches(conn, tenant, types)

@@ -67,6 +67,8 @@ def entity_document(
     else:
         document = render_entity(state, with_context=False)
     for name, changed in change.attrs.items():
+        if changed.value is None or changed.observed_at is None:
+            continue  # kept whole, or gone: the state says what it is
         prop: dict[str, Any] = {
             "type": "Property",
             "value": changed.value,

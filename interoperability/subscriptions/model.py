@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from interoperability.deps import NAME_PATTERN, URI_PATTERN, BadRequestError
 from interoperability.entities.q_language import parse_q
+from interoperability.entities.selection import parse_types
 from knowledge import Filter
 from knowledge import filter_matches as matches
 from support.user_regex import PatternError, compile_pattern, pattern_matches
@@ -100,6 +101,14 @@ class NotificationParams(BaseModel):
         return self
 
 
+Trigger = Literal[
+    "entityCreated", "entityUpdated", "entityDeleted",
+    "attributeCreated", "attributeUpdated", "attributeDeleted",
+]  # fmt: skip
+DEFAULT_TRIGGERS = frozenset({"attributeCreated", "attributeUpdated"})
+ATTRIBUTE_EVENTS = frozenset({"attributeCreated", "attributeUpdated", "attributeDeleted"})
+
+
 class SubscriptionBody(BaseModel):
     """A subscription as POSTed (unknown members refused, status members ignored)."""
 
@@ -117,6 +126,7 @@ class SubscriptionBody(BaseModel):
     throttling: float | None = Field(None, ge=0, le=86_400)
     expiresAt: datetime | None = None
     isActive: bool = True
+    notificationTrigger: list[Trigger] | None = Field(None, min_length=1, max_length=7)
     notification: NotificationParams
     context: Any = Field(None, alias="@context")
 
@@ -140,28 +150,54 @@ class Subscription:
     body: SubscriptionBody
     q: Filter | None = field(default=None, compare=False)
 
+    @property
+    def triggers(self) -> frozenset[str]:
+        given = self.body.notificationTrigger
+        return DEFAULT_TRIGGERS if given is None else frozenset(given)
+
     def selects(self, entity_id: str, entity_type: str) -> bool:
         if self.body.entities is None:
             return True
         return any(
-            e.type == entity_type
+            _type_matches(e.type, entity_type)
             and (e.id is None or e.id == entity_id)
             and (e.id_pattern is None or pattern_matches(e.id_pattern, entity_id))
             for e in self.body.entities
         )
 
-    def is_due(self, changed: frozenset[str], values: dict[str, float | str]) -> bool:
-        """An on-change subscription's verdict on an entity whose ``changed`` attrs moved."""
-        watched = self.body.watchedAttributes
+    def is_due(
+        self,
+        events: dict[str, str],
+        values: dict[str, float | str],
+        entity_event: str | None = None,
+    ) -> bool:
+        """An on-change subscription's verdict on a change: ``events`` per attribute
+        (attributeCreated...), ``entity_event`` entityCreated or entityDeleted if so."""
         if self.body.timeInterval is not None:
             return False
-        if watched is not None and not changed.intersection(watched):
+        if entity_event is not None:
+            if entity_event in self.triggers:
+                return entity_event == "entityDeleted" or self.q is None or matches(self.q, values)
+            if entity_event == "entityDeleted":
+                return False
+        triggered = {name for name, event in events.items() if event in self.triggers}
+        if "entityUpdated" in self.triggers and entity_event is None:
+            triggered |= set(events)
+        watched = self.body.watchedAttributes
+        if not triggered or (watched is not None and not triggered.intersection(watched)):
             return False
         return self.q is None or matches(self.q, values)
 
     def active_at(self, now: datetime) -> bool:
         expires = self.body.expiresAt
         return self.body.isActive and (expires is None or expires > now)
+
+
+def _type_matches(expression: str, entity_type: str) -> bool:
+    """A selector's type: a name or a type expression (4.17) over the change's type."""
+    if not any(c in expression for c in "(),|;"):
+        return expression == entity_type
+    return any(group == (entity_type,) for group in parse_types(expression))
 
 
 def new_subscription(tenant: str, body: SubscriptionBody) -> Subscription:

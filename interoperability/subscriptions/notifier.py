@@ -12,6 +12,7 @@ repeat after a crash between sending and recording.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -149,7 +150,7 @@ class Notifier:
         by_tenant: dict[str, list[Subscription]] = defaultdict(list)
         for sub in live:
             by_tenant[sub.tenant].append(sub)
-        out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        out: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
         for tenant, subs in by_tenant.items():
             mine = [c for c in changes if c.tenant == tenant]
             wanted = [c for c in mine if any(s.selects(c.entity_id, c.entity_type) for s in subs)]
@@ -168,9 +169,12 @@ class Notifier:
                     if not sub.selects(change.entity_id, change.entity_type):
                         continue
                     document, values = entity_document(change, state, sub)
-                    if sub.is_due(frozenset(change.attrs), values):
-                        out[(sub.tenant, sub.id)].append(document)
-        return out
+                    events = {name: v.event for name, v in change.attrs.items()}
+                    if sub.is_due(events, values, change.event):
+                        # a creation and its readings are two changes of one same state
+                        key = json.dumps(document, sort_keys=True, default=str)
+                        out[(sub.tenant, sub.id)].setdefault(key, document)
+        return {key: list(documents.values()) for key, documents in out.items()}
 
     async def _periodic(self, stored: list[StoredSubscription], now: datetime) -> int:
         count = 0

@@ -12,6 +12,7 @@ later, which a sequence-number cursor could.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,10 @@ from typing import Any
 from psycopg import AsyncConnection
 
 ANY_TYPE = "*"
+# What happened (NGSI-LD 5.2.12 notificationTrigger): to the entity, or to one attribute.
+ENTITY_CREATED, ENTITY_DELETED = "entityCreated", "entityDeleted"
+ATTRIBUTE_CREATED, ATTRIBUTE_UPDATED = "attributeCreated", "attributeUpdated"
+ATTRIBUTE_DELETED = "attributeDeleted"
 
 # The state merge, recording what it changed. ``ciudad_staging`` holds the batch.
 MERGE_STATE_RECORDING_CHANGES = f"""
@@ -36,12 +41,14 @@ WITH changed AS (
         value_type = excluded.value_type, unit_code = excluded.unit_code,
         observed_at_stated = excluded.observed_at_stated
     WHERE excluded.observed_at > s.observed_at
-    RETURNING tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code
+    RETURNING tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code,
+              xmax = 0 AS inserted
 )
 INSERT INTO ciudad_changes (tenant, entity_id, entity_type, attrs)
 SELECT c.tenant, c.entity_id, e.entity_type, jsonb_object_agg(c.attr, jsonb_build_object(
     'value', coalesce(to_jsonb(c.num), to_jsonb(c.txt)), 'observedAt', c.observed_at,
-    'unitCode', c.unit_code, 'valueType', c.value_type))
+    'unitCode', c.unit_code, 'valueType', c.value_type,
+    'event', CASE WHEN c.inserted THEN '{ATTRIBUTE_CREATED}' ELSE '{ATTRIBUTE_UPDATED}' END))
 FROM changed c JOIN ciudad_entities e USING (tenant, entity_id)
 WHERE EXISTS (SELECT 1 FROM ciudad_change_watch w WHERE w.tenant = c.tenant
               AND w.entity_type IN ('{ANY_TYPE}', e.entity_type))
@@ -51,10 +58,14 @@ GROUP BY c.tenant, c.entity_id, e.entity_type
 
 @dataclass(frozen=True, slots=True)
 class ChangedValue:
-    value: float | str
-    observed_at: datetime
+    """A reading's new value, or (``value`` None) an attribute kept whole that changed or
+    went: the entity's current state says what it is now."""
+
+    value: float | str | None
+    observed_at: datetime | None
     unit_code: str | None
-    value_type: str
+    value_type: str | None
+    event: str = ATTRIBUTE_UPDATED
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +78,17 @@ class Change:
     entity_type: str
     attrs: Mapping[str, ChangedValue]
     changed_at: datetime
+    event: str | None = None  # ENTITY_CREATED or ENTITY_DELETED; None: attributes changed
 
 
 def _values(attrs: Mapping[str, Any]) -> dict[str, ChangedValue]:
     return {
         name: ChangedValue(
-            v["value"],
-            datetime.fromisoformat(v["observedAt"]),
-            v["unitCode"],
-            v["valueType"],
+            v.get("value"),
+            datetime.fromisoformat(v["observedAt"]) if v.get("observedAt") else None,
+            v.get("unitCode"),
+            v.get("valueType"),
+            v.get("event", ATTRIBUTE_UPDATED),
         )
         for name, v in attrs.items()
     }
@@ -90,14 +103,36 @@ async def take_changes(conn: AsyncConnection[Any], limit: int) -> list[Change]:
     cur = await conn.execute(
         "DELETE FROM ciudad_changes WHERE seq IN (SELECT seq FROM ciudad_changes ORDER BY seq "
         "LIMIT %s FOR UPDATE SKIP LOCKED) "
-        "RETURNING seq, tenant, entity_id, entity_type, attrs, changed_at",
+        "RETURNING seq, tenant, entity_id, entity_type, attrs, changed_at, event",
         (limit,),
     )
     rows = sorted(await cur.fetchall(), key=lambda row: row[0])
     return [
-        Change(seq, tenant, entity_id, entity_type, _values(attrs), changed_at)
-        for seq, tenant, entity_id, entity_type, attrs, changed_at in rows
+        Change(seq, tenant, entity_id, entity_type, _values(attrs), changed_at, event)
+        for seq, tenant, entity_id, entity_type, attrs, changed_at, event in rows
     ]
+
+
+async def record_change(
+    conn: AsyncConnection[Any],
+    tenant: str,
+    entity_id: str,
+    entity_type: str,
+    attr_events: Mapping[str, str],
+    event: str | None = None,
+) -> None:
+    """A change of the API's writes (entity created or deleted, attributes kept whole that
+    were created, updated or deleted), in the caller's transaction, if someone watches."""
+    if not attr_events and event is None:
+        return
+    await conn.execute(
+        "INSERT INTO ciudad_changes (tenant, entity_id, entity_type, attrs, event) "
+        "SELECT %(t)s, %(e)s, %(type)s, %(attrs)s::jsonb, %(event)s WHERE EXISTS ("
+        "SELECT 1 FROM ciudad_change_watch w WHERE w.tenant = %(t)s "
+        f"AND w.entity_type IN ('{ANY_TYPE}', %(type)s))",
+        {"t": tenant, "e": entity_id, "type": entity_type, "event": event,
+         "attrs": json.dumps({name: {"event": e} for name, e in attr_events.items()})},
+    )  # fmt: skip
 
 
 async def set_watches(conn: AsyncConnection[Any], tenant: str, entity_types: Iterable[str]) -> None:

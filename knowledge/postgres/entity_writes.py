@@ -13,6 +13,14 @@ from psycopg import AsyncConnection
 from acquisition import EntityRecord
 from knowledge.postgres import instance_history, rollups
 from knowledge.postgres.bulk import Transfer
+from knowledge.postgres.change_feed import (
+    ATTRIBUTE_CREATED,
+    ATTRIBUTE_DELETED,
+    ATTRIBUTE_UPDATED,
+    ENTITY_CREATED,
+    ENTITY_DELETED,
+    record_change,
+)
 from support import AlreadyExistsError, NotFoundError
 
 Conn = AsyncConnection[Any]
@@ -28,17 +36,23 @@ async def insert_new_entity(conn: Conn, entity: EntityRecord) -> None:
     )  # fmt: skip
     if await cur.fetchone() is None:
         raise AlreadyExistsError(f"entity {entity.entity_id} already exists")
+    created = dict.fromkeys((k for k in entity.static if k != "scope"), ATTRIBUTE_CREATED)
+    await record_change(
+        conn, entity.tenant, entity.entity_id, entity.entity_type, created, ENTITY_CREATED
+    )
 
 
 async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
     """The entity, its current state, history and roll-ups."""
     async with conn.transaction():
         cur = await conn.execute(
-            "DELETE FROM ciudad_entities WHERE tenant = %s AND entity_id = %s RETURNING 1",
+            "DELETE FROM ciudad_entities WHERE tenant = %s AND entity_id = %s "
+            "RETURNING entity_type",
             (tenant, entity_id),
         )
-        if await cur.fetchone() is None:
+        if (row := await cur.fetchone()) is None:
             raise NotFoundError(f"entity {entity_id} not found")
+        await record_change(conn, tenant, entity_id, row[0], {}, ENTITY_DELETED)
         await conn.execute(
             "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s",
             (tenant, entity_id),
@@ -73,8 +87,8 @@ async def delete_attribute(
     (the temporal API's attribute deletion), otherwise the history stays queryable."""
     async with conn.transaction():
         cur = await conn.execute(
-            "SELECT static ? %s FROM ciudad_entities WHERE tenant = %s AND entity_id = %s "
-            "FOR UPDATE",
+            "SELECT static ? %s, entity_type FROM ciudad_entities "
+            "WHERE tenant = %s AND entity_id = %s FOR UPDATE",
             (attr, tenant, entity_id),
         )
         row = await cur.fetchone()
@@ -92,6 +106,7 @@ async def delete_attribute(
         )
         if state.rowcount == 0 and not was_static:
             raise NotFoundError(f"attribute {attr} not found in {entity_id}")
+        await record_change(conn, tenant, entity_id, row[1], {attr: ATTRIBUTE_DELETED})
         if with_history:
             await _delete_history(conn, tenant, entity_id, attr)
 
@@ -107,6 +122,17 @@ async def merge_static(
     """Static attributes merged in; an attribute lives in one place, so a name now static
     leaves the current state and a name now read (``reading_names``) leaves the static.
     ``other_types`` replaces the entity's types beside the first, if given."""
+    before = await conn.execute(
+        "SELECT entity_type, array(SELECT jsonb_object_keys(static)) || array(SELECT attr "
+        "FROM ciudad_attr_state s WHERE s.tenant = e.tenant AND s.entity_id = e.entity_id) "
+        "FROM ciudad_entities e WHERE tenant = %s AND entity_id = %s FOR UPDATE",
+        (tenant, entity_id),
+    )
+    if (found := await before.fetchone()) is None:
+        raise NotFoundError(f"entity {entity_id} not found")
+    events = {name: ATTRIBUTE_UPDATED if name in found[1] else ATTRIBUTE_CREATED
+              for name in static if name != "scope"}  # fmt: skip
+    await record_change(conn, tenant, entity_id, found[0], events)
     cur = await conn.execute(
         "UPDATE ciudad_entities SET static = (static - %s::text[]) || %s::jsonb, "
         "other_types = coalesce(%s, other_types), modified_at = now() "

@@ -38,5 +38,37 @@ def test_a_subscriptions_q_is_read_url_decoded() -> None:
     body = {"entities": [{"type": "Vehicle"}], "q": 'brand=="Seat%20Ibiza"',
             "notification": {"endpoint": {"uri": "http://x/"}}}  # fmt: skip
     subscription = new_subscription("leon", SubscriptionBody.model_validate(body))
-    assert subscription.is_due(frozenset({"brand"}), {"brand": "Seat Ibiza"})
-    assert not subscription.is_due(frozenset({"brand"}), {"brand": "Seat%20Ibiza"})
+    updated = {"brand": "attributeUpdated"}
+    assert subscription.is_due(updated, {"brand": "Seat Ibiza"})
+    assert not subscription.is_due(updated, {"brand": "Seat%20Ibiza"})
+
+
+def _subscription(**members: Any) -> Any:
+    body = {
+        "entities": [{"type": "(Vehicle|Bus)"}],
+        "notification": {"endpoint": {"uri": "http://x/"}},
+    }
+    return new_subscription("leon", SubscriptionBody.model_validate(body | members))
+
+
+def test_notification_triggers_choose_the_events_that_notify() -> None:
+    default = _subscription()
+    assert default.selects("urn:x:1", "Bus"), "a type expression selects each of its types"
+    assert not default.selects("urn:x:1", "Car")
+    assert default.is_due({"speed": "attributeCreated"}, {})
+    assert default.is_due({"speed": "attributeUpdated"}, {})
+    assert not default.is_due({"speed": "attributeDeleted"}, {})
+    assert not default.is_due({}, {}, "entityDeleted")
+    assert default.is_due({"speed": "attributeCreated"}, {}, "entityCreated"), (
+        "an entity created with attributes creates them"
+    )
+    created = _subscription(notificationTrigger=["entityCreated"])
+    assert created.is_due({}, {}, "entityCreated")
+    assert not created.is_due({"speed": "attributeUpdated"}, {})
+    gone = _subscription(notificationTrigger=["attributeDeleted", "entityDeleted"],
+                         watchedAttributes=["speed"])  # fmt: skip
+    assert gone.is_due({"speed": "attributeDeleted"}, {})
+    assert not gone.is_due({"brand": "attributeDeleted"}, {}), "only the watched attributes"
+    assert gone.is_due({}, {}, "entityDeleted")
+    any_update = _subscription(notificationTrigger=["entityUpdated"])
+    assert any_update.is_due({"brand": "attributeDeleted"}, {})
