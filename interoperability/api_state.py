@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from acquisition import CommandQueue, DeviceRegistry
+from interoperability.jsonld.resolver import ContextResolver
 from interoperability.jsonld.terms import Context
 from interoperability.store.api_keys import ApiKeyStore
 from interoperability.store.api_stats import ApiStats
@@ -50,6 +51,7 @@ class ApiState:
     platform: Context  # the platform's JSON-LD context: stored names <-> IRIs
     stores: OpenStores | None = None
     notifier: Notifier | None = None  # set where this process runs the notifier
+    resolver: ContextResolver | None = None  # contexts routes must have (jsonldContext)
 
     def open(self) -> OpenStores:
         if self.stores is None:

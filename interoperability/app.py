@@ -21,11 +21,12 @@ from interoperability.deps import BadRequestError, InvalidRequestError
 from interoperability.devices import commands_routes
 from interoperability.devices import routes as devices_routes
 from interoperability.discovery import routes as discovery_routes
+from interoperability.entities import purge as entity_purge_routes
 from interoperability.entities import query_post as entity_query_routes
 from interoperability.entities import read_routes as entities_routes
 from interoperability.entities import write_routes as entity_write_routes
 from interoperability.jsonld.middleware import JsonLdMiddleware
-from interoperability.jsonld.resolver import ContextResolver
+from interoperability.jsonld.resolver import ContextResolver, ContextUnavailableError
 from interoperability.jsonld.terms import platform_context
 from interoperability.negotiation import NotAcceptable, known_parameters
 from interoperability.ngsild import problem
@@ -121,6 +122,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return respond(
             400, "InvalidRequest" if no_json else "BadRequestData", "Bad request", detail
         )
+
+    @app.exception_handler(ContextUnavailableError)
+    async def context_unavailable(request: Request, exc: ContextUnavailableError) -> JSONResponse:
+        return respond(503, "LdContextNotAvailable", "LD context not available", str(exc))
 
     @app.exception_handler(ConfigurationError)
     async def invalid_configuration(request: Request, exc: ConfigurationError) -> JSONResponse:
@@ -254,7 +259,9 @@ def create_app(
         description="NGSI-LD style access to a city's sensor entities and their history.",
         lifespan=_lifespan(settings, database, open_store_fn or open_store, terms, jobs),
     )
-    state = ApiState(settings, metrics or PlatformMetrics(), ApiStats(), outbound, platform)
+    state = ApiState(
+        settings, metrics or PlatformMetrics(), ApiStats(), outbound, platform, resolver=resolver
+    )
     app.state.api = state
     app.add_middleware(JsonLdMiddleware, resolver=resolver, platform=platform)
     # Outside the JSON-LD layer: no context is resolved for a request refused at the door.
@@ -267,6 +274,7 @@ def create_app(
         entities_routes.router,
         entity_query_routes.router,
         entity_write_routes.router,
+        entity_purge_routes.router,
         temporal_routes.router,
         temporal_query_routes.router,
         temporal_write_routes.router,

@@ -144,8 +144,9 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 # A URI: a scheme, a colon, then printable characters (NGSI-LD ids; 400 for anything else).
 URI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f]{1,250}$"
 EntityIdPath = Annotated[str, Path(pattern=URI_PATTERN, description="Entity id (a URI)")]
-# An attribute name in a path cannot be a JSON-LD keyword (@id, @type...).
-ATTR_PATTERN = r"^[^\x00-\x1f\x7f@][^\x00-\x1f\x7f]{0,255}$"
+# An attribute name in a path cannot be a JSON-LD keyword (@id, @type...) nor hold the
+# characters NGSI-LD reserves for its query languages and IRIs never need unescaped.
+ATTR_PATTERN = r"^[^\x00-\x1f\x7f@()<>\"'\s][^\x00-\x1f\x7f()<>\"'\s]{0,255}$"
 AttrPath = Annotated[str, Path(pattern=ATTR_PATTERN, description="Attribute name")]
 LdJsonDep = Annotated[bool, Depends(wants_ld_json)]
 

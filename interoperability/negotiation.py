@@ -4,6 +4,7 @@ operation does not define (400 InvalidRequest, 6.3.20)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import Request
@@ -17,12 +18,17 @@ ANSWERS = ("application/json", "application/ld+json", "application/geo+json")
 _RANGES = frozenset({"*/*", "application/*", *ANSWERS})
 
 
-def acceptable(accept: str) -> bool:
-    """Whether an Accept header admits one of our media types (no header: anything goes)."""
+GEO_JSON_PATHS = re.compile(r"^/ngsi-ld/v1/entities(/[^/]+)?/?$")  # retrieve and query only
+
+
+def acceptable(accept: str, path: str = "/ngsi-ld/v1/entities") -> bool:
+    """Whether an Accept header admits one of our media types for ``path`` (no header:
+    anything goes; GeoJSON only where entities are read, NGSI-LD 6.3.4)."""
     if not accept.strip():
         return True
     kinds = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    return bool(kinds & _RANGES)
+    ranges = _RANGES if GEO_JSON_PATHS.match(path) else _RANGES - {"application/geo+json"}
+    return bool(kinds & ranges)
 
 
 class NotAcceptable:
@@ -32,7 +38,7 @@ class NotAcceptable:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/ngsi-ld/"):
             accept = Headers(scope=scope).get("accept", "")
-            if not acceptable(accept):
+            if not acceptable(accept, scope["path"]):
                 detail = f"Accept {accept[:100]!r}: the API answers {', '.join(ANSWERS)}"
                 await send_problem(send, 406, "NotAcceptable", detail)
                 return

@@ -47,10 +47,27 @@ def entity_types(state: EntityState) -> str | list[str]:
     return [state.entity_type, *state.other_types] if state.other_types else state.entity_type
 
 
-def render_entity(state: EntityState, with_context: bool) -> dict[str, Any]:
-    """Normalized NGSI-LD entity: static attributes plus the latest value of each attribute."""
+SYSTEM_ATTRIBUTES = ("createdAt", "modifiedAt")
+
+
+def without_system_attributes(attribute: Any) -> Any:
+    """An attribute kept whole as shown without ``options=sysAttrs``: its instances carry
+    their createdAt and modifiedAt in the store."""
+    if isinstance(attribute, list):
+        return [without_system_attributes(i) for i in attribute]
+    if isinstance(attribute, dict) and any(k in attribute for k in SYSTEM_ATTRIBUTES):
+        return {k: v for k, v in attribute.items() if k not in SYSTEM_ATTRIBUTES}
+    return attribute
+
+
+def render_entity(
+    state: EntityState, with_context: bool, sys_attrs: bool = False
+) -> dict[str, Any]:
+    """Normalized NGSI-LD entity: static attributes plus the latest value of each attribute
+    (``sys_attrs``: the kept attributes' createdAt and modifiedAt too)."""
     doc: dict[str, Any] = {"id": state.entity_id, "type": entity_types(state)}
-    doc.update(state.static)
+    for name, attribute in state.static.items():
+        doc[name] = attribute if sys_attrs else without_system_attributes(attribute)
     for attr in state.attributes:
         doc[attr.name] = render_attribute(attr)
     if with_context:
@@ -75,7 +92,9 @@ def render_temporal(
             for at, value in zip(history.times, history.values, strict=True)
         ]  # fmt: skip
     for instance in kept:
-        rendered = dict(instance.instance) | {"instanceId": instance_id(instance.observed_at)}
+        rendered = without_system_attributes(dict(instance.instance)) | {
+            "instanceId": instance_id(instance.observed_at)
+        }
         timed.setdefault(instance.attr, []).append((instance.observed_at, rendered))
     for name, found in timed.items():
         doc[name] = [i for _, i in sorted(found, key=lambda pair: pair[0])]

@@ -86,7 +86,8 @@ def combine(current: Any, given: Any, mode: Mode) -> Combined:
             skipped.append(dataset_id)
         else:
             old = result[at]
-            result[at] = merged_instance(old, instance) if mode == "merge" else dict(instance)
+            new = merged_instance(old, instance) if mode == "merge" else dict(instance)
+            result[at] = new | ({"createdAt": old["createdAt"]} if "createdAt" in old else {})
             touched = True
     return Combined(collapsed(result), tuple(skipped), touched)
 

@@ -101,7 +101,7 @@ async def write_attributes(
     """NotFoundError if the entity does not exist; BadRequestError for a bad fragment."""
     state = await store.get_entity(tenant, entity_id)
     other_types = _added_types(state, body)
-    current = render_entity(state, with_context=False)
+    current = render_entity(state, with_context=False, sys_attrs=True)
     plan = _plan(current, body, mode, scope_only_if_present)
     parsed = parse_attributes(
         tenant, entity_id, state.entity_type, plan.written, clock, frozenset(plan.kept_static)

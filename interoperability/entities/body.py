@@ -22,6 +22,7 @@ from interoperability.entities.attribute_merge import combine
 from interoperability.entities.write_clock import WriteClock
 from interoperability.ngsild import VALUE_MEMBER
 from knowledge import KeptInstance
+from support.times import iso_utc
 
 ATTRIBUTE_TYPES = frozenset(VALUE_MEMBER)
 # The core context makes these names @id and @type: an entity type cannot be one.
@@ -53,6 +54,15 @@ def _observed_at(fragment: Mapping[str, Any], name: str, clock: WriteClock) -> d
     if moment.tzinfo is None:
         raise BadRequestError(f"{name}.observedAt needs a timezone (e.g. Z)")
     return clock.admit(f"{name}.observedAt", moment)
+
+
+def stamped(fragment: Any, now: datetime) -> Any:
+    """Each instance with its system times (NGSI-LD 4.8): created when first written (a
+    createdAt it carries, from the instance it replaces, stays), modified now."""
+    if isinstance(fragment, list):
+        return [stamped(instance, now) for instance in fragment]
+    moment = iso_utc(now)
+    return {**fragment, "createdAt": fragment.get("createdAt", moment), "modifiedAt": moment}
 
 
 def _kept(name: str, fragment: Any, now: datetime) -> list[KeptInstance]:
@@ -161,8 +171,8 @@ def parse_attributes(
         if is_scalar and name not in static_only and _reading_shaped(fragment):
             readings.append(_reading(tenant, entity_id, entity_type, name, fragment, clock))
         else:
-            static[name] = fragment
-            kept += _kept(name, fragment, clock.now)
+            static[name] = stamped(fragment, clock.now)
+            kept += _kept(name, static[name], clock.now)
     return ParsedAttributes(static, tuple(readings), tuple(kept))
 
 

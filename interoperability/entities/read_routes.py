@@ -26,7 +26,7 @@ from support import NotFoundError
 from support.user_regex import PatternError, compile_pattern
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
-GEO_RELATIONS = ("near", "within", "contains", "intersects", "disjoint", "equals")
+GEO_RELATIONS = ("near", "within", "contains", "intersects", "disjoint", "equals", "overlaps")
 MAX_LIMIT = 1000
 
 

@@ -48,7 +48,7 @@ class Representation:
         return self.geo_json or any(k not in _MEMBERS for k in doc)
 
     def document(self, state: EntityState) -> dict[str, Any]:
-        doc = render_entity(state, with_context=False)
+        doc = render_entity(state, with_context=False, sys_attrs=self.sys_attrs)
         doc = {k: v if k in _MEMBERS else self._instances(v) for k, v in doc.items()
                if self._kept(k)}  # fmt: skip
         doc = {k: v for k, v in doc.items() if v is not None}
@@ -141,6 +141,8 @@ def representation(
     if attrs is not None and (pick is not None or omit is not None):
         raise BadRequestError("attrs cannot be combined with pick or omit (use pick)")
     keep = keep if pick is not None else name_set(attrs, "attribute")
+    if pick is None and keep and keep & {"id", "type"}:
+        raise BadRequestError("attrs names attributes; id and type are members (use pick)")
     return Representation(
         ld_json="application/ld+json" in accept,
         geo_json=GEO_JSON in accept,

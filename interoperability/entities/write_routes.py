@@ -29,8 +29,8 @@ router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
 MAX_BATCH = 1000
 EntityBody = Annotated[dict[str, Any], Body(description="An NGSI-LD entity (normalized)")]
 Fragment = Annotated[dict[str, Any], Body(description="NGSI-LD attributes")]
-EntityList = Annotated[list[dict[str, Any]], Body(max_length=MAX_BATCH)]
-IdList = Annotated[list[str], Body(max_length=MAX_BATCH)]
+EntityList = Annotated[list[dict[str, Any]], Body(min_length=1, max_length=MAX_BATCH)]
+IdList = Annotated[list[str], Body(min_length=1, max_length=MAX_BATCH)]
 
 
 @router.post("/entities", status_code=201, summary="Create an entity")
@@ -163,15 +163,12 @@ async def replace_attribute(
     tenant: TenantDep,
     clock: WriteClockDep,
 ) -> Response:
-    """NGSI-LD 5.6.20: the attribute becomes the one given, whole (its history stays)."""
+    """NGSI-LD 5.6.19: the instance of the body's datasetId becomes the one given, whole
+    (its creation time and history stay)."""
     state = await store.get_entity(tenant, entity_id)
     if attr not in state.static and attr not in {a.name for a in state.attributes}:
         raise NotFoundError(f"attribute {attr} not found in {entity_id}")
-    parsed = parse_attributes(tenant, entity_id, state.entity_type, {attr: body}, clock)
-    await store.delete_attribute(tenant, entity_id, attr)
-    await store.append_attributes(
-        tenant, entity_id, parsed.static, parsed.readings, kept=parsed.kept
-    )
+    await write_attributes(store, tenant, entity_id, {attr: body}, clock, "replace")
     return Response(status_code=204)
 
 
@@ -263,7 +260,7 @@ async def batch_upsert(
             if options == "replace":
                 await store.append_attributes(
                     tenant, entity.entity_id, parsed.static, parsed.readings, True,
-                    kept=parsed.kept,
+                    entity.other_types, parsed.kept,
                 )  # fmt: skip
             else:
                 await write_attributes(store, tenant, entity.entity_id, item, clock, "replace")

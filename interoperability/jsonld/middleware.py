@@ -150,8 +150,25 @@ def _plain_body(path: str, data: Any, mapper_fn: Rename, answer: bool) -> Any:
         return [rewrite_body(path, d, mapper_fn, answer) for d in data]
     if not isinstance(data, dict):
         return data
+    if answer and "notUpdated" in data:
+        return _update_result(data, mapper_fn)
     is_entity = "id" in data and "type" in data
     return _entity(data, mapper_fn) if is_entity or not answer else data
+
+
+def _update_result(data: dict[str, Any], rename: Rename) -> dict[str, Any]:
+    """A 207 UpdateResult: the attribute names it lists, in the requester's terms."""
+    out = dict(data)
+    if isinstance(out.get("updated"), list):
+        out["updated"] = [rename(n) if isinstance(n, str) else n for n in out["updated"]]
+    if isinstance(out.get("notUpdated"), list):
+        out["notUpdated"] = [
+            {**n, "attributeName": rename(n["attributeName"])}
+            if isinstance(n, dict) and isinstance(n.get("attributeName"), str)
+            else n
+            for n in out["notUpdated"]
+        ]
+    return out
 
 
 def _query(query: bytes, mapper: TermMapper) -> bytes:
@@ -286,15 +303,24 @@ def _compacting(send: Send, path: str, mapper: TermMapper, spec: Any) -> Send:
             in_body = content_type.startswith((b"application/ld+json", b"application/geo+json"))
             data = _with_context(data, spec) if in_body else data
             body = json.dumps(data).encode()
+            pages = _pages(headers)
             headers = [(k, v) for k, v in headers if k.lower() != b"link"]
+            links = [pages] if pages else []
             if isinstance(spec, str) and not in_body:
-                link = LINK_HEADER.replace(LINK_HEADER[1 : LINK_HEADER.index(">")], spec)
-                headers.append((b"link", link.encode()))
+                links.insert(0, LINK_HEADER.replace(LINK_HEADER[1 : LINK_HEADER.index(">")], spec))
+            if links:
+                headers.append((b"link", ", ".join(links).encode()))
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
     return wrapped
+
+
+def _pages(headers: list[tuple[bytes, bytes]]) -> str:
+    """The pagination part of a Link header (the context link is made anew)."""
+    values = [v.decode("latin-1") for k, v in headers if k.lower() == b"link"]
+    return ", ".join(v.replace(LINK_HEADER, "").strip(" ,") for v in values).strip(" ,")
 
 
 def _with_context(data: Any, spec: Any) -> Any:

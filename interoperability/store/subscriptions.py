@@ -123,8 +123,10 @@ class SubscriptionStore:
         return found[0]
 
     async def of_tenant(self, tenant: str, limit: int, offset: int) -> list[StoredSubscription]:
+        """In the order they were created (pages stay stable as subscriptions come)."""
         return await self._select(
-            "WHERE s.tenant = %s ORDER BY s.id LIMIT %s OFFSET %s", (tenant, limit, offset)
+            "WHERE s.tenant = %s ORDER BY s.created_at, s.id LIMIT %s OFFSET %s",
+            (tenant, limit, offset),
         )
 
     async def count(self, tenant: str) -> int:

@@ -16,6 +16,7 @@ from knowledge import Change, EntityQuery, EntityState, KnowledgeStore
 from support.times import iso_utc
 
 MAX_PERIODIC_ENTITIES = 1000
+SYSTEM_MEMBERS = ("createdAt", "modifiedAt")
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +41,11 @@ def _shaped(document: dict[str, Any], sub: Subscription) -> dict[str, Any]:
         k: document[k] for k in ("id", "type") if k not in omit and k in picked
     }
     for name, whole in document.items():
-        if name in ("id", "type") or name in omit or (keep is not None and name not in keep):
+        if name in SYSTEM_MEMBERS and name not in omit:
+            shaped[name] = whole
+        if name in ("id", "type", *SYSTEM_MEMBERS) or name in omit:
+            continue
+        if keep is not None and name not in keep:
             continue
         attr = whole if sub.body.datasetId is None else _of_datasets(whole, sub.body.datasetId)
         if attr is None:
@@ -58,6 +63,17 @@ def _of_datasets(attribute: Any, dataset_ids: list[str]) -> Any:
     return collapsed(found)
 
 
+def _rendered(state: EntityState, sub: Subscription) -> dict[str, Any]:
+    """The entity as it is, with its and its attributes' system times if asked for."""
+    if not sub.body.notification.sysAttrs:
+        return render_entity(state, with_context=False)
+    created = state.created_at or state.modified_at
+    return render_entity(state, with_context=False, sys_attrs=True) | {
+        "createdAt": iso_utc(created),
+        "modifiedAt": iso_utc(state.modified_at),
+    }
+
+
 def entity_document(
     change: Change, state: EntityState | None, sub: Subscription
 ) -> tuple[dict[str, Any], dict[str, float | str]]:
@@ -65,7 +81,7 @@ def entity_document(
     if state is None:  # deleted since the change
         document: dict[str, Any] = {"id": change.entity_id, "type": change.entity_type}
     else:
-        document = render_entity(state, with_context=False)
+        document = _rendered(state, sub)
     for name, changed in change.attrs.items():
         if changed.value is None or changed.observed_at is None:
             continue  # kept whole, or gone: the state says what it is
@@ -88,7 +104,7 @@ async def periodic_documents(store: KnowledgeStore, sub: Subscription) -> list[d
         sub.tenant, None, MAX_PERIODIC_ENTITIES, 0, EntityQuery(types=types, q=sub.q)
     )
     return [
-        _shaped(render_entity(state, with_context=False), sub)
+        _shaped(_rendered(state, sub), sub)
         for state in states
         if sub.selects(state.entity_id, state.entity_type)
     ]
@@ -107,7 +123,7 @@ class SubscriberTerms:
     async def compact(
         self, sub: Subscription, documents: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        spec = sub.body.context
+        spec = sub.body.jsonldContext or sub.body.context
         if spec is None:
             return documents
         try:

@@ -90,6 +90,7 @@ class NotificationParams(BaseModel):
     pick: list[str] | None = Field(None, max_length=100)
     omit: list[str] | None = Field(None, max_length=100)
     format: Literal["normalized", "keyValues"] = "normalized"
+    sysAttrs: bool = False  # the entity's createdAt and modifiedAt in what is notified
     endpoint: Endpoint
 
     @model_validator(mode="after")
@@ -127,6 +128,8 @@ class SubscriptionBody(BaseModel):
     expiresAt: datetime | None = None
     isActive: bool = True
     notificationTrigger: list[Trigger] | None = Field(None, min_length=1, max_length=7)
+    # the context notifications are compacted with (fetched at creation: 503 if it cannot)
+    jsonldContext: str | None = Field(None, pattern=r"^https?://", max_length=2048)
     notification: NotificationParams
     context: Any = Field(None, alias="@context")
 

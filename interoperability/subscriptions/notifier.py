@@ -253,9 +253,9 @@ def _chunks(rows: list[PendingNotification], most: int) -> list[list[PendingNoti
 
 
 def _link(sub: Subscription) -> str:
-    """The context a JSON notification names in its Link header: the subscription's own
-    (its first, if a list of URLs), else the core one."""
-    context = sub.body.context
+    """The context a JSON notification names in its Link header: the subscription's
+    ``jsonldContext``, or its own @context (its first, if a list of URLs), else the core."""
+    context = sub.body.jsonldContext or sub.body.context
     if isinstance(context, list) and context and isinstance(context[0], str):
         context = context[0]
     return context if isinstance(context, str) else CORE_CONTEXT
@@ -270,5 +270,8 @@ def _notification(sub: Subscription, data: list[dict[str, Any]], now: datetime) 
         "data": data,
     }
     if sub.body.notification.endpoint.accept == "application/ld+json":
-        body["@context"] = sub.body.context or CORE_CONTEXT
+        # JSON-LD: each entity is a document of its own, with its context (NGSI-LD 5.3.1)
+        context = sub.body.jsonldContext or sub.body.context or CORE_CONTEXT
+        body["@context"] = context
+        body["data"] = [{**entity, "@context": context} for entity in data]
     return body

@@ -17,6 +17,7 @@ from interoperability.deps import (
     ngsi_response,
     page_links,
 )
+from interoperability.jsonld.terms import ContextError
 from interoperability.ngsild import CORE_CONTEXT
 from interoperability.store.subscriptions import StoredSubscription, SubscriptionStore
 from interoperability.subscriptions.model import (
@@ -106,6 +107,17 @@ async def _check_destination(request: Request, body: SubscriptionBody) -> None:
         ) from None
 
 
+async def _check_context(request: Request, body: SubscriptionBody) -> None:
+    """A ``jsonldContext`` must be had now (ContextUnavailableError: 503), as every
+    notification will compact with it."""
+    resolver = api_state(request).resolver
+    if body.jsonldContext is not None and resolver is not None:
+        try:
+            await resolver.resolve(body.jsonldContext)
+        except ContextError as exc:
+            raise BadRequestError(f"jsonldContext: {exc}") from None
+
+
 def _body(raw: Any) -> SubscriptionBody:
     try:
         return SubscriptionBody.model_validate(raw)
@@ -130,6 +142,7 @@ async def create_subscription(
 ) -> None:
     subscription = new_subscription(tenant, _body(raw))
     await _check_destination(request, subscription.body)
+    await _check_context(request, subscription.body)
     await subscriptions.create(subscription)
     endpoint = subscription.body.notification.endpoint.uri
     await audit(tenant, "subscription.create", subscription.id, endpoint=endpoint)
@@ -199,6 +212,7 @@ async def patch_subscription(
     except ValidationError as exc:
         raise BadRequestError(_problems(exc)) from None
     await _check_destination(request, merged)
+    await _check_context(request, merged)
     if (
         "expiresAt" in raw
         and merged.expiresAt is not None

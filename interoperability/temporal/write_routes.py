@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from acquisition import EntityRecord
 from interoperability.auth.access import TenantDep
@@ -17,8 +18,9 @@ from interoperability.deps import (
     check_name,
 )
 from interoperability.entities.body import parse_temporal_attributes
+from interoperability.entities.instances import without_instance
 from interoperability.entities.write_clock import WriteClockDep
-from interoperability.ngsild import instance_time, render_entity
+from interoperability.ngsild import VALUE_MEMBER, instance_time, render_entity
 from support import NotFoundError
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
@@ -46,7 +48,7 @@ async def upsert_temporal_entity(
         return Response(status_code=201, headers={"Location": location})
     if state.entity_type != entity_type:
         raise BadRequestError("the body's type differs from the entity's")
-    current = render_entity(state, with_context=False)
+    current = render_entity(state, with_context=False, sys_attrs=True)
     parsed = parse_temporal_attributes(tenant, entity_id, entity_type, body, clock, current)
     await store.append_attributes(
         tenant, entity_id, parsed.static, parsed.readings, kept=parsed.kept
@@ -63,7 +65,7 @@ async def add_instances(
     clock: WriteClockDep,
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
-    current = render_entity(state, with_context=False)
+    current = render_entity(state, with_context=False, sys_attrs=True)
     parsed = parse_temporal_attributes(tenant, entity_id, state.entity_type, body, clock, current)
     await store.append_attributes(
         tenant, entity_id, parsed.static, parsed.readings, kept=parsed.kept
@@ -95,9 +97,44 @@ async def delete_attribute_instance(
     value, the one before becomes current."""
     observed_at = instance_time(instance)
     if observed_at is None:
-        raise NotFoundError(f"no instance {instance!r:.80}")
+        raise BadRequestError(f"{instance!r:.80} is not an instanceId of this broker")
     await store.delete_instance(tenant, entity_id, attr, observed_at)
     return Response(status_code=204)
+
+
+@router.patch(
+    "/entities/{entity_id}/attrs/{attr}/{instance}",
+    status_code=204,
+    summary="Modify one instance of an attribute",
+)
+async def modify_attribute_instance(
+    entity_id: EntityIdPath,
+    attr: AttrPath,
+    instance: Annotated[str, Path(description="instanceId from the temporal representation")],
+    body: Annotated[dict[str, Any], Body(description="The instance's new members")],
+    store: StoreDep,
+    tenant: TenantDep,
+) -> Response:
+    """NGSI-LD 5.6.16: the members given replace the instance's; a reading's new value
+    recomputes its day's roll-ups (and the current state, if it is the current one)."""
+    observed_at = instance_time(instance)
+    if observed_at is None:
+        raise BadRequestError(f"{instance!r:.80} is not an instanceId of this broker")
+    members = {k: v for k, v in body.items() if k not in ("@context", "instanceId")}
+    if not members or members.get("type", "Property") not in VALUE_MEMBER:
+        raise BadRequestError("the body must be the instance's new members (value...)")
+    stated = members.pop("observedAt", None)
+    if stated is not None and instance_time(instance) != _moment(stated):
+        raise BadRequestError("an instance's observedAt is its identity: delete and add")
+    await store.modify_instance(tenant, entity_id, attr, observed_at, members)
+    return Response(status_code=204)
+
+
+def _moment(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 @router.delete(
@@ -106,7 +143,26 @@ async def delete_attribute_instance(
     summary="Delete an attribute's history",
 )
 async def delete_attribute_history(
-    entity_id: EntityIdPath, attr: AttrPath, store: StoreDep, tenant: TenantDep
+    entity_id: EntityIdPath,
+    attr: AttrPath,
+    store: StoreDep,
+    tenant: TenantDep,
+    dataset_id: Annotated[str | None, Query(alias="datasetId", max_length=256)] = None,
+    delete_all: Annotated[bool, Query(alias="deleteAll")] = False,
 ) -> Response:
-    await store.delete_attribute(tenant, entity_id, attr, with_history=True)
+    """NGSI-LD 5.6.14: the default instance with its history, the one of ``datasetId``,
+    or (``deleteAll``) every instance."""
+    if delete_all:
+        await store.delete_attribute(tenant, entity_id, attr, with_history=True)
+        return Response(status_code=204)
+    state = await store.get_entity(tenant, entity_id)
+    current = render_entity(state, with_context=False, sys_attrs=True).get(attr)
+    found, remaining = without_instance(current, dataset_id) if current else (False, None)
+    if found and remaining is None:
+        await store.delete_attribute(tenant, entity_id, attr)
+    elif found:
+        await store.append_attributes(tenant, entity_id, {attr: remaining}, ())
+    gone = await store.delete_instance_history(tenant, entity_id, attr, dataset_id)
+    if not found and not gone:
+        raise NotFoundError(f"{entity_id} has no such instance of {attr} (datasetId)")
     return Response(status_code=204)

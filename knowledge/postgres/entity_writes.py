@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
 
 from acquisition import EntityRecord
-from knowledge.postgres import instance_history, rollups
-from knowledge.postgres.bulk import Transfer
+from knowledge.postgres import instance_history
 from knowledge.postgres.change_feed import (
     ATTRIBUTE_CREATED,
     ATTRIBUTE_DELETED,
@@ -61,11 +59,30 @@ async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
 
 
 async def _delete_history(conn: Conn, tenant: str, entity_id: str, attr: str | None) -> None:
-    """Observations, roll-ups and series of an entity (of one attribute if given)."""
+    """Every history of an entity (of one attribute if given)."""
     await instance_history.delete(conn, tenant, entity_id, attr)
+    await _delete_readings_history(conn, tenant, entity_id, attr)
+
+
+async def delete_instance_history(
+    conn: Conn, tenant: str, entity_id: str, attr: str, dataset_id: str | None
+) -> int:
+    """The history of one instance of an attribute: the default one's readings (roll-ups
+    with them) and kept instances, or those of ``dataset_id``. Returns the rows that went."""
+    async with conn.transaction():
+        gone = await instance_history.delete_dataset(conn, tenant, entity_id, attr, dataset_id)
+        if dataset_id is None:
+            gone += await _delete_readings_history(conn, tenant, entity_id, attr)
+        return gone
+
+
+async def _delete_readings_history(
+    conn: Conn, tenant: str, entity_id: str, attr: str | None
+) -> int:
+    """Observations, roll-ups and series of an entity (of one attribute if given)."""
     attr_clause = "" if attr is None else " AND attr = %s"
     params = (tenant, entity_id) if attr is None else (tenant, entity_id, attr)
-    await conn.execute(
+    observations = await conn.execute(
         "DELETE FROM ciudad_observations WHERE tenant = %s AND entity_id = %s" + attr_clause,
         params,
     )
@@ -78,6 +95,7 @@ async def _delete_history(conn: Conn, tenant: str, entity_id: str, attr: str | N
     await conn.execute(
         "DELETE FROM ciudad_series WHERE tenant = %s AND entity_id = %s" + attr_clause, params
     )
+    return observations.rowcount
 
 
 async def delete_attribute(
@@ -167,47 +185,3 @@ async def clear_attributes(conn: Conn, tenant: str, entity_id: str) -> None:
     await conn.execute(
         "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s", (tenant, entity_id)
     )
-
-
-_RESTORE_STATE = """
-WITH gone AS (
-    DELETE FROM ciudad_attr_state
-    WHERE tenant = %(t)s AND entity_id = %(e)s AND attr = %(a)s AND observed_at = %(at)s
-    RETURNING value_type, unit_code
-)
-INSERT INTO ciudad_attr_state (tenant, entity_id, attr, observed_at, num, txt, value_type,
-                               unit_code)
-SELECT o.tenant, o.entity_id, o.attr, o.observed_at, o.num, o.txt, g.value_type, g.unit_code
-FROM gone g, LATERAL (
-    SELECT * FROM ciudad_observations
-    WHERE tenant = %(t)s AND entity_id = %(e)s AND attr = %(a)s
-    ORDER BY observed_at DESC LIMIT 1
-) o
-"""
-
-
-async def delete_instance(
-    conn: Conn, transfer: Transfer, tenant: str, entity_id: str, attr: str, at: datetime
-) -> None:
-    """One observation; its day's roll-ups are rebuilt and, if it was the attribute's
-    current value, the previous observation becomes current."""
-    key = {"t": tenant, "e": entity_id, "a": attr, "at": at}
-    async with conn.transaction(), conn.cursor() as cur:
-        await cur.execute(
-            "DELETE FROM ciudad_observations WHERE tenant = %(t)s AND entity_id = %(e)s "
-            "AND attr = %(a)s AND observed_at = %(at)s RETURNING num",
-            key,
-        )
-        if await cur.fetchone() is None:
-            if not await instance_history.delete(conn, tenant, entity_id, attr, at):
-                raise NotFoundError(f"no instance of {attr} at {at.isoformat()} in {entity_id}")
-            return
-        await cur.execute(_RESTORE_STATE, key)
-        await cur.execute(
-            "SELECT series_id, date_trunc('day', %(at)s::timestamptz, 'UTC') FROM ciudad_series "
-            "WHERE tenant = %(t)s AND entity_id = %(e)s AND attr = %(a)s",
-            key,
-        )
-        series = await cur.fetchone()
-        if series is not None:
-            await rollups.rebuild_day(cur, transfer, series[0], series[1])

@@ -58,6 +58,18 @@ async def read(
     ]
 
 
+async def delete_dataset(
+    conn: Conn, tenant: str, entity_id: str, attr: str, dataset_id: str | None
+) -> int:
+    """The kept instances of one datasetId of an attribute (None: the default one)."""
+    cur = await conn.execute(
+        "DELETE FROM ciudad_attr_instances WHERE tenant = %s AND entity_id = %s AND attr = %s "
+        "AND dataset_id = %s",
+        (tenant, entity_id, attr, dataset_id or _NO_DATASET),
+    )
+    return cur.rowcount
+
+
 async def delete(
     conn: Conn, tenant: str, entity_id: str, attr: str | None, at: datetime | None = None
 ) -> int:

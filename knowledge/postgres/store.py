@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -15,14 +15,13 @@ from psycopg import AsyncConnection
 from acquisition import Batch, DeadLetter, EntityRecord, Reading
 from knowledge.postgres import (
     aggregate_queries,
-    entity_writes,
-    instance_history,
     queries,
     rollups,
 )
 from knowledge.postgres import ingest_latency as service_levels
 from knowledge.postgres.bulk import CopyTransfer, InsertTransfer, Transfer
 from knowledge.postgres.change_feed import MERGE_STATE_RECORDING_CHANGES
+from knowledge.postgres.entity_lifecycle import EntityLifecycle
 from knowledge.postgres.ingest_stats import record_latency
 from knowledge.postgres.partitions import (
     Partitioning,
@@ -37,7 +36,6 @@ from knowledge.query.records import (
     AttributeUse,
     EntityState,
     ExportRow,
-    KeptInstance,
     LatencyCounts,
     NumericSeries,
     SeriesAggregates,
@@ -47,7 +45,6 @@ from support import InvalidQueryError
 from support.store import Database
 
 log = logging.getLogger(__name__)
-Kept = tuple[KeptInstance, ...]
 
 
 class ReadingsMirror(Protocol):
@@ -97,7 +94,7 @@ async def _query_errors() -> AsyncIterator[None]:
         raise InvalidQueryError(str(exc).splitlines()[0]) from exc
 
 
-class PostgresStore:
+class PostgresStore(EntityLifecycle):
     """Writes batches idempotently with COPY and answers the read queries of the API."""
 
     def __init__(
@@ -163,53 +160,6 @@ class PostgresStore:
             # (or spooled) whole; the replay changes nothing here and overwrites there.
             await self._mirror.write_readings(batch.readings)
 
-    # ---- entity lifecycle (the API's writes) ---------------------------------------------
-    async def create_entity(
-        self, entity: EntityRecord, readings: tuple[Reading, ...], kept: Kept = ()
-    ) -> None:
-        """A new entity with its first attribute values (``kept``: the history of those that
-        are no reading); AlreadyExistsError if the id exists."""
-        async with self.connection() as conn:
-            await self._ensure_partitions(conn, readings)
-            async with conn.transaction():
-                await entity_writes.insert_new_entity(conn, entity)
-                await instance_history.record(conn, entity.tenant, entity.entity_id, kept)
-                if readings:
-                    await self._merge_readings(conn, readings)
-                    await entity_writes.drop_state_of(
-                        conn, entity.tenant, entity.entity_id, entity.static
-                    )
-
-    async def append_attributes(
-        self,
-        tenant: str,
-        entity_id: str,
-        static: Mapping[str, Any],
-        readings: tuple[Reading, ...],
-        replace: bool = False,
-        other_types: tuple[str, ...] | None = None,
-        kept: Kept = (),
-    ) -> None:
-        """Adds or overwrites attributes of an existing entity (NotFoundError otherwise);
-        ``replace`` first removes every current attribute; ``other_types`` (if given) are
-        the entity's types beside its first."""
-        async with self.connection() as conn:
-            await self._ensure_partitions(conn, readings)
-            async with conn.transaction():
-                if replace:
-                    await entity_writes.clear_attributes(conn, tenant, entity_id)
-                if readings:  # first: the static below may keep some of them whole
-                    await self._merge_readings(conn, readings)
-                names = frozenset(r.attr for r in readings)
-                await entity_writes.merge_static(
-                    conn, tenant, entity_id, static, names, other_types
-                )
-                await instance_history.record(conn, tenant, entity_id, kept)
-
-    async def delete_entity(self, tenant: str, entity_id: str) -> None:
-        async with self.connection() as conn:
-            await entity_writes.delete_entity(conn, tenant, entity_id)
-
     async def ingest_latency(self, tenant: str, window: TimeRange) -> LatencyCounts:
         async with self.connection() as conn:
             return await service_levels.ingest_latency(conn, tenant, window)
@@ -217,21 +167,6 @@ class PostgresStore:
     async def readings_per_entity(self, tenant: str, window: TimeRange) -> dict[str, int]:
         async with self.connection() as conn:
             return await service_levels.readings_per_entity(conn, tenant, window)
-
-    async def delete_instance(
-        self, tenant: str, entity_id: str, attr: str, observed_at: datetime
-    ) -> None:
-        """One observation of an attribute (NotFoundError if there is none at that time)."""
-        async with self.connection() as conn:
-            await entity_writes.delete_instance(
-                conn, self._transfer, tenant, entity_id, attr, observed_at
-            )
-
-    async def delete_attribute(
-        self, tenant: str, entity_id: str, attr: str, with_history: bool = False
-    ) -> None:
-        async with self.connection() as conn:
-            await entity_writes.delete_attribute(conn, tenant, entity_id, attr, with_history)
 
     async def _ensure_partitions(
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
@@ -327,13 +262,6 @@ class PostgresStore:
     ) -> list[AttributeHistory]:
         async with self.connection() as conn:
             return await queries.history(conn, tenant, entity_id, attrs, window, last_n)
-
-    async def instance_history(
-        self, tenant: str, entity_id: str, attrs: list[str] | None, window: TimeRange,
-        last_n: int | None = None,
-    ) -> list[KeptInstance]:  # fmt: skip
-        async with self.connection() as conn:
-            return await instance_history.read(conn, tenant, entity_id, attrs, window, last_n)
 
     async def numeric_series(
         self, tenant: str, entity_type: str, attr: str, window: TimeRange

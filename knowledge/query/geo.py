@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 EARTH_RADIUS_M = 6_371_008.8
 Position = tuple[float, float]  # (longitude, latitude)
-Relation = Literal["near", "within", "contains", "intersects", "disjoint", "equals"]
+Relation = Literal["near", "within", "contains", "intersects", "disjoint", "equals", "overlaps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +153,13 @@ def matches(entity: Geometry, f: GeoFilter) -> bool:
         "intersects": lambda: intersects(entity, f.geometry),
         "disjoint": lambda: not intersects(entity, f.geometry),
         "equals": lambda: entity == f.geometry,
+        # OGC: of one dimension, sharing some but not all of their points
+        "overlaps": lambda: (
+            entity.kind == f.geometry.kind
+            and intersects(entity, f.geometry)
+            and not within(entity, f.geometry)
+            and not within(f.geometry, entity)
+        ),
     }
     return bool(relations[f.relation]())
 

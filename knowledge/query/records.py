@@ -179,6 +179,19 @@ class KnowledgeStore(Protocol):
         last_n: int | None = None,
     ) -> list[AttributeHistory]: ...
 
+    async def modify_instance(
+        self,
+        tenant: str,
+        entity_id: str,
+        attr: str,
+        observed_at: datetime,
+        fragment: Mapping[str, Any],
+    ) -> None: ...
+
+    async def delete_instance_history(
+        self, tenant: str, entity_id: str, attr: str, dataset_id: str | None
+    ) -> int: ...
+
     async def instance_history(
         self,
         tenant: str,

@@ -135,6 +135,9 @@ async def test_batch_operations_report_per_entity_results(
     second = "urn:ngsi-ld:Streetlight:leon:api-002"
     created = await client.post("/ngsi-ld/v1/entityOperations/create", json=[_lamp()])
     assert (created.status_code, created.json()) == (201, [LAMP])
+    for operation in ("create", "upsert", "update", "merge", "delete"):
+        empty = await client.post(f"/ngsi-ld/v1/entityOperations/{operation}", json=[])
+        assert empty.status_code == 400, f"an empty {operation} batch is a mistake"
     mixed = await client.post(
         "/ngsi-ld/v1/entityOperations/create", json=[_lamp(), _lamp(second), {"id": "x"}]
     )
@@ -219,3 +222,31 @@ async def test_batch_update_only_touches_existing_entities(
     assert (await client.get(f"/ngsi-ld/v1/entities/{ghost}")).status_code == 404
     status = (await client.get(f"/ngsi-ld/v1/entities/{LAMP}")).json()["status"]
     assert status["value"] == "dim"
+
+
+async def test_purge_deletes_what_a_query_selects_or_only_some_attributes(
+    client: httpx.AsyncClient,
+) -> None:
+    """NGSI-LD 5.6.21: DELETE /entities with a selection; drop/keep spare the entities."""
+
+    def lamp(n: int) -> dict[str, object]:
+        return {"id": f"urn:ngsi-ld:Streetlight:leon:p{n}", "type": "Streetlight",
+                "status": {"type": "Property", "value": "on"},
+                "power": {"type": "Property", "value": n}}  # fmt: skip
+
+    batch = [lamp(1), lamp(2), lamp(3)]
+    assert (await client.post("/ngsi-ld/v1/entityOperations/create", json=batch)).status_code == 201
+    url = "/ngsi-ld/v1/entities"
+    assert (await client.delete(url)).status_code == 400, "no selection: nothing goes"
+    both = await client.delete(url, params={"type": "Streetlight", "keep": "a", "drop": "b"})
+    assert both.status_code == 400
+    dropped = await client.delete(url, params={"type": "Streetlight", "drop": "power"})
+    assert dropped.status_code == 204
+    kept = await client.delete(url, params={"id": lamp(1)["id"], "keep": "power"})
+    assert kept.status_code == 204
+    lamps = (await client.get(url, params={"type": "Streetlight"})).json()
+    assert [set(e) - {"id", "type"} for e in lamps] == [set(), {"status"}, {"status"}]
+    gone = await client.delete(url, params={"type": "Streetlight", "q": 'status=="on"'})
+    assert gone.status_code == 204
+    left = (await client.get(url, params={"type": "Streetlight"})).json()
+    assert [e["id"] for e in left] == [lamp(1)["id"]]

@@ -124,6 +124,14 @@ async def test_terms_of_a_linked_context_map_to_the_stored_names(
     assert none.json() == []
     history = await http.get(f"/ngsi-ld/v1/temporal/entities/{ENTITY_ID}", headers=mine)
     assert [i["value"] for i in history.json()["ruido"]] == [61.0]
+    kept = await http.post(f"/ngsi-ld/v1/entities/{ENTITY_ID}/attrs", headers=mine,
+                           params={"options": "noOverwrite"},
+                           json={"humedad": {"type": "Property", "value": 1.0}})  # fmt: skip
+    assert kept.json()["notUpdated"][0]["attributeName"] == "humedad", "207s speak its terms"
+    paged = await http.get("/ngsi-ld/v1/entities", headers=mine,
+                           params={"type": "Ruido", "limit": "1", "offset": "1"})  # fmt: skip
+    assert context_server.url in paged.headers["link"]
+    assert 'rel="prev"' in paged.headers["link"], "the pages stay beside the client's context"
     removed = await http.delete(f"/ngsi-ld/v1/entities/{ENTITY_ID}/attrs/humedad", headers=mine)
     assert removed.status_code == 204
     left = (await http.get(f"/ngsi-ld/v1/entities/{ENTITY_ID}", headers=LEON)).json()
@@ -238,3 +246,37 @@ async def test_notifications_speak_the_subscribers_context(
     assert receiver.entities()[0]["type"] == "Ruido"
     assert receiver.entities()[0]["ruido"]["value"] == 72.0
     assert receiver.notifications[0]["@context"] == context_server.url
+
+
+async def test_a_subscriptions_jsonld_context_compacts_its_notifications(
+    http: httpx.AsyncClient, context_server: ContextServer
+) -> None:
+    """jsonldContext is fetched at creation (503 if it cannot be had) and compacts what is
+    notified, whatever context the subscription was created with."""
+    body = {"entities": [{"type": "NoiseLevelObserved"}],
+            "notification": {"endpoint": {"uri": "http://127.0.0.1:9/x"}}}  # fmt: skip
+    missing = f"http://{LOOPBACK}:{free_port()}/missing.jsonld"
+    refused = await http.post("/ngsi-ld/v1/subscriptions", headers=LEON,
+                              json=body | {"jsonldContext": missing})  # fmt: skip
+    assert (refused.status_code, refused.json()["type"]) == (
+        503,
+        "https://uri.etsi.org/ngsi-ld/errors/LdContextNotAvailable",
+    )
+    with receiving() as receiver:
+        body["notification"] = {"endpoint": {"uri": receiver.uri, "accept": "application/ld+json"}}
+        created = await http.post("/ngsi-ld/v1/subscriptions", headers=LEON,
+                                  json=body | {"jsonldContext": context_server.url})  # fmt: skip
+        assert created.status_code == 201, created.text
+        entity = {"id": ENTITY_ID, "type": "NoiseLevelObserved",
+                  "LAeq": {"type": "Property", "value": 72.0}}  # fmt: skip
+        assert (
+            await http.post("/ngsi-ld/v1/entities", headers=LEON, json=entity)
+        ).status_code == 201
+
+        async def notified() -> bool:
+            return bool(receiver.entities())
+
+        await wait_until(notified)
+    (sent,) = receiver.entities()
+    assert (sent["type"], sent["ruido"]["value"]) == ("Ruido", 72.0)
+    assert sent["@context"] == context_server.url, "each JSON-LD entity carries its context"

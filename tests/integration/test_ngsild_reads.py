@@ -154,6 +154,8 @@ async def test_entities_answer_as_key_values_projected_or_as_geojson(
     for malformed in ("id;plan", "id,,plan", "id,plan{", "plan{{x}", "plan{,x}", "plan{}"):
         wrong = await client.get(url, params={"pick": malformed})
         assert (wrong.status_code, wrong.json()["type"]) == (400, ERRORS + "BadRequestData")
+    members = await client.get(url, params={"attrs": "id,type"})
+    assert members.status_code == 400, "id and type are no attributes"
     both = await client.get(url, params={"pick": "plan", "attrs": "plan"})
     assert both.status_code == 400, "pick replaces attrs; both at once is ambiguous"
     omitted = (await client.get(url, params={"omit": "plan,name"})).json()
@@ -179,6 +181,10 @@ async def test_what_cannot_be_answered_or_is_not_a_parameter_is_refused(
     anything = await client.get("/ngsi-ld/v1/entities", params={"type": "B"},
                                 headers={"Accept": "text/html, */*;q=0.1"})  # fmt: skip
     assert anything.status_code == 200
+    geo = {"Accept": "application/geo+json"}
+    history = await client.get("/ngsi-ld/v1/temporal/entities", params={"type": "B"}, headers=geo)
+    assert history.status_code == 406, "GeoJSON answers entity reads only"
+    assert (await client.get("/ngsi-ld/v1/entities", params={"type": "B"}, headers=geo)).is_success
     odd = await client.get("/ngsi-ld/v1/entities", params={"type": "B", "invalidParams": "x"})
     assert (odd.status_code, odd.json()["type"]) == (400, ERRORS + "InvalidRequest")
     assert "invalidParams" in odd.json()["detail"]
@@ -250,3 +256,25 @@ async def test_system_attributes_and_unknown_options(client: httpx.AsyncClient) 
         answer = await client.get(url, params=odd)
         assert (answer.status_code, answer.json()["type"]) == (400, ERRORS + "InvalidRequest")
     assert (await client.get(url, params={"format": "unknown"})).status_code == 400
+
+
+async def test_attributes_kept_whole_carry_their_creation_and_modification_times(
+    client: httpx.AsyncClient,
+) -> None:
+    """options=sysAttrs shows each kept attribute's createdAt (its first write, through
+    replacements and merges) and modifiedAt (its last); without it neither is shown."""
+    owner = {"type": "Relationship", "object": "urn:ngsi-ld:Person:ana"}
+    body = {"id": BUILDING, "type": "Building", "owner": owner}
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}"
+    first = (await client.get(url, params={"options": "sysAttrs"})).json()["owner"]
+    assert first["createdAt"] == first["modifiedAt"]
+    again = {"type": "Relationship", "object": "urn:ngsi-ld:Person:eva"}
+    assert (await client.put(f"{url}/attrs/owner", json=again)).status_code == 204
+    assert (await client.patch(url, json={"owner": {"object": "urn:x:3"}})).status_code == 204
+    later = (await client.get(url, params={"options": "sysAttrs"})).json()["owner"]
+    assert (later["object"], later["createdAt"]) == ("urn:x:3", first["createdAt"])
+    assert later["modifiedAt"] >= first["modifiedAt"]
+    assert (await client.get(url)).json()["owner"] == {"type": "Relationship", "object": "urn:x:3"}
+    history = (await client.get(f"/ngsi-ld/v1/temporal/entities/{BUILDING}")).json()
+    assert all("createdAt" not in i for i in history["owner"])

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from tests.helpers.notify_receiver import Receiver, receiving
+from tests.helpers.subscribing import LEON, platform, subscribe
 from tests.helpers.waiting import until
-from tests.integration.test_subscriptions import LEON, platform, subscribe
 
 pytestmark = pytest.mark.integration
 BUILDING = "urn:ngsi-ld:Building:leon:triggers"

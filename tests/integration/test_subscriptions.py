@@ -7,8 +7,6 @@ import asyncio
 import itertools
 import json
 import queue
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,22 +17,15 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from ciudad.database import open_store_at
-from interoperability import create_app
 from interoperability.subscriptions.notifier import LEADER_LOCK
-from knowledge import PostgresStore
-from support import Settings
 from support.mosquitto import MosquittoBroker
 from support.net import free_port
-from tests.helpers.api_client import TEST_API_SETTINGS
-from tests.helpers.databases import database_at
 from tests.helpers.notify_receiver import Receiver, receiving
+from tests.helpers.subscribing import LEON, NOISE, platform, subscribe
 from tests.helpers.waiting import until, wait_until
 
 pytestmark = pytest.mark.integration
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-NOISE = "NoiseLevelObserved"
-LEON = {"NGSILD-Tenant": "leon"}
 
 
 def noise_id(sensor: str, tenant: str = "leon") -> str:
@@ -59,42 +50,6 @@ def reading(sensor: str, attr: str, second: int, value: float, tenant: str = "le
         ),
         (EntityRecord(tenant, entity_id, NOISE, {}),),
     )
-
-
-@asynccontextmanager
-async def platform(
-    database_url: str, **settings: Any
-) -> AsyncIterator[tuple[httpx.AsyncClient, PostgresStore]]:
-    """The API (open, on loopback) with its notifier, and a store to write with."""
-    config = Settings(
-        database_url=database_url,
-        api_auth="off",  # type: ignore[arg-type]
-        notification_max_backoff_s=1,
-        **(TEST_API_SETTINGS | settings),
-    )
-    writer = await open_store_at(database_url, max_size=4)
-    app = create_app(config, database=database_at(database_url))
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://localhost"
-            ) as http,
-        ):
-            yield http, writer
-    finally:
-        await writer.close()
-
-
-async def subscribe(http: httpx.AsyncClient, uri: str, **members: Any) -> str:
-    body = {
-        "type": "Subscription",
-        "entities": [{"type": NOISE}],
-        "notification": {"endpoint": {"uri": uri}},
-    } | members
-    created = await http.post("/ngsi-ld/v1/subscriptions", json=body, headers=LEON)
-    assert created.status_code == 201, created.text
-    return str(created.headers["location"]).rsplit("/", 1)[1]
 
 
 async def status(http: httpx.AsyncClient, sub_id: str) -> dict[str, Any]:

@@ -133,7 +133,7 @@ async def test_single_instances_are_deleted_with_their_roll_ups_and_state(
     again = await client.delete(f"{URL}/attrs/powerConsumption/{peak['instanceId']}")
     assert again.status_code == 404
     bogus = await client.delete(f"{URL}/attrs/powerConsumption/urn:ngsi-ld:Instance:x")
-    assert bogus.status_code == 404
+    assert bogus.status_code == 400, "no instanceId this broker gives"
     remaining = (await client.get(URL)).json()["powerConsumption"]
     assert [i["value"] for i in remaining] == [30.0]
 
@@ -182,3 +182,40 @@ async def test_attributes_that_are_no_reading_have_a_history_too(
     assert len((await client.get(URL, params={"attrs": "location"})).json()["location"]) == 2
     assert (await client.delete(f"{URL}/attrs/location")).status_code == 204
     assert "location" not in (await client.get(URL)).json()
+    one = await client.delete(f"{URL}/attrs/powerConsumption",
+                              params={"datasetId": second_meter["datasetId"]})  # fmt: skip
+    assert one.status_code == 204
+    assert [i["value"] for i in (await client.get(URL)).json()["powerConsumption"]] == [30.0]
+    assert (await client.get(entity)).json()["powerConsumption"]["value"] == 30.0
+    again = await client.delete(f"{URL}/attrs/powerConsumption",
+                                params={"datasetId": second_meter["datasetId"]})  # fmt: skip
+    assert again.status_code == 404
+
+
+async def test_an_instance_is_changed_in_place_with_its_roll_ups(
+    client: httpx.AsyncClient,
+) -> None:
+    """NGSI-LD 5.6.16: PATCH .../attrs/{attr}/{instanceId} changes that instance's value;
+    the day's roll-ups and, for the current one, the entity follow."""
+    body = {"id": METER, "type": "Streetlight",
+            "powerConsumption": _instances(("2026-11-21T18:00:00Z", 30.0),
+                                           ("2026-11-21T18:20:00Z", 90.0))}  # fmt: skip
+    assert (await client.post("/ngsi-ld/v1/temporal/entities", json=body)).status_code == 201
+    latest = (await client.get(URL)).json()["powerConsumption"][1]["instanceId"]
+    changed = await client.patch(f"{URL}/attrs/powerConsumption/{latest}",
+                                 json={"type": "Property", "value": 50.0,
+                                       "observedAt": "2026-11-21T18:20:00Z"})  # fmt: skip
+    assert changed.status_code == 204, changed.text
+    history = (await client.get(URL)).json()["powerConsumption"]
+    assert [i["value"] for i in history] == [30.0, 50.0]
+    hourly = await client.get(URL, params={"options": "aggregatedValues", "aggrMethods": "max",
+                                           "aggrPeriodDuration": "PT1H"})  # fmt: skip
+    assert hourly.json()["powerConsumption"]["max"][0][0] == 50.0, "the roll-up followed"
+    current = (await client.get(f"/ngsi-ld/v1/entities/{METER}")).json()
+    assert current["powerConsumption"]["value"] == 50.0
+    moved = await client.patch(f"{URL}/attrs/powerConsumption/{latest}",
+                               json={"value": 1, "observedAt": "2026-11-21T19:00:00Z"})  # fmt: skip
+    assert moved.status_code == 400, "the time is the instance's identity"
+    missing = await client.patch(f"{URL}/attrs/powerConsumption/urn:ngsi-ld:Instance:1",
+                                 json={"value": 1})  # fmt: skip
+    assert missing.status_code == 404

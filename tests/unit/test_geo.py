@@ -41,6 +41,17 @@ def test_polygons_intersect_by_crossing_edges_or_containment() -> None:
     assert not intersects(SQUARE, far)
 
 
+def test_overlapping_polygons_share_some_but_not_all_of_their_area() -> None:
+    crossing = parse_geometry("Polygon", [[[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]]])
+    inner = parse_geometry("Polygon", [[[0.5, 0.5], [1, 0.5], [1, 1], [0.5, 0.5]]])
+    far = parse_geometry("Polygon", [[[5, 5], [6, 5], [6, 6], [5, 5]]])
+    overlapping = GeoFilter("overlaps", crossing)
+    assert matches(SQUARE, overlapping)
+    assert not matches(far, overlapping), "apart"
+    assert not matches(SQUARE, GeoFilter("overlaps", inner)), "inside is no overlap"
+    assert not matches(point(2, 2), overlapping), "a point and a polygon differ in dimension"
+
+
 def test_near_with_min_and_max_distance() -> None:
     here = point(-5.57, 42.6)
     f = GeoFilter("near", here, max_distance_m=1000)  # type: ignore[arg-type]

@@ -72,3 +72,12 @@ def test_notification_triggers_choose_the_events_that_notify() -> None:
     assert gone.is_due({}, {}, "entityDeleted")
     any_update = _subscription(notificationTrigger=["entityUpdated"])
     assert any_update.is_due({"brand": "attributeDeleted"}, {})
+
+
+def test_sys_attrs_add_the_entitys_creation_and_modification_times() -> None:
+    notification = {"endpoint": {"uri": "http://x/"}, "sysAttrs": True, "attributes": ["brand"]}
+    document = _document(notification=notification)
+    assert document["modifiedAt"] == "2026-12-05T12:00:00Z"
+    assert document["createdAt"] == document["modifiedAt"], "no creation time: the modification"
+    assert set(document) == {"id", "type", "brand", "createdAt", "modifiedAt"}
+    assert "createdAt" not in _document()
