@@ -43,10 +43,39 @@ def _entity(doc: Any, rename: Rename) -> Any:
         return doc
     out: dict[str, Any] = {}
     for key, value in doc.items():
-        out[key if key in _NOT_TERMS else rename(key)] = (
-            _renamed_type(value, rename) if key == "type" else value
-        )
+        if key in _NOT_TERMS:
+            out[key] = _renamed_type(value, rename) if key == "type" else value
+        else:
+            out[rename(key)] = _attribute(value, rename)
     return out
+
+
+# Members of an attribute instance; any other member holding an attribute is a
+# sub-attribute, named by a term like the attribute itself (NGSI-LD 4.5.1).
+_INSTANCE_MEMBERS = frozenset({
+    "type", "value", "object", "languageMap", "json", "vocab", "valueList", "objectList",
+    "datasetId", "observedAt", "unitCode", "createdAt", "modifiedAt", "deletedAt",
+    "instanceId", "lang", "objectType", "values", "objects", "@context",
+})  # fmt: skip
+
+
+def _attribute(value: Any, rename: Rename) -> Any:
+    """An attribute (an instance or a list of them) with its sub-attributes renamed."""
+    if isinstance(value, list):
+        return [_attribute(v, rename) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        k if k in _INSTANCE_MEMBERS or not _holds_attribute(v) else rename(k): (
+            v if k in _INSTANCE_MEMBERS else _attribute(v, rename)
+        )
+        for k, v in value.items()
+    }
+
+
+def _holds_attribute(value: Any) -> bool:
+    first = value[0] if isinstance(value, list) and value else value
+    return isinstance(first, dict) and isinstance(first.get("type"), str)
 
 
 def _renamed_type(value: Any, rename: Rename) -> Any:
@@ -144,8 +173,8 @@ def _plain_body(path: str, data: Any, mapper_fn: Rename, answer: bool) -> Any:
         many = data if isinstance(data, list) else [data]
         renamed = [_subscription(d, mapper_fn, q_rename) for d in many]
         return renamed if isinstance(data, list) else renamed[0]
-    if _ATTR_PATH.match(path):
-        return data  # the body is one attribute: its "type" is Property
+    if "/attrs/" in path:
+        return _attribute(data, mapper_fn)  # one attribute (or instance): its "type" stays
     if isinstance(data, list):
         return [rewrite_body(path, d, mapper_fn, answer) for d in data]
     if not isinstance(data, dict):

@@ -90,7 +90,7 @@ class NotificationParams(BaseModel):
     pick: list[str] | None = Field(None, max_length=100)
     omit: list[str] | None = Field(None, max_length=100)
     format: Literal["normalized", "keyValues"] = "normalized"
-    sysAttrs: bool = False  # the entity's createdAt and modifiedAt in what is notified
+    sysAttrs: bool | None = None  # true: createdAt and modifiedAt in what is notified
     endpoint: Endpoint
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 
 from interoperability.deps import BadRequestError, pick_and_omit
+from support import NotFoundError
 
 _MEMBERS = ("id", "type", "@context")
 
@@ -18,15 +19,21 @@ class TemporalProjection:
     pick: frozenset[str] | None = None
     omit: frozenset[str] = frozenset()
 
-    def apply(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def apply(self, doc: dict[str, Any], strict: bool = True) -> dict[str, Any]:
+        """The members kept; ``strict`` (one entity asked for by id): NotFoundError when
+        pick or omit leave no attribute of an entity that has some (NGSI-LD 4.21)."""
+
         def kept(name: str) -> bool:
             if name in self.omit:
                 return False
-            if self.pick is None or name == "@context":
-                return True
-            return name in self.pick or (name in _MEMBERS and not self.pick & {"id", "type"})
+            return self.pick is None or name == "@context" or name in self.pick
 
-        return {k: v for k, v in doc.items() if kept(k)}
+        out = {k: v for k, v in doc.items() if kept(k)}
+        projecting = self.pick is not None or bool(self.omit)
+        left = set(out) - set(_MEMBERS)
+        if strict and projecting and not left and set(doc) - set(_MEMBERS):
+            raise NotFoundError("pick/omit leave none of the entity's attributes")
+        return out
 
 
 def temporal_projection(
@@ -34,7 +41,10 @@ def temporal_projection(
     omit: Annotated[str | None, Query(description="Members to leave out")] = None,
     timeproperty: Annotated[str, Query(description="observedAt (the one kept)")] = "observedAt",
     local: Annotated[bool, Query(description="everything this broker holds is local")] = False,
+    attrs: Annotated[str | None, Query(description="Attributes to return")] = None,
 ) -> TemporalProjection:
+    if attrs is not None and (pick is not None or omit is not None):
+        raise BadRequestError("attrs cannot be combined with pick or omit (use pick)")
     if timeproperty != "observedAt":
         raise BadRequestError(
             f"timeproperty={timeproperty!r:.40}: history is kept by observedAt only"

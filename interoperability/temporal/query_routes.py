@@ -17,6 +17,7 @@ from interoperability.temporal.read_routes import (
     AggregationRequest,
     TimeRel,
     aggregated_entity,
+    temporal_options,
     time_range,
 )
 
@@ -46,6 +47,7 @@ async def query_temporal_entities(
     end_time_at: Annotated[datetime | None, Query(alias="endTimeAt")] = None,
     last_n: Annotated[int | None, Query(alias="lastN", ge=1, le=100_000)] = None,
     options: str | None = None,
+    format_: Annotated[str | None, Query(alias="format")] = None,
     aggr_methods: Annotated[str | None, Query(alias="aggrMethods")] = None,
     aggr_period: Annotated[str | None, Query(alias="aggrPeriodDuration")] = None,
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
@@ -58,7 +60,7 @@ async def query_temporal_entities(
     geo = GeoParams(georel, geometry, coordinates, geoproperty)
     query = entity_query(type_, ids, id_pattern, q, geo, scope_q)
     attr_list = [a for a in attrs.split(",") if a] if attrs else None
-    wanted = set((options or "").split(","))
+    wanted = temporal_options(options, format_)
     states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
     docs = []
     for state in states:
@@ -75,7 +77,9 @@ async def query_temporal_entities(
             kept = await store.instance_history(tenant, entity_id, attr_list, window, last_n)
             doc = render_temporal(state, histories, kept, False)
             doc = simplified_temporal(doc) if "temporalValues" in wanted else doc
-        docs.append(projection.apply(doc) | ({"@context": CORE_CONTEXT} if ld_json else {}))
+        docs.append(
+            projection.apply(doc, strict=False) | ({"@context": CORE_CONTEXT} if ld_json else {})
+        )
     headers = (
         {"NGSILD-Results-Count": str(await store.count_entities(tenant, None, query))}
         if count

@@ -13,6 +13,7 @@ from interoperability.auth.access import TenantDep
 from interoperability.deps import (
     BadRequestError,
     EntityIdPath,
+    InvalidRequestError,
     LdJsonDep,
     StoreDep,
     check_time,
@@ -36,6 +37,21 @@ from interoperability.temporal.projection import TemporalProjectionDep
 from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
 from support import NotFoundError
 from support.times import from_epoch_us
+
+TEMPORAL_OPTIONS = frozenset(
+    {"temporalValues", "aggregatedValues", "normalized", "sysAttrs", "simplified", "keyValues"}
+)
+
+
+def temporal_options(options: str | None, format_: str | None) -> set[str]:
+    """``options`` and ``format`` together; an unknown one is 400 InvalidRequest (6.3.7).
+    ``simplified``/``keyValues`` are the temporal simplified representation."""
+    chosen = {o.strip() for o in (options or "").split(",") if o.strip()}
+    chosen |= {format_} if format_ else set()
+    if chosen - TEMPORAL_OPTIONS:
+        unknown = ", ".join(sorted(chosen - TEMPORAL_OPTIONS))[:100]
+        raise InvalidRequestError(f"options/format {unknown}: see the temporal representations")
+    return chosen | ({"temporalValues"} if chosen & {"simplified", "keyValues"} else set())
 
 
 class TimeRel(StrEnum):
@@ -84,6 +100,7 @@ async def retrieve_temporal_entity(
     attrs: Annotated[str | None, Query(description="Comma-separated attribute names")] = None,
     last_n: Annotated[int | None, Query(alias="lastN", ge=1, le=100_000)] = None,
     options: Annotated[str | None, Query(description="aggregatedValues")] = None,
+    format_: Annotated[str | None, Query(alias="format", description="temporalValues")] = None,
     aggr_methods: Annotated[
         str | None, Query(alias="aggrMethods", description="e.g. avg,min,max,l90")
     ] = None,
@@ -93,7 +110,8 @@ async def retrieve_temporal_entity(
 ) -> Response:
     window = time_range(timerel, time_at, end_time_at)
     attr_list = [a for a in attrs.split(",") if a] if attrs else None
-    if options is not None and "aggregatedValues" in options.split(","):
+    wanted = temporal_options(options, format_)
+    if "aggregatedValues" in wanted:
         request = AggregationRequest(parse_methods(aggr_methods or ""), parse_period(aggr_period))
         doc = await aggregated_entity(store, tenant, entity_id, attr_list, window, request)
         if ld_json:
@@ -106,7 +124,7 @@ async def retrieve_temporal_entity(
     if attr_list and not set(attr_list) & known:
         raise NotFoundError(f"{entity_id} has none of the attributes asked for")
     doc = render_temporal(state, histories, kept, ld_json)
-    if options is not None and "temporalValues" in options.split(","):
+    if "temporalValues" in wanted:
         doc = simplified_temporal(doc)
     return ngsi_response(projection.apply(doc), ld_json)
 

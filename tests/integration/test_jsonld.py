@@ -280,3 +280,19 @@ async def test_a_subscriptions_jsonld_context_compacts_its_notifications(
     (sent,) = receiver.entities()
     assert (sent["type"], sent["ruido"]["value"]) == ("Ruido", 72.0)
     assert sent["@context"] == context_server.url, "each JSON-LD entity carries its context"
+
+
+async def test_sub_attributes_are_named_by_the_clients_context_too(
+    http: httpx.AsyncClient, context_server: ContextServer
+) -> None:
+    mine = link(context_server.url)
+    reading = {"type": "Property", "value": 61.0, "humedad": {"type": "Property", "value": 40}}
+    body = {"id": ENTITY_ID, "type": "Ruido", "ruido": reading}
+    assert (await http.post("/ngsi-ld/v1/entities", headers=mine, json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{ENTITY_ID}"
+    plain = (await http.get(url, headers=LEON)).json()
+    assert plain["LAeq"]["http://example.org/humidity"]["value"] == 40, "stored by its IRI"
+    again = {"type": "Property", "value": 62.0, "humedad": {"type": "Property", "value": 41}}
+    assert (await http.put(f"{url}/attrs/ruido", headers=mine, json=again)).status_code == 204
+    theirs = (await http.get(url, headers=mine)).json()
+    assert theirs["ruido"]["humedad"]["value"] == 41, "and read back in the client's terms"

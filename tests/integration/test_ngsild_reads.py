@@ -214,7 +214,11 @@ async def test_reads_by_language_instance_and_temporal_projection(
     assert "occupancy" not in outside  # no instance of that dataset
     temporal = f"/ngsi-ld/v1/temporal/entities/{BUILDING}"
     picked = (await client.get(temporal, params={"pick": "floors"})).json()
-    assert set(picked) == {"id", "type", "floors"}
+    assert set(picked) == {"floors"}, "id and type only when picked"
+    nothing = await client.get(temporal, params={"pick": "id,elevator"})
+    assert nothing.status_code == 404, "none of what was picked is there"
+    both = await client.get(temporal, params={"pick": "floors", "attrs": "floors"})
+    assert both.status_code == 400
     omitted = (await client.get(temporal, params={"omit": "floors,type"})).json()
     assert set(omitted) == {"id"} | (set(RICH) - {"scope"}), "every attribute has a history"
     assert (await client.get(temporal, params={"timeproperty": "modifiedAt"})).status_code == 400

@@ -176,6 +176,10 @@ async def test_attributes_that_are_no_reading_have_a_history_too(
     assert [i["value"] for i in located["location"]] == [point(-5.58), point(-5.59)]
     simplified = await client.get(URL, params={"attrs": "location", "options": "temporalValues"})
     assert simplified.json()["location"]["type"] == "GeoProperty"
+    by_format = await client.get(URL, params={"attrs": "location", "format": "temporalValues"})
+    assert by_format.json() == simplified.json()
+    odd = await client.get(URL, params={"options": "temporalValues,fancy"})
+    assert odd.status_code == 400, "an unknown option is refused, not ignored"
     first = history["location"][0]["instanceId"]
     gone = await client.delete(f"{URL}/attrs/location/{first}")
     assert gone.status_code == 204
