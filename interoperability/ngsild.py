@@ -113,7 +113,11 @@ def simplified_temporal(doc: dict[str, Any]) -> dict[str, Any]:
         found = [i for i in value if isinstance(i, dict)]
         kind = found[0].get("type", "Property") if found else "Property"
         member = VALUE_MEMBER.get(kind, "value")
-        pairs = [[i.get(member), i.get("observedAt")] for i in found]
+        # a Property's or Relationship's value as is; the others' in an object naming the
+        # member ({"languageMap": {...}}), as NGSI-LD 4.5.9 shows them
+        wrapped = member not in ("value", "object")
+        pairs = [[{member: i.get(member)} if wrapped else i.get(member), i.get("observedAt")]
+                 for i in found]  # fmt: skip
         out[name] = {"type": kind, "values" if member == "value" else f"{member}s": pairs}
     return out
 

@@ -12,6 +12,7 @@ from interoperability.auth.access import TenantDep
 from interoperability.deps import BadRequestError, StoreDep
 from interoperability.entities.read_routes import MAX_LIMIT, GeoParams, entity_query
 from interoperability.entities.representation import RepresentationDep
+from knowledge import EntityQuery
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
 
@@ -34,6 +35,21 @@ def _geo(geo_q: Any) -> GeoParams:
                      geo_q.get("geoproperty", "location"))  # fmt: skip
 
 
+def query_of(body: dict[str, Any]) -> EntityQuery:
+    """The entity query a Query body states (NGSI-LD 5.2.23)."""
+    if body.get("type") != "Query":
+        raise BadRequestError('the body must be a Query ({"type": "Query", "entities": ...})')
+    selectors = body.get("entities") or []
+    if not isinstance(selectors, list):
+        raise BadRequestError("entities must be a list of entity selectors")
+    return entity_query(
+        _joined(selectors, "type"), _joined(selectors, "id"),
+        next((s["idPattern"] for s in selectors if isinstance(s, dict) and "idPattern" in s),
+             None),
+        body.get("q"), _geo(body.get("geoQ")), body.get("scopeQ"),
+    )  # fmt: skip
+
+
 @router.post("/entityOperations/query", summary="Query entities by POST")
 async def query_by_post(
     body: Annotated[dict[str, Any], Body(description="A Query: entities, attrs, q, geoQ")],
@@ -44,17 +60,7 @@ async def query_by_post(
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     count: Annotated[bool, Query()] = False,
 ) -> Response:
-    if body.get("type") != "Query":
-        raise BadRequestError('the body must be a Query ({"type": "Query", "entities": ...})')
-    selectors = body.get("entities") or []
-    if not isinstance(selectors, list):
-        raise BadRequestError("entities must be a list of entity selectors")
-    query = entity_query(
-        _joined(selectors, "type"), _joined(selectors, "id"),
-        next((s["idPattern"] for s in selectors if isinstance(s, dict) and "idPattern" in s),
-             None),
-        body.get("q"), _geo(body.get("geoQ")), body.get("scopeQ"),
-    )  # fmt: skip
+    query = query_of(body)
     attrs = body.get("attrs")
     if isinstance(attrs, list) and attrs:
         shape = dataclasses.replace(shape, keep=frozenset(str(a) for a in attrs))

@@ -92,8 +92,9 @@ class Representation:
     ) -> Response:
         if not self.geo_json:
             return ngsi_response(body, self.ld_json, headers, pages)
-        if isinstance(body, list):
-            body = {"type": "FeatureCollection", "features": body}
+        if isinstance(body, list):  # one @context for the collection, none per feature
+            features = [{k: v for k, v in f.items() if k != "@context"} for f in body]
+            body = {"type": "FeatureCollection", "features": features, "@context": CORE_CONTEXT}
         return JSONResponse(body, media_type=GEO_JSON, headers=dict(headers or {}))
 
 

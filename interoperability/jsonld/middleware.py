@@ -26,7 +26,9 @@ from interoperability.jsonld.terms import CORE_CONTEXT_URLS, Context, ContextErr
 from interoperability.ngsild import LINK_HEADER
 
 _LINK = re.compile(r'<([^>]*)>\s*;[^,]*rel="?http://www\.w3\.org/ns/json-ld#context"?')
-_ATTR_PATH = re.compile(r"^(/ngsi-ld/v1/(?:temporal/)?entities/[^/]+/attrs/)([^/]+)$")
+# an attribute's path, or (temporal) one of its instances' (the instanceId kept as it is)
+_ATTR_PATH = re.compile(r"^(/ngsi-ld/v1/(?:temporal/)?entities/[^/]+/attrs/)([^/]+)(/[^/]+)?$")
+_ENTITY_READ = re.compile(r"^/ngsi-ld/v1/(temporal/)?entities(/[^/]+)?/?$")
 _NAME_PATH = re.compile(r"^(/ngsi-ld/v1/(?:types|attributes)/)(.+)$")
 _DISCOVERY = re.compile(r"^/ngsi-ld/v1/(?:types|attributes)(?:/|$)")
 _GEOJSON = ("Feature", "FeatureCollection")
@@ -34,7 +36,8 @@ _JSON_TYPES = (b"application/json", b"application/ld+json", b"application/geo+js
 _NAME_LISTS = ("typeList", "attributeNames", "attributeList", "typeNames")
 _NOT_TERMS = frozenset({"id", "type", "@context", "scope", "createdAt", "modifiedAt"})
 _LIST_PARAMS = {"type": r"([,|;()])", "attrs": r"(,)", "geoproperty": r"(,)", "pick": r"([,{}])",
-                "omit": r"([,{}])", "geometryProperty": r"(,)"}  # fmt: skip
+                "omit": r"([,{}])", "geometryProperty": r"(,)", "drop": r"(,)",
+                "keep": r"(,)"}  # fmt: skip
 Rename = Callable[[str], str]
 
 
@@ -173,15 +176,16 @@ def _plain_body(path: str, data: Any, mapper_fn: Rename, answer: bool) -> Any:
         many = data if isinstance(data, list) else [data]
         renamed = [_subscription(d, mapper_fn, q_rename) for d in many]
         return renamed if isinstance(data, list) else renamed[0]
+    if answer and isinstance(data, dict) and "notUpdated" in data:
+        return _update_result(data, mapper_fn)
     if "/attrs/" in path:
         return _attribute(data, mapper_fn)  # one attribute (or instance): its "type" stays
     if isinstance(data, list):
         return [rewrite_body(path, d, mapper_fn, answer) for d in data]
     if not isinstance(data, dict):
         return data
-    if answer and "notUpdated" in data:
-        return _update_result(data, mapper_fn)
-    is_entity = "id" in data and "type" in data
+    # an entity, or what pick/omit left of one (no id or type, maybe) where entities are read
+    is_entity = ("id" in data and "type" in data) or _ENTITY_READ.match(path) is not None
     return _entity(data, mapper_fn) if is_entity or not answer else data
 
 
@@ -271,8 +275,9 @@ def _stored_scope(scope: Scope, mapper: TermMapper) -> Scope:
     path, raw_path = scope["path"], scope.get("raw_path", b"")
     if match := _ATTR_PATH.match(path) or _NAME_PATH.match(path):
         stored = mapper.to_stored(match.group(2))
-        path = match.group(1) + stored
-        raw_path = (quote(match.group(1)) + quote(stored, safe="")).encode()
+        rest = (match.groups()[2:] or (None,))[0] or ""
+        path = match.group(1) + stored + rest
+        raw_path = (quote(match.group(1)) + quote(stored, safe="") + quote(rest)).encode()
     return {
         **scope,
         "path": path,
@@ -291,7 +296,12 @@ def _context_spec(headers: Headers, body: bytes) -> tuple[Any, Any]:
         except ValueError:
             return link, None  # the route reports the malformed body
     first = data[0] if isinstance(data, list) and data else data
-    if headers.get("content-type", "").startswith("application/ld+json") and isinstance(
+    media = headers.get("content-type", "")
+    if media.startswith("application/json") and isinstance(first, dict) and "@context" in first:
+        raise ContextError(  # NGSI-LD 6.3.5: JSON names its context in a Link header
+            "an application/json body cannot carry @context: send it as application/ld+json"
+        )
+    if media.startswith("application/ld+json") and isinstance(
         first, dict
     ):  # no object at all: the route says what the body should be
         in_body = first.get("@context")

@@ -29,6 +29,7 @@ CORE_CONTEXT_URLS = frozenset(
 )
 DEFAULT_VOCAB = "https://uri.etsi.org/ngsi-ld/default-context/"
 _CORE_IRI = "https://uri.etsi.org/ngsi-ld/"
+CORE_PREFIX = "ngsi-ld"  # the core context's prefix for its IRIs
 # Core terms that name attributes; structural members (value, observedAt...) are not terms.
 _CORE_TERMS = {
     name: _CORE_IRI + name
@@ -63,6 +64,8 @@ class Context:
         prefix, colon, suffix = term.partition(":")
         if colon and prefix in self.terms and not suffix.startswith("//"):
             return self.terms[prefix] + suffix
+        if colon and prefix == CORE_PREFIX:
+            return _CORE_IRI + suffix
         if colon:
             return term  # already an IRI (http://..., urn:...)
         return self.vocabulary + term
@@ -162,4 +165,6 @@ class TermMapper:
         vocabulary = self.user.vocabulary
         if iri.startswith(vocabulary) and len(iri) > len(vocabulary):
             return iri[len(vocabulary) :]
+        if iri.startswith(_CORE_IRI):  # the core context's prefix compacts what is left
+            return f"{CORE_PREFIX}:{iri[len(_CORE_IRI) :]}"
         return iri

@@ -21,6 +21,7 @@ from interoperability.jsonld.terms import ContextError
 from interoperability.ngsild import CORE_CONTEXT
 from interoperability.store.subscriptions import StoredSubscription, SubscriptionStore
 from interoperability.subscriptions.model import (
+    DEFAULT_TRIGGERS,
     SubscriptionBody,
     load_subscription,
     merge_patch,
@@ -67,11 +68,13 @@ def render_subscription(
     failing = status.last_failure is not None and (
         status.last_success is None or status.last_failure > status.last_success
     )
+    doc.setdefault("notificationTrigger", sorted(DEFAULT_TRIGGERS))
     attempted = status.last_success is not None or status.last_failure is not None
     if attempted:  # NGSI-LD 5.2.14: the outcome of the last attempt, so none before one
         doc["notification"]["status"] = "failed" if failing else "ok"
+    if status.times_sent:
+        doc["notification"]["timesSent"] = status.times_sent
     doc["notification"] |= {
-        "timesSent": status.times_sent,
         **{
             k: v
             for k, v in (

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from interoperability.auth.access import TenantDep
 from interoperability.deps import BadRequestError, LdJsonDep, StoreDep, ngsi_response
+from interoperability.entities.query_post import query_of
 from interoperability.entities.read_routes import GeoParams, entity_query
 from interoperability.ngsild import CORE_CONTEXT, render_temporal, simplified_temporal
 from interoperability.temporal.aggregation import parse_methods, parse_period
-from interoperability.temporal.projection import TemporalProjectionDep
+from interoperability.temporal.projection import TemporalProjection, TemporalProjectionDep
 from interoperability.temporal.read_routes import (
     AggregationRequest,
     TimeRel,
@@ -20,6 +22,7 @@ from interoperability.temporal.read_routes import (
     temporal_options,
     time_range,
 )
+from knowledge import EntityQuery, KnowledgeStore, TimeRange
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
 
@@ -59,30 +62,132 @@ async def query_temporal_entities(
     window = time_range(timerel, time_at, end_time_at)
     geo = GeoParams(georel, geometry, coordinates, geoproperty)
     query = entity_query(type_, ids, id_pattern, q, geo, scope_q)
-    attr_list = [a for a in attrs.split(",") if a] if attrs else None
-    wanted = temporal_options(options, format_)
-    states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
+    asked = TemporalAsk(
+        window,
+        [a for a in attrs.split(",") if a] if attrs else None,
+        temporal_options(options, format_),
+        last_n,
+        aggr_methods,
+        aggr_period,
+    )
+    docs = await temporal_documents(store, tenant, query, asked, Page(limit, offset), projection)
+    return await _answer(store, tenant, query, docs, ld_json, count)
+
+
+@dataclass(frozen=True, slots=True)
+class TemporalAsk:
+    """What a temporal query asks of each entity it selects."""
+
+    window: TimeRange
+    attrs: list[str] | None
+    options: set[str]
+    last_n: int | None = None
+    aggr_methods: str | None = None
+    aggr_period: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    limit: int
+    offset: int
+
+
+async def temporal_documents(
+    store: KnowledgeStore,
+    tenant: str,
+    query: EntityQuery,
+    asked: TemporalAsk,
+    page: Page,
+    projection: TemporalProjection,
+) -> list[dict[str, Any]]:
+    """The temporal evolution of each entity of the page, as asked."""
+    states = await store.list_entities(tenant, None, page.limit, page.offset, query)
     docs = []
-    for state in states:
-        if "aggregatedValues" in wanted:
+    for state in states if page.limit else []:
+        if "aggregatedValues" in asked.options:
             request = AggregationRequest(
-                parse_methods(aggr_methods or ""), parse_period(aggr_period)
+                parse_methods(asked.aggr_methods or ""), parse_period(asked.aggr_period)
             )
             doc = await aggregated_entity(
-                store, tenant, state.entity_id, attr_list, window, request
+                store, tenant, state.entity_id, asked.attrs, asked.window, request
             )
         else:
-            entity_id = state.entity_id
-            histories = await store.history(tenant, entity_id, attr_list, window, last_n)
-            kept = await store.instance_history(tenant, entity_id, attr_list, window, last_n)
+            entity_id, window, n = state.entity_id, asked.window, asked.last_n
+            histories = await store.history(tenant, entity_id, asked.attrs, window, n)
+            kept = await store.instance_history(tenant, entity_id, asked.attrs, window, n)
             doc = render_temporal(state, histories, kept, False)
-            doc = simplified_temporal(doc) if "temporalValues" in wanted else doc
-        docs.append(
-            projection.apply(doc, strict=False) | ({"@context": CORE_CONTEXT} if ld_json else {})
-        )
-    headers = (
-        {"NGSILD-Results-Count": str(await store.count_entities(tenant, None, query))}
-        if count
-        else {}
+            doc = simplified_temporal(doc) if "temporalValues" in asked.options else doc
+        docs.append(projection.apply(doc, strict=False))
+    return docs
+
+
+async def _answer(
+    store: KnowledgeStore,
+    tenant: str,
+    query: EntityQuery,
+    docs: list[dict[str, Any]],
+    ld_json: bool,
+    count: bool,
+) -> Response:
+    context = {"@context": CORE_CONTEXT} if ld_json else {}
+    headers = {}
+    if count:
+        headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
+    return ngsi_response([d | context for d in docs], ld_json, headers)
+
+
+@router.post("/entityOperations/query", summary="Query the temporal evolution by POST")
+async def query_temporal_by_post(
+    body: Annotated[dict[str, Any], Body(description="A Query with temporalQ")],
+    store: StoreDep,
+    tenant: TenantDep,
+    ld_json: LdJsonDep,
+    projection: TemporalProjectionDep,
+    options: str | None = None,
+    format_: Annotated[str | None, Query(alias="format")] = None,
+    limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    count: Annotated[bool, Query()] = False,
+) -> Response:
+    """NGSI-LD 5.7.4 by POST: ``entities``, ``attrs``, ``q``, ``geoQ`` as for
+    /entityOperations/query, and ``temporalQ`` (timerel, timeAt, endTimeAt, lastN)."""
+    query = query_of(body)
+    temporal = body.get("temporalQ") or {}
+    if not isinstance(temporal, dict):
+        raise BadRequestError("temporalQ must be an object (timerel, timeAt, endTimeAt)")
+    window = time_range(*_temporal_q(temporal))
+    attrs = body.get("attrs")
+    asked = TemporalAsk(
+        window,
+        [str(a) for a in attrs] if isinstance(attrs, list) and attrs else None,
+        temporal_options(options, format_),
+        _last_n(temporal.get("lastN")),
     )
-    return ngsi_response(docs, ld_json, headers)
+    docs = await temporal_documents(store, tenant, query, asked, Page(limit, offset), projection)
+    return await _answer(store, tenant, query, docs, ld_json, count)
+
+
+def _temporal_q(temporal: dict[str, Any]) -> tuple[TimeRel | None, Any, Any]:
+    timerel = temporal.get("timerel")
+    try:
+        relation = TimeRel(timerel) if timerel is not None else None
+    except ValueError:
+        raise BadRequestError("temporalQ.timerel must be before, after or between") from None
+    return relation, _time(temporal.get("timeAt")), _time(temporal.get("endTimeAt"))
+
+
+def _time(text: Any) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequestError(f"{text!r:.40} is not an ISO 8601 date-time") from None
+
+
+def _last_n(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100_000:
+        raise BadRequestError("temporalQ.lastN must be an integer from 1 to 100000")
+    return value

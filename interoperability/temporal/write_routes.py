@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from acquisition import EntityRecord
 from interoperability.auth.access import TenantDep
 from interoperability.deps import (
+    URI_PATTERN,
     AttrPath,
     BadRequestError,
     EntityIdPath,
@@ -95,9 +97,7 @@ async def delete_attribute_instance(
 ) -> Response:
     """Roll-ups of the instance's day are recomputed; if it was the attribute's latest
     value, the one before becomes current."""
-    observed_at = instance_time(instance)
-    if observed_at is None:
-        raise BadRequestError(f"{instance!r:.80} is not an instanceId of this broker")
+    observed_at = _instance_time(instance)
     await store.delete_instance(tenant, entity_id, attr, observed_at)
     return Response(status_code=204)
 
@@ -117,9 +117,7 @@ async def modify_attribute_instance(
 ) -> Response:
     """NGSI-LD 5.6.16: the members given replace the instance's; a reading's new value
     recomputes its day's roll-ups (and the current state, if it is the current one)."""
-    observed_at = instance_time(instance)
-    if observed_at is None:
-        raise BadRequestError(f"{instance!r:.80} is not an instanceId of this broker")
+    observed_at = _instance_time(instance)
     members = {k: v for k, v in body.items() if k not in ("@context", "instanceId")}
     if not members or members.get("type", "Property") not in VALUE_MEMBER:
         raise BadRequestError("the body must be the instance's new members (value...)")
@@ -128,6 +126,17 @@ async def modify_attribute_instance(
         raise BadRequestError("an instance's observedAt is its identity: delete and add")
     await store.modify_instance(tenant, entity_id, attr, observed_at, members)
     return Response(status_code=204)
+
+
+def _instance_time(instance: str) -> datetime:
+    """The time an instanceId names: 400 for no URI at all, 404 for one this broker never
+    gave (it names no instance here)."""
+    if not re.match(URI_PATTERN, instance):
+        raise BadRequestError(f"{instance!r:.80} is not an instanceId (a URI)")
+    observed_at = instance_time(instance)
+    if observed_at is None:
+        raise NotFoundError(f"no instance {instance!r:.80}")
+    return observed_at
 
 
 def _moment(text: Any) -> datetime | None:

@@ -172,6 +172,12 @@ async def test_ld_json_bodies_carry_their_context_and_get_it_back(
     )
     assert missing.status_code == 400
     assert "@context" in missing.json()["detail"]
+    as_json = await http.post(
+        "/ngsi-ld/v1/entities",
+        headers=LEON | {"Content-Type": "application/json"},
+        content=json.dumps({"id": "urn:x:2", "type": "T", "@context": SDM_URL}),
+    )
+    assert as_json.status_code == 400, "JSON names its context in Link, never in the body"
 
 
 async def test_an_unreachable_context_is_a_503_and_core_needs_no_fetch(

@@ -170,6 +170,8 @@ async def test_entities_answer_as_key_values_projected_or_as_geojson(
                                   headers={"Accept": "application/geo+json"})  # fmt: skip
     assert collection.json()["type"] == "FeatureCollection"
     assert [f["id"] for f in collection.json()["features"]] == [BUILDING]
+    assert "@context" in collection.json(), "one context for the collection"
+    assert "@context" not in collection.json()["features"][0]
 
 
 async def test_what_cannot_be_answered_or_is_not_a_parameter_is_refused(

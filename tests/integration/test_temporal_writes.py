@@ -133,7 +133,9 @@ async def test_single_instances_are_deleted_with_their_roll_ups_and_state(
     again = await client.delete(f"{URL}/attrs/powerConsumption/{peak['instanceId']}")
     assert again.status_code == 404
     bogus = await client.delete(f"{URL}/attrs/powerConsumption/urn:ngsi-ld:Instance:x")
-    assert bogus.status_code == 400, "no instanceId this broker gives"
+    assert bogus.status_code == 404, "a URI, but no instanceId this broker gives"
+    no_uri = await client.delete(f"{URL}/attrs/powerConsumption/not-an-id")
+    assert no_uri.status_code == 400
     remaining = (await client.get(URL)).json()["powerConsumption"]
     assert [i["value"] for i in remaining] == [30.0]
 
@@ -223,3 +225,21 @@ async def test_an_instance_is_changed_in_place_with_its_roll_ups(
     missing = await client.patch(f"{URL}/attrs/powerConsumption/urn:ngsi-ld:Instance:1",
                                  json={"value": 1})  # fmt: skip
     assert missing.status_code == 404
+
+
+async def test_the_temporal_evolution_is_queried_by_post_too(client: httpx.AsyncClient) -> None:
+    body = {"id": METER, "type": "Streetlight",
+            "powerConsumption": _instances(("2026-11-21T18:00:00Z", 30.0),
+                                           ("2026-11-21T18:20:00Z", 90.0))}  # fmt: skip
+    assert (await client.post("/ngsi-ld/v1/temporal/entities", json=body)).status_code == 201
+    query = {"type": "Query", "entities": [{"type": "Streetlight"}], "attrs": ["powerConsumption"],
+             "temporalQ": {"timerel": "after", "timeAt": "2026-11-21T18:10:00Z"}}  # fmt: skip
+    found = await client.post("/ngsi-ld/v1/temporal/entityOperations/query", json=query,
+                              params={"count": "true"})  # fmt: skip
+    assert found.status_code == 200, found.text
+    assert found.headers["NGSILD-Results-Count"] == "1"
+    (entity,) = found.json()
+    assert [i["value"] for i in entity["powerConsumption"]] == [90.0]
+    wrong = await client.post("/ngsi-ld/v1/temporal/entityOperations/query",
+                              json=query | {"temporalQ": {"timerel": "soon"}})  # fmt: skip
+    assert wrong.status_code == 400

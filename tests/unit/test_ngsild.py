@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from interoperability import CORE_CONTEXT, render_entity, render_temporal
+from interoperability.ngsild import simplified_temporal
 from knowledge import AttributeHistory, AttributeState, EntityState
 from support.times import iso_utc
 
@@ -45,3 +46,19 @@ def test_temporal_lists_instances_per_attribute() -> None:
     assert [i["value"] for i in doc["status"]] == ["free", "occupied"]
     assert doc["status"][1]["observedAt"] == "2026-01-01T00:01:00Z"
     assert "@context" not in doc
+
+
+def test_the_simplified_temporal_representation_names_each_types_values() -> None:
+    doc = {
+        "id": "urn:x:1", "type": "Vehicle",
+        "speed": [{"type": "Property", "value": 1, "observedAt": "t1"}],
+        "parkedIn": [{"type": "Relationship", "object": "urn:x:p", "observedAt": "t2"}],
+        "street": [{"type": "LanguageProperty", "languageMap": {"es": "Ancha"},
+                    "observedAt": "t3"}],
+    }  # fmt: skip
+    simple = simplified_temporal(doc)
+    assert simple["speed"] == {"type": "Property", "values": [[1, "t1"]]}
+    assert simple["parkedIn"] == {"type": "Relationship", "objects": [["urn:x:p", "t2"]]}
+    assert simple["street"] == {
+        "type": "LanguageProperty", "languageMaps": [[{"languageMap": {"es": "Ancha"}}, "t3"]]
+    }  # fmt: skip
