@@ -224,9 +224,14 @@ def parse_temporal_attributes(
     for name, given in body.items():
         if name in RESERVED:
             continue
+        if name == "scope":  # no attribute: the entity's scopes, kept as given
+            static[name] = _scope(given)
+            continue
         newest: dict[str | None, tuple[str, Any]] = {}
         for instance in given if isinstance(given, list) else [given]:
-            is_property = isinstance(instance, dict) and instance.get("type") == "Property"
+            if not isinstance(instance, dict):
+                raise BadRequestError(f"every instance of {name!r:.80} must be an object")
+            is_property = instance.get("type") == "Property"
             if is_property and "observedAt" not in instance:
                 raise BadRequestError(f"every instance of {name!r:.80} needs observedAt")
             parsed = parse_attributes(tenant, entity_id, entity_type, {name: instance}, clock)

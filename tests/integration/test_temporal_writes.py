@@ -83,6 +83,7 @@ async def test_temporal_entity_is_created_extended_and_deleted(
         {"id": METER, "type": "Streetlight", "power": [{"type": "Property", "value": 1}]},
         {"id": "nope", "type": "Streetlight"},
         {"id": METER, "type": "Streetlight", "power": [1, 2]},
+        {"id": METER, "type": "Streetlight", "scope": "no/leading/slash"},
     ],
 )
 async def test_bad_temporal_bodies_are_400(
@@ -232,6 +233,8 @@ async def test_the_temporal_evolution_is_queried_by_post_too(client: httpx.Async
             "powerConsumption": _instances(("2026-11-21T18:00:00Z", 30.0),
                                            ("2026-11-21T18:20:00Z", 90.0))}  # fmt: skip
     assert (await client.post("/ngsi-ld/v1/temporal/entities", json=body)).status_code == 201
+    scoped = {"id": f"{METER}:2", "type": "Cabinet", "scope": "/Leon/Centro"}
+    assert (await client.post("/ngsi-ld/v1/temporal/entities", json=scoped)).status_code == 201
     query = {"type": "Query", "entities": [{"type": "Streetlight"}], "attrs": ["powerConsumption"],
              "temporalQ": {"timerel": "after", "timeAt": "2026-11-21T18:10:00Z"}}  # fmt: skip
     found = await client.post("/ngsi-ld/v1/temporal/entityOperations/query", json=query,
