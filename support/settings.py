@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     api_max_write_days: int = Field(
         40, ge=1, description="Most distinct days (daily partitions) one API write may touch."
     )
+    temporal_max_instances: int = Field(
+        10_000, ge=1, le=1_000_000,
+        description="Most instances per attribute one temporal answer holds (206 beyond).",
+    )  # fmt: skip
     influx_url: str | None = Field(
         None, description="InfluxDB base URL: observations are also written there."
     )

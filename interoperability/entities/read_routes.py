@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -18,10 +18,11 @@ from interoperability.deps import (
     check_name,
     page_links,
 )
+from interoperability.entities.linked import flat, inline, linked_states
 from interoperability.entities.q_language import parse_q
-from interoperability.entities.representation import RepresentationDep
+from interoperability.entities.representation import Representation, RepresentationDep
 from interoperability.entities.selection import parse_scopes, parse_types
-from knowledge import EntityQuery, GeoFilter, parse_geometry
+from knowledge import EntityQuery, EntityState, GeoFilter, KnowledgeStore, parse_geometry
 from support import NotFoundError
 from support.user_regex import PatternError, compile_pattern
 
@@ -146,7 +147,7 @@ async def query_entities(
     if count:
         headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
     pages = page_links(request, limit, offset, more=len(states) > limit) if limit else None
-    return shape.answer([shape.document(s) for s in states[:limit]], headers, pages)
+    return shape.answer(await _documents(store, tenant, shape, states[:limit]), headers, pages)
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve one entity")
@@ -157,4 +158,21 @@ async def retrieve_entity(
     document = shape.document(state)
     if shape.asks_attributes and not shape.attributes_in(document):
         raise NotFoundError(f"{entity_id} has none of the attributes asked for")
-    return shape.answer(document)
+    if shape.join is None:
+        return shape.answer(document)
+    linked = await linked_states(store, tenant, [state], shape.join_level)
+    if shape.join == "flat":
+        return shape.answer(flat(shape, [state], linked))
+    return shape.answer(inline(shape, state, linked, shape.join_level))
+
+
+async def _documents(
+    store: KnowledgeStore, tenant: str, shape: Representation, states: list[EntityState]
+) -> list[Any]:
+    """The entities as ``shape`` renders them, with their linked entities if it joins."""
+    if shape.join is None:
+        return [shape.document(s) for s in states]
+    linked = await linked_states(store, tenant, states, shape.join_level)
+    if shape.join == "flat":
+        return flat(shape, states, linked)
+    return [inline(shape, s, linked, shape.join_level) for s in states]

@@ -18,6 +18,7 @@ from interoperability.deps import (
     pick_and_omit,
 )
 from interoperability.entities.instances import instances
+from interoperability.entities.linked import Join, JoinLevelQuery, JoinQuery
 from interoperability.ngsild import CORE_CONTEXT, VALUE_MEMBER, render_entity
 from knowledge import EntityState
 from support.times import iso_utc
@@ -39,6 +40,8 @@ class Representation:
     sys_attrs: bool = False  # the entity's createdAt and modifiedAt
     lang: str | None = None  # LanguageProperties as Properties in this language
     dataset_ids: frozenset[str] | None = None  # only these instances ("@none": the default)
+    join: Join | None = None  # linked entities: inline or flat (entities/linked.py)
+    join_level: int = 1
 
     @property
     def asks_attributes(self) -> bool:
@@ -128,6 +131,8 @@ def representation(
     lang: Annotated[str | None, Query(max_length=35, description="e.g. es, en")] = None,
     dataset_id: Annotated[str | None, Query(alias="datasetId")] = None,
     local: Annotated[bool, Query(description="everything this broker holds is local")] = False,
+    join: JoinQuery = None,
+    join_level: JoinLevelQuery = 1,
 ) -> Representation:
     accept = request.headers.get("accept", "")
     chosen = {o.strip() for o in (options or "").split(",") if o.strip()} | (
@@ -155,6 +160,8 @@ def representation(
         geometry_property=check_name("geometryProperty", geometry_property),
         lang=lang,
         dataset_ids=name_set(dataset_id, "datasetId"),
+        join=None if join == "@none" else join,
+        join_level=join_level,
     )
 
 

@@ -58,7 +58,7 @@ def _entity(doc: Any, rename: Rename) -> Any:
 _INSTANCE_MEMBERS = frozenset({
     "type", "value", "object", "languageMap", "json", "vocab", "valueList", "objectList",
     "datasetId", "observedAt", "unitCode", "createdAt", "modifiedAt", "deletedAt",
-    "instanceId", "lang", "objectType", "values", "objects", "@context",
+    "instanceId", "lang", "objectType", "values", "objects", "@context", "entity",
 })  # fmt: skip
 
 
@@ -70,7 +70,11 @@ def _attribute(value: Any, rename: Rename) -> Any:
         return value
     return {
         k if k in _INSTANCE_MEMBERS or not _holds_attribute(v) else rename(k): (
-            v if k in _INSTANCE_MEMBERS else _attribute(v, rename)
+            _entity(v, rename)
+            if k == "entity"  # a linked entity (join=inline)
+            else v
+            if k in _INSTANCE_MEMBERS
+            else _attribute(v, rename)
         )
         for k, v in value.items()
     }

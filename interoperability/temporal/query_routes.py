@@ -14,6 +14,11 @@ from interoperability.entities.query_post import query_of
 from interoperability.entities.read_routes import GeoParams, entity_query
 from interoperability.ngsild import CORE_CONTEXT, render_temporal, simplified_temporal
 from interoperability.temporal.aggregation import parse_methods, parse_period
+from interoperability.temporal.bounds import (
+    MaxInstancesDep,
+    bounded_history,
+    content_range,
+)
 from interoperability.temporal.projection import TemporalProjection, TemporalProjectionDep
 from interoperability.temporal.read_routes import (
     AggregationRequest,
@@ -35,6 +40,7 @@ async def query_temporal_entities(
     tenant: TenantDep,
     ld_json: LdJsonDep,
     projection: TemporalProjectionDep,
+    cap: MaxInstancesDep,
     type_: Annotated[str | None, Query(alias="type")] = None,
     ids: Annotated[str | None, Query(alias="id")] = None,
     id_pattern: Annotated[str | None, Query(alias="idPattern", max_length=256)] = None,
@@ -69,6 +75,7 @@ async def query_temporal_entities(
         last_n,
         aggr_methods,
         aggr_period,
+        cap,
     )
     docs = await temporal_documents(store, tenant, query, asked, Page(limit, offset), projection)
     return await _answer(store, tenant, query, docs, ld_json, count)
@@ -84,12 +91,19 @@ class TemporalAsk:
     last_n: int | None = None
     aggr_methods: str | None = None
     aggr_period: str | None = None
+    cap: int = 10_000  # instances per attribute and entity (CIUDAD_TEMPORAL_MAX_INSTANCES)
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
     limit: int
     offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Documents:
+    docs: list[dict[str, Any]]
+    content_range: str | None  # when one entity's history was cut (206)
 
 
 async def temporal_documents(
@@ -99,10 +113,10 @@ async def temporal_documents(
     asked: TemporalAsk,
     page: Page,
     projection: TemporalProjection,
-) -> list[dict[str, Any]]:
+) -> Documents:
     """The temporal evolution of each entity of the page, as asked."""
     states = await store.list_entities(tenant, None, page.limit, page.offset, query)
-    docs = []
+    docs, found = [], []
     for state in states if page.limit else []:
         if "aggregatedValues" in asked.options:
             request = AggregationRequest(
@@ -112,20 +126,23 @@ async def temporal_documents(
                 store, tenant, state.entity_id, asked.attrs, asked.window, request
             )
         else:
-            entity_id, window, n = state.entity_id, asked.window, asked.last_n
-            histories = await store.history(tenant, entity_id, asked.attrs, window, n)
-            kept = await store.instance_history(tenant, entity_id, asked.attrs, window, n)
-            doc = render_temporal(state, histories, kept, False)
+            history = await bounded_history(
+                store, tenant, state.entity_id, asked.attrs, asked.window, asked.last_n,
+                asked.cap,
+            )  # fmt: skip
+            found.append(history)
+            doc = render_temporal(state, history.readings, history.kept, False)
             doc = simplified_temporal(doc) if "temporalValues" in asked.options else doc
         docs.append(projection.apply(doc, strict=False))
-    return docs
+    cut = any(h.truncated for h in found)
+    return Documents(docs, content_range(found, asked.last_n) if cut else None)
 
 
 async def _answer(
     store: KnowledgeStore,
     tenant: str,
     query: EntityQuery,
-    docs: list[dict[str, Any]],
+    found: Documents,
     ld_json: bool,
     count: bool,
 ) -> Response:
@@ -133,7 +150,11 @@ async def _answer(
     headers = {}
     if count:
         headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
-    return ngsi_response([d | context for d in docs], ld_json, headers)
+    answer = ngsi_response([d | context for d in found.docs], ld_json, headers)
+    if found.content_range is not None:
+        answer.status_code = 206
+        answer.headers["Content-Range"] = found.content_range
+    return answer
 
 
 @router.post("/entityOperations/query", summary="Query the temporal evolution by POST")
@@ -143,6 +164,7 @@ async def query_temporal_by_post(
     tenant: TenantDep,
     ld_json: LdJsonDep,
     projection: TemporalProjectionDep,
+    cap: MaxInstancesDep,
     options: str | None = None,
     format_: Annotated[str | None, Query(alias="format")] = None,
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
@@ -162,6 +184,7 @@ async def query_temporal_by_post(
         [str(a) for a in attrs] if isinstance(attrs, list) and attrs else None,
         temporal_options(options, format_),
         _last_n(temporal.get("lastN")),
+        cap=cap,
     )
     docs = await temporal_documents(store, tenant, query, asked, Page(limit, offset), projection)
     return await _answer(store, tenant, query, docs, ld_json, count)

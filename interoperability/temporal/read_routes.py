@@ -33,6 +33,7 @@ from interoperability.temporal.aggregation import (
     render_aggregated_attribute,
     render_distinct_counts,
 )
+from interoperability.temporal.bounds import MaxInstancesDep, bounded_history, content_range
 from interoperability.temporal.projection import TemporalProjectionDep
 from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
 from support import NotFoundError
@@ -94,6 +95,7 @@ async def retrieve_temporal_entity(
     tenant: TenantDep,
     ld_json: LdJsonDep,
     projection: TemporalProjectionDep,
+    cap: MaxInstancesDep,
     timerel: TimeRel | None = None,
     time_at: Annotated[datetime | None, Query(alias="timeAt")] = None,
     end_time_at: Annotated[datetime | None, Query(alias="endTimeAt")] = None,
@@ -118,15 +120,18 @@ async def retrieve_temporal_entity(
             doc["@context"] = CORE_CONTEXT
         return ngsi_response(projection.apply(doc), ld_json)
     state = await store.get_entity(tenant, entity_id)
-    histories = await store.history(tenant, entity_id, attr_list, window, last_n)
-    kept = await store.instance_history(tenant, entity_id, attr_list, window, last_n)
-    known = {a.name for a in state.attributes} | set(state.static) | {h.name for h in histories}
-    if attr_list and not set(attr_list) & known:
+    found = await bounded_history(store, tenant, entity_id, attr_list, window, last_n, cap)
+    known = {a.name for a in state.attributes} | set(state.static)
+    if attr_list and not set(attr_list) & (known | {h.name for h in found.readings}):
         raise NotFoundError(f"{entity_id} has none of the attributes asked for")
-    doc = render_temporal(state, histories, kept, ld_json)
+    doc = render_temporal(state, found.readings, found.kept, ld_json)
     if "temporalValues" in wanted:
         doc = simplified_temporal(doc)
-    return ngsi_response(projection.apply(doc), ld_json)
+    answer = ngsi_response(projection.apply(doc), ld_json)
+    if found.truncated:  # NGSI-LD 6.3.10: more than one answer holds
+        answer.status_code = 206
+        answer.headers["Content-Range"] = content_range([found], last_n)
+    return answer
 
 
 @dataclass(frozen=True, slots=True)

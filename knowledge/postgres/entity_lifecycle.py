@@ -122,7 +122,9 @@ class EntityLifecycle:
 
     async def instance_history(
         self, tenant: str, entity_id: str, attrs: list[str] | None, window: TimeRange,
-        last_n: int | None = None,
+        last_n: int | None = None, first_n: int | None = None,
     ) -> list[KeptInstance]:  # fmt: skip
         async with self.connection() as conn:
-            return await instance_history.read(conn, tenant, entity_id, attrs, window, last_n)
+            return await instance_history.read(
+                conn, tenant, entity_id, attrs, window, last_n, first_n
+            )

@@ -39,18 +39,21 @@ async def read(
     attrs: list[str] | None,
     window: TimeRange,
     last_n: int | None,
+    first_n: int | None = None,
 ) -> list[KeptInstance]:
-    """Oldest first per attribute; the last ``last_n`` of each attribute if given."""
+    """Oldest first per attribute; the last ``last_n`` of each attribute if given, else
+    the first ``first_n`` if given."""
+    order = "DESC" if last_n is not None else "ASC"
     cur = await conn.execute(
         "SELECT attr, observed_at, dataset_id, instance FROM ("
-        "  SELECT *, row_number() OVER (PARTITION BY attr ORDER BY observed_at DESC) AS age"
+        f"  SELECT *, row_number() OVER (PARTITION BY attr ORDER BY observed_at {order}) AS age"
         "  FROM ciudad_attr_instances WHERE tenant = %(t)s AND entity_id = %(e)s"
         "  AND (%(attrs)s::text[] IS NULL OR attr = ANY(%(attrs)s))"
         "  AND (%(start)s::timestamptz IS NULL OR observed_at >= %(start)s)"
         "  AND (%(end)s::timestamptz IS NULL OR observed_at < %(end)s)"
         ") AS i WHERE %(n)s::int IS NULL OR age <= %(n)s ORDER BY attr, observed_at",
         {"t": tenant, "e": entity_id, "attrs": attrs, "start": window.start,
-         "end": window.end, "n": last_n},
+         "end": window.end, "n": last_n if last_n is not None else first_n},
     )  # fmt: skip
     return [
         KeptInstance(str(attr), at, dataset or None, instance)

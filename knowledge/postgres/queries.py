@@ -183,8 +183,10 @@ async def history(
     attrs: list[str] | None,
     window: TimeRange,
     last_n: int | None,
+    first_n: int | None = None,
 ) -> list[AttributeHistory]:
-    """Per attribute, values in the window, oldest first (the last ``last_n`` if given)."""
+    """Per attribute, values in the window, oldest first: the last ``last_n`` if given,
+    else the first ``first_n`` if given."""
     await get_entity(conn, tenant, entity_id)  # 404 for unknown entities, not an empty list
     params: list[Any] = [tenant, entity_id]
     attr_clause = ""
@@ -194,15 +196,16 @@ async def history(
     time_clause = _time_filter(window, params)
     ranked = (
         "SELECT o.attr, o.observed_at, o.num, o.txt, row_number() OVER "
-        "(PARTITION BY o.attr ORDER BY o.observed_at DESC) AS rn "
+        f"(PARTITION BY o.attr ORDER BY o.observed_at {'ASC' if last_n is None else 'DESC'}) "
+        "AS rn "
         "FROM ciudad_observations o "
         f"WHERE o.tenant = %s AND o.entity_id = %s{attr_clause}{time_clause}"
     )
     params += [tenant, entity_id]
     limit_clause = ""
-    if last_n is not None:
+    if last_n is not None or first_n is not None:
         limit_clause = " WHERE rn <= %s"
-        params.append(last_n)
+        params.append(last_n if last_n is not None else first_n)
     cur = await conn.execute(
         f"SELECT r.attr, r.observed_at, r.num, r.txt, s.unit_code FROM ({ranked}) r "
         "LEFT JOIN ciudad_attr_state s ON s.tenant = %s AND s.entity_id = %s "

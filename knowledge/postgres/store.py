@@ -259,9 +259,10 @@ class PostgresStore(EntityLifecycle):
         attrs: list[str] | None,
         window: TimeRange,
         last_n: int | None = None,
+        first_n: int | None = None,
     ) -> list[AttributeHistory]:
         async with self.connection() as conn:
-            return await queries.history(conn, tenant, entity_id, attrs, window, last_n)
+            return await queries.history(conn, tenant, entity_id, attrs, window, last_n, first_n)
 
     async def numeric_series(
         self, tenant: str, entity_type: str, attr: str, window: TimeRange

@@ -177,6 +177,7 @@ class KnowledgeStore(Protocol):
         attrs: list[str] | None,
         window: TimeRange,
         last_n: int | None = None,
+        first_n: int | None = None,  # without last_n: the oldest first_n per attribute
     ) -> list[AttributeHistory]: ...
 
     async def modify_instance(
@@ -199,6 +200,7 @@ class KnowledgeStore(Protocol):
         attrs: list[str] | None,
         window: TimeRange,
         last_n: int | None = None,
+        first_n: int | None = None,
     ) -> list[KeptInstance]: ...
 
     async def numeric_series(

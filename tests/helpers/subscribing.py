@@ -3,7 +3,7 @@ the tests of what notifies and how."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,11 +20,15 @@ NOISE = "NoiseLevelObserved"
 LEON = {"NGSILD-Tenant": "leon"}
 
 
+AppExtras = Callable[[Settings], dict[str, Any]]
+
+
 @asynccontextmanager
 async def platform(
-    database_url: str, **settings: Any
+    database_url: str, extras: AppExtras | None = None, **settings: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, PostgresStore]]:
-    """The API (open, on loopback) with its notifier, and a store to write with."""
+    """The API (open, on loopback) with its notifier, and a store to write with;
+    ``extras`` adds what ``create_app`` takes besides (routers, jobs) from the settings."""
     config = Settings(
         database_url=database_url,
         api_auth="off",  # type: ignore[arg-type]
@@ -32,7 +36,8 @@ async def platform(
         **(TEST_API_SETTINGS | settings),
     )
     writer = await open_store_at(database_url, max_size=4)
-    app = create_app(config, database=database_at(database_url))
+    more = extras(config) if extras else {}
+    app = create_app(config, database=database_at(database_url), **more)
     try:
         async with (
             app.router.lifespan_context(app),

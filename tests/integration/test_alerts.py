@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,19 +16,15 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import Batch, EntityRecord, Reading, ValueType
-from ciudad.database import open_store_at
-from interoperability import create_app
 from knowledge import PostgresStore
 from services import ServiceTables, service_jobs, service_routers
 from support import Settings
 from support.mosquitto import MosquittoBroker
-from tests.helpers.api_client import TEST_API_SETTINGS
-from tests.helpers.databases import database_at
 from tests.helpers.notify_receiver import receiving
+from tests.helpers.subscribing import LEON, platform, subscribe
 from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.integration
-LEON = {"NGSILD-Tenant": "leon"}
 AIR = "AirQualityObserved"
 HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
 WHERE = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-5.57, 42.6]}}
@@ -49,45 +44,17 @@ def no2(name: str, values: list[tuple[int, float]]) -> Batch:
     return Batch(readings, (EntityRecord("leon", station(name), AIR, {"location": WHERE}),))
 
 
-@asynccontextmanager
-async def platform(
-    database_url: str, **settings: Any
-) -> AsyncIterator[tuple[httpx.AsyncClient, PostgresStore]]:
-    """The API as `ciudad api` builds it (services, alert job, notifier), open on loopback."""
-    config = Settings(  # type: ignore[call-arg]
-        database_url=database_url,
-        api_auth="off",
-        notification_max_backoff_s=1,
-        **(TEST_API_SETTINGS | settings),
-    )
+def with_services(config: Settings) -> dict[str, Any]:
+    """What `ciudad api` adds to the API: the services' routers and jobs (the alerts')."""
     tables = ServiceTables.load(config)
-    app = create_app(
-        config,
-        routers=service_routers(tables),
-        database=database_at(database_url),
-        jobs=service_jobs(config, tables),
-    )
-    writer = await open_store_at(database_url, max_size=2)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://localhost"
-            ) as http,
-        ):
-            yield http, writer
-    finally:
-        await writer.close()
+    return {"routers": service_routers(tables), "jobs": service_jobs(config, tables)}
 
 
-async def subscribe_to_alerts(http: httpx.AsyncClient, uri: str) -> None:
-    body = {
-        "type": "Subscription",
-        "entities": [{"type": "Alert"}],
-        "notification": {"endpoint": {"uri": uri}},
-    }
-    created = await http.post("/ngsi-ld/v1/subscriptions", json=body, headers=LEON)
-    assert created.status_code == 201, created.text
+def services_platform(
+    database_url: str, **settings: Any
+) -> AbstractAsyncContextManager[tuple[httpx.AsyncClient, PostgresStore]]:
+    """The API as `ciudad api` builds it (services, alert job, notifier), open on loopback."""
+    return platform(database_url, with_services, **settings)
 
 
 def mqtt_listener(port: int, topic: str) -> tuple[mqtt.Client, queue.Queue[bytes]]:
@@ -106,9 +73,13 @@ async def test_no2_exceedance_is_delivered_over_http_and_mqtt_and_acknowledged(
     listener, over_mqtt = mqtt_listener(mosquitto.port, "city/alerts")
     try:
         with receiving() as receiver:
-            async with platform(database_url, alert_interval_s=0) as (http, store):
-                await subscribe_to_alerts(http, receiver.uri)
-                await subscribe_to_alerts(http, f"mqtt://127.0.0.1:{mosquitto.port}/city/alerts")
+            async with services_platform(database_url, alert_interval_s=0) as (http, store):
+                await subscribe(http, receiver.uri, entities=[{"type": "Alert"}])
+                await subscribe(
+                    http,
+                    f"mqtt://127.0.0.1:{mosquitto.port}/city/alerts",
+                    entities=[{"type": "Alert"}],
+                )
                 await store.write_batch(
                     no2("s1", [(5, 190.0), (25, 230.0), (45, 250.0), (70, 150.0)])
                 )
@@ -164,7 +135,9 @@ async def test_no2_exceedance_is_delivered_over_http_and_mqtt_and_acknowledged(
 async def test_the_periodic_evaluator_raises_alerts_for_provisioned_tenants(
     database_url: str,
 ) -> None:
-    async with platform(database_url, alert_interval_s=0.2, notifier_enabled=False) as (
+    async with platform(
+        database_url, with_services, alert_interval_s=0.2, notifier_enabled=False
+    ) as (
         http,
         store,
     ):
@@ -193,7 +166,7 @@ async def test_the_periodic_evaluator_raises_alerts_for_provisioned_tenants(
 
 
 async def test_the_rules_in_force_are_listed(database_url: str) -> None:
-    async with platform(database_url, alert_interval_s=0) as (http, _):
+    async with services_platform(database_url, alert_interval_s=0) as (http, _):
         rules = (await http.get("/ciudad/v1/services/alerts/rules", headers=LEON)).json()
     no2_rule = next(r for r in rules if r["name"] == "no2-hourly-limit")
     assert (no2_rule["attribute"], no2_rule["period_s"], no2_rule["threshold"]) == (
@@ -204,7 +177,9 @@ async def test_the_rules_in_force_are_listed(database_url: str) -> None:
 
 
 async def test_alerts_are_listed_newest_first_and_by_status(database_url: str) -> None:
-    async with platform(database_url, alert_interval_s=0, notifier_enabled=False) as (http, store):
+    async with platform(
+        database_url, with_services, alert_interval_s=0, notifier_enabled=False
+    ) as (http, store):
         await store.write_batch(no2("s1", [(5, 300.0), (65, 300.0), (125, 300.0)]))
         window = {"timeAt": HOUR.isoformat(), "endTimeAt": (HOUR + timedelta(hours=3)).isoformat()}
         await http.post("/ciudad/v1/services/alerts/evaluate", params=window, headers=LEON)
@@ -238,7 +213,9 @@ async def test_an_alert_written_by_someone_else_is_listed_as_it_can_be(
         "description": {"type": "Property", "value": {"text": "not a string"}},
         "alertStatus": {"type": "Property", "value": "open"},
     }
-    async with platform(database_url, alert_interval_s=0, notifier_enabled=False) as (http, _):
+    async with platform(
+        database_url, with_services, alert_interval_s=0, notifier_enabled=False
+    ) as (http, _):
         created = await http.post("/ngsi-ld/v1/entities", json=foreign, headers=LEON)
         listed = await http.get("/ciudad/v1/services/alerts", headers=LEON)
         acked = await http.post(f"/ciudad/v1/services/alerts/{foreign['id']}/ack", headers=LEON)

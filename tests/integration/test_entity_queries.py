@@ -226,3 +226,29 @@ async def test_pages_are_linked_in_the_link_header(spots: httpx.AsyncClient) -> 
     assert await links(2) == page.format(1, "prev"), "the last page has no next"
     plain = await spots.get("/ngsi-ld/v1/entities", params={"type": "ParkingSpot", "limit": "1"})
     assert plain.headers["link"].count("rel=") == 2, "the context and the next page"
+
+
+async def test_linked_entities_come_inline_or_flat(client: httpx.AsyncClient) -> None:
+    """NGSI-LD 4.5.23: join=inline puts the entity a Relationship points to in it (in
+    keyValues, in its place), join=flat appends it; joinLevel follows links further."""
+    country = {"id": "urn:ngsi-ld:Country:es", "type": "Country"}
+    city = {"id": "urn:ngsi-ld:City:leon", "type": "City",
+            "inCountry": {"type": "Relationship", "object": country["id"]}}  # fmt: skip
+    building = {"id": "urn:ngsi-ld:Building:cathedral", "type": "Building",
+                "locatedAt": {"type": "Relationship", "object": city["id"]}}  # fmt: skip
+    batch = [country, city, building]
+    assert (await client.post("/ngsi-ld/v1/entityOperations/create", json=batch)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{building['id']}"
+    inlined = (await client.get(url, params={"join": "inline"})).json()
+    assert inlined["locatedAt"]["entity"] == city, "one level by default"
+    two = (await client.get(url, params={"join": "inline", "joinLevel": "2"})).json()
+    assert two["locatedAt"]["entity"]["inCountry"]["entity"] == country
+    simple = await client.get(url, params={"join": "inline", "options": "keyValues"})
+    assert simple.json()["locatedAt"] == {"id": city["id"], "type": "City",
+                                          "inCountry": country["id"]}  # fmt: skip
+    flat = (await client.get(url, params={"join": "flat", "joinLevel": "2"})).json()
+    assert [e["id"] for e in flat] == [building["id"], city["id"], country["id"]]
+    queried = await client.get("/ngsi-ld/v1/entities", params={"type": "Building", "join": "flat"})
+    assert [e["id"] for e in queried.json()] == [building["id"], city["id"]]
+    too_deep = await client.get(url, params={"join": "inline", "joinLevel": "99"})
+    assert too_deep.status_code == 400

@@ -6,6 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.helpers.subscribing import LEON, platform
+
 pytestmark = pytest.mark.integration
 
 METER = "urn:ngsi-ld:Streetlight:leon:history-001"
@@ -246,3 +248,28 @@ async def test_the_temporal_evolution_is_queried_by_post_too(client: httpx.Async
     wrong = await client.post("/ngsi-ld/v1/temporal/entityOperations/query",
                               json=query | {"temporalQ": {"timerel": "soon"}})  # fmt: skip
     assert wrong.status_code == 400
+
+
+async def test_a_temporal_answer_holds_a_bounded_number_of_instances(database_url: str) -> None:
+    """CIUDAD_TEMPORAL_MAX_INSTANCES per attribute; beyond, 206 and the Content-Range of
+    what was answered: the oldest of the window, or with lastN the newest."""
+    minutes = [f"2026-11-21T18:0{m}:00Z" for m in range(5)]
+    readings = _instances(*((at, float(i)) for i, at in enumerate(minutes)))
+    body = {"id": METER, "type": "Streetlight", "powerConsumption": readings}
+    async with platform(database_url, temporal_max_instances=3) as (http, _):
+        created = await http.post("/ngsi-ld/v1/temporal/entities", json=body, headers=LEON)
+        assert created.status_code == 201
+        oldest = await http.get(URL, headers=LEON)
+        assert oldest.status_code == 206
+        assert [i["value"] for i in oldest.json()["powerConsumption"]] == [0.0, 1.0, 2.0]
+        assert oldest.headers["Content-Range"] == f"date-time {minutes[0]}-{minutes[2]}/*"
+        newest = await http.get(URL, headers=LEON, params={"lastN": "4"})
+        assert newest.status_code == 206
+        assert [i["value"] for i in newest.json()["powerConsumption"]] == [2.0, 3.0, 4.0]
+        assert newest.headers["Content-Range"] == f"date-time {minutes[4]}-{minutes[2]}/4"
+        whole = await http.get(URL, headers=LEON, params={"lastN": "3"})
+        assert whole.status_code == 200, "all that was asked for fits"
+        queried = await http.get("/ngsi-ld/v1/temporal/entities", headers=LEON,
+                                 params={"type": "Streetlight"})  # fmt: skip
+        assert queried.status_code == 206
+        assert len(queried.json()[0]["powerConsumption"]) == 3
