@@ -18,7 +18,8 @@ ANSWERS = ("application/json", "application/ld+json", "application/geo+json")
 _RANGES = frozenset({"*/*", "application/*", *ANSWERS})
 
 
-GEO_JSON_PATHS = re.compile(r"^/ngsi-ld/v1/entities(/[^/]+)?/?$")  # retrieve and query only
+# retrieve and query (GET or POST) only
+GEO_JSON_PATHS = re.compile(r"^/ngsi-ld/v1/(entities(/[^/]+)?|entityOperations/query)/?$")
 
 
 def acceptable(accept: str, path: str = "/ngsi-ld/v1/entities") -> bool:

@@ -53,6 +53,16 @@ async def due(conn: AsyncConnection[Any], now: datetime, limit: int) -> list[Pen
     return [PendingNotification(*row) for row in await cur.fetchall()]
 
 
+async def attempting(conn: AsyncConnection[Any], first: PendingNotification, now: datetime) -> None:
+    """Counts an attempt before it is made: whoever the notification reaches and asks
+    at once sees it counted (timesSent, lastNotification)."""
+    await conn.execute(
+        "UPDATE ciudad_subscriptions SET times_sent = times_sent + 1, last_notification = %s "
+        "WHERE tenant = %s AND id = %s",
+        (now, first.tenant, first.subscription_id),
+    )
+
+
 async def delivered(
     conn: AsyncConnection[Any],
     sent: list[PendingNotification],
@@ -65,9 +75,8 @@ async def delivered(
         "DELETE FROM ciudad_notifications WHERE id = ANY(%s)", ([n.id for n in sent],)
     )
     await conn.execute(
-        "UPDATE ciudad_subscriptions SET times_sent = times_sent + 1, last_notification = %s, "
-        "last_success = %s WHERE tenant = %s AND id = %s",
-        (now, now, first.tenant, first.subscription_id),
+        "UPDATE ciudad_subscriptions SET last_success = %s WHERE tenant = %s AND id = %s",
+        (now, first.tenant, first.subscription_id),
     )
     if throttling_s > 0:
         await conn.execute(
@@ -97,9 +106,9 @@ async def failed(
         (retry_at, first.tenant, first.subscription_id),
     )
     await conn.execute(
-        "UPDATE ciudad_subscriptions SET times_sent = times_sent + 1, last_notification = %s, "
-        "last_failure = %s, last_failure_reason = %s WHERE tenant = %s AND id = %s",
-        (now, now, reason[:500], first.tenant, first.subscription_id),
+        "UPDATE ciudad_subscriptions SET last_failure = %s, last_failure_reason = %s "
+        "WHERE tenant = %s AND id = %s",
+        (now, reason[:500], first.tenant, first.subscription_id),
     )
 
 

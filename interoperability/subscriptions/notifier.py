@@ -213,6 +213,8 @@ class Notifier:
     ) -> None:
         for group in _chunks(rows, self._options.entities_per_notification):
             notification = _notification(sub, [doc for row in group for doc in row.data], now)
+            async with self._subscriptions.connection() as conn:
+                await queue.attempting(conn, group[0], now)
             try:
                 await self._sender.send(
                     sub.body.notification.endpoint, sub.tenant, notification, _link(sub)

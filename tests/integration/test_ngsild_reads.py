@@ -187,6 +187,9 @@ async def test_what_cannot_be_answered_or_is_not_a_parameter_is_refused(
     history = await client.get("/ngsi-ld/v1/temporal/entities", params={"type": "B"}, headers=geo)
     assert history.status_code == 406, "GeoJSON answers entity reads only"
     assert (await client.get("/ngsi-ld/v1/entities", params={"type": "B"}, headers=geo)).is_success
+    query = {"type": "Query", "entities": [{"type": "B"}]}
+    by_post = await client.post("/ngsi-ld/v1/entityOperations/query", json=query, headers=geo)
+    assert by_post.headers["content-type"].startswith("application/geo+json")
     odd = await client.get("/ngsi-ld/v1/entities", params={"type": "B", "invalidParams": "x"})
     assert (odd.status_code, odd.json()["type"]) == (400, ERRORS + "InvalidRequest")
     assert "invalidParams" in odd.json()["detail"]

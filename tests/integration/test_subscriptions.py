@@ -99,8 +99,10 @@ async def test_changes_matching_watched_attributes_and_q_are_notified(database_u
             assert receiver.headers[0]["X-Token"] == "abc"
             # JSON names the subscriber's context in a Link header (NGSI-LD 6.3.5)
             assert "json-ld#context" in receiver.headers[0]["Link"]
+            asked_at_once = (await status(http, sub_id))["notification"]
+            assert asked_at_once["timesSent"] >= 1, "counted before sending: asking at once sees it"
 
-            async def recorded() -> bool:  # deliveries are recorded after the endpoint answers
+            async def recorded() -> bool:  # the success is recorded after the endpoint answers
                 sent = (await status(http, sub_id))["notification"].get("timesSent")
                 return bool(sent == len(receiver.notifications))
 
