@@ -21,7 +21,7 @@ RULES: list[tuple[str, str]] = [
      "nothing)"),
     (r"default-context/availableSpotNumber",
      "deliberate deviation: without a context, ciudad's own terms (core + Smart Data Models)"),
-    (r"^(001_05_02|003_05_02|010_04_01)",
+    (r"(^|\s)(001_05_02|003_05_02|010_04_01)\b",
      "deliberate deviation: a name no context defines reads back as its term under the "
      "core @vocab (the suite wants ngsi-ld:default-context/... here, the full IRI there)"),
     (r"[Ii]nline|[Ff]lat|[Ll]inked|[Ll]inking",
