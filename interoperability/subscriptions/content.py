@@ -6,17 +6,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from interoperability.entities.attribute_merge import collapsed
+from interoperability.entities.attribute_merge import NULL, collapsed
 from interoperability.entities.instances import instances
 from interoperability.jsonld.resolver import ContextResolver, ContextUnavailableError
 from interoperability.jsonld.terms import Context, ContextError, TermMapper
-from interoperability.ngsild import render_entity
+from interoperability.ngsild import VALUE_MEMBER, render_entity
 from interoperability.subscriptions.model import Subscription
 from knowledge import Change, EntityQuery, EntityState, KnowledgeStore
 from support.times import iso_utc
 
 MAX_PERIODIC_ENTITIES = 1000
-SYSTEM_MEMBERS = ("createdAt", "modifiedAt")
+SYSTEM_MEMBERS = ("createdAt", "modifiedAt", "deletedAt")
 log = logging.getLogger(__name__)
 
 
@@ -51,7 +51,7 @@ def _shaped(document: dict[str, Any], sub: Subscription) -> dict[str, Any]:
         if attr is None:
             continue
         if params.format == "keyValues" and isinstance(attr, dict):
-            shaped[name] = attr.get("value", attr.get("object"))
+            shaped[name] = attr.get(VALUE_MEMBER.get(str(attr.get("type")), "value"))
         else:
             shaped[name] = attr
     return shaped
@@ -61,6 +61,17 @@ def _of_datasets(attribute: Any, dataset_ids: list[str]) -> Any:
     """The attribute's instances of those datasetIds (None if it has none of them)."""
     found = [i for i in instances(attribute) if i.get("datasetId", "@none") in dataset_ids]
     return collapsed(found)
+
+
+def deleted_attribute(kind: str) -> dict[str, Any]:
+    """A deleted attribute as a notification shows it: its type with NGSI-LD Null."""
+    member = VALUE_MEMBER.get(kind, "value")
+    null: Any = NULL
+    if member == "languageMap":
+        null = {"@none": NULL}
+    elif member in ("valueList", "objectList"):
+        null = [NULL]
+    return {"type": kind if kind in VALUE_MEMBER else "Property", member: null}
 
 
 def _rendered(state: EntityState, sub: Subscription) -> dict[str, Any]:
@@ -80,11 +91,16 @@ def entity_document(
     """(the entity as notified, its values for q): the state with the change's values."""
     if state is None:  # deleted since the change
         document: dict[str, Any] = {"id": change.entity_id, "type": change.entity_type}
+        if change.event == "entityDeleted":
+            document["deletedAt"] = iso_utc(change.changed_at)
     else:
         document = _rendered(state, sub)
     for name, changed in change.attrs.items():
+        if changed.event == "attributeDeleted":  # NGSI-LD 4.5.0: notified as NGSI-LD Null
+            document[name] = deleted_attribute(changed.attribute_type or "Property")
+            continue
         if changed.value is None or changed.observed_at is None:
-            continue  # kept whole, or gone: the state says what it is
+            continue  # kept whole: the state says what it is
         prop: dict[str, Any] = {
             "type": "Property",
             "value": changed.value,

@@ -66,6 +66,7 @@ class ChangedValue:
     unit_code: str | None
     value_type: str | None
     event: str = ATTRIBUTE_UPDATED
+    attribute_type: str | None = None  # of an attribute deleted: what it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ def _values(attrs: Mapping[str, Any]) -> dict[str, ChangedValue]:
             v.get("unitCode"),
             v.get("valueType"),
             v.get("event", ATTRIBUTE_UPDATED),
+            v.get("type"),
         )
         for name, v in attrs.items()
     }
@@ -120,6 +122,7 @@ async def record_change(
     entity_type: str,
     attr_events: Mapping[str, str],
     event: str | None = None,
+    types: Mapping[str, str] | None = None,
 ) -> None:
     """A change of the API's writes (entity created or deleted, attributes kept whole that
     were created, updated or deleted), in the caller's transaction, if someone watches."""
@@ -131,7 +134,8 @@ async def record_change(
         "SELECT 1 FROM ciudad_change_watch w WHERE w.tenant = %(t)s "
         f"AND w.entity_type IN ('{ANY_TYPE}', %(type)s))",
         {"t": tenant, "e": entity_id, "type": entity_type, "event": event,
-         "attrs": json.dumps({name: {"event": e} for name, e in attr_events.items()})},
+         "attrs": json.dumps({name: {"event": e, "type": (types or {}).get(name)}
+                              for name, e in attr_events.items()})},
     )  # fmt: skip
 
 

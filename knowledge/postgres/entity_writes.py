@@ -105,9 +105,10 @@ async def delete_attribute(
     (the temporal API's attribute deletion), otherwise the history stays queryable."""
     async with conn.transaction():
         cur = await conn.execute(
-            "SELECT static ? %s, entity_type FROM ciudad_entities "
-            "WHERE tenant = %s AND entity_id = %s FOR UPDATE",
-            (attr, tenant, entity_id),
+            "SELECT static ? %s, entity_type, "
+            "coalesce(static -> %s ->> 'type', static -> %s -> 0 ->> 'type', 'Property') "
+            "FROM ciudad_entities WHERE tenant = %s AND entity_id = %s FOR UPDATE",
+            (attr, attr, attr, tenant, entity_id),
         )
         row = await cur.fetchone()
         if row is None:
@@ -124,7 +125,9 @@ async def delete_attribute(
         )
         if state.rowcount == 0 and not was_static:
             raise NotFoundError(f"attribute {attr} not found in {entity_id}")
-        await record_change(conn, tenant, entity_id, row[1], {attr: ATTRIBUTE_DELETED})
+        await record_change(
+            conn, tenant, entity_id, row[1], {attr: ATTRIBUTE_DELETED}, types={attr: row[2]}
+        )
         if with_history:
             await _delete_history(conn, tenant, entity_id, attr)
 

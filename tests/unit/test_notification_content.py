@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from interoperability.subscriptions.content import entity_document
+from interoperability.subscriptions.content import deleted_attribute, entity_document
 from interoperability.subscriptions.model import SubscriptionBody, new_subscription
 from knowledge import Change, EntityState
 
@@ -81,3 +81,10 @@ def test_sys_attrs_add_the_entitys_creation_and_modification_times() -> None:
     assert document["createdAt"] == document["modifiedAt"], "no creation time: the modification"
     assert set(document) == {"id", "type", "brand", "createdAt", "modifiedAt"}
     assert "createdAt" not in _document()
+
+
+def test_a_deleted_attribute_is_notified_as_null_of_its_type() -> None:
+    assert deleted_attribute("Property") == {"type": "Property", "value": "urn:ngsi-ld:null"}
+    assert deleted_attribute("Relationship")["object"] == "urn:ngsi-ld:null"
+    assert deleted_attribute("LanguageProperty")["languageMap"] == {"@none": "urn:ngsi-ld:null"}
+    assert deleted_attribute("ListRelationship")["objectList"] == ["urn:ngsi-ld:null"]
