@@ -133,6 +133,9 @@ async def temporal_documents(
             found.append(history)
             doc = render_temporal(state, history.readings, history.kept, False)
             doc = simplified_temporal(doc) if "temporalValues" in asked.options else doc
+        bounded = asked.window.start is not None or asked.window.end is not None
+        if bounded and not set(doc) - {"id", "type"}:
+            continue  # nothing of it in the time asked for: not a match (NGSI-LD 5.7.4)
         docs.append(projection.apply(doc, strict=False))
     cut = any(h.truncated for h in found)
     return Documents(docs, content_range(found, asked.last_n) if cut else None)

@@ -245,6 +245,9 @@ async def test_the_temporal_evolution_is_queried_by_post_too(client: httpx.Async
     assert found.headers["NGSILD-Results-Count"] == "1"
     (entity,) = found.json()
     assert [i["value"] for i in entity["powerConsumption"]] == [90.0]
+    later = query | {"temporalQ": {"timerel": "after", "timeAt": "2026-11-21T19:00:00Z"}}
+    none = await client.post("/ngsi-ld/v1/temporal/entityOperations/query", json=later)
+    assert none.json() == [], "an entity with nothing in the time asked for is no match"
     wrong = await client.post("/ngsi-ld/v1/temporal/entityOperations/query",
                               json=query | {"temporalQ": {"timerel": "soon"}})  # fmt: skip
     assert wrong.status_code == 400
