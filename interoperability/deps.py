@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
 
 from interoperability.ngsild import LINK_HEADER
 from knowledge import KnowledgeStore
@@ -147,7 +148,11 @@ EntityIdPath = Annotated[str, Path(pattern=URI_PATTERN, description="Entity id (
 # An attribute name in a path cannot be a JSON-LD keyword (@id, @type...) nor hold the
 # characters NGSI-LD reserves for its query languages and IRIs never need unescaped.
 ATTR_PATTERN = r"^[^\x00-\x1f\x7f@()<>\"'\s][^\x00-\x1f\x7f()<>\"'\s]{0,255}$"
-AttrPath = Annotated[str, Path(pattern=ATTR_PATTERN, description="Attribute name")]
+# The JSON-LD layer puts a stored name into the path percent-encoded ('/' of an IRI as %2F,
+# so that /attrs/{attr}/{instance} still tells them apart): read back decoded.
+AttrPath = Annotated[
+    str, Path(pattern=ATTR_PATTERN, description="Attribute name"), AfterValidator(unquote)
+]
 LdJsonDep = Annotated[bool, Depends(wants_ld_json)]
 
 

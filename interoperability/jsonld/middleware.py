@@ -280,7 +280,9 @@ def _stored_scope(scope: Scope, mapper: TermMapper) -> Scope:
     if match := _ATTR_PATH.match(path) or _NAME_PATH.match(path):
         stored = mapper.to_stored(match.group(2))
         rest = (match.groups()[2:] or (None,))[0] or ""
-        path = match.group(1) + stored + rest
+        # one path segment whatever the name holds (an IRI's '/'); AttrPath decodes it
+        in_path = quote(stored, safe=":#@!$&'()*+,;=") if match.re is _ATTR_PATH else stored
+        path = match.group(1) + in_path + rest
         raw_path = (quote(match.group(1)) + quote(stored, safe="") + quote(rest)).encode()
     return {
         **scope,

@@ -302,3 +302,29 @@ async def test_sub_attributes_are_named_by_the_clients_context_too(
     assert (await http.put(f"{url}/attrs/ruido", headers=mine, json=again)).status_code == 204
     theirs = (await http.get(url, headers=mine)).json()
     assert theirs["ruido"]["humedad"]["value"] == 41, "and read back in the client's terms"
+
+
+async def test_instances_of_an_attribute_named_by_an_iri_are_reached(
+    http: httpx.AsyncClient, context_server: ContextServer
+) -> None:
+    """humedad is http://example.org/humidity here: its '/' must not split the path of
+    .../attrs/{attr}/{instanceId}."""
+    mine = link(context_server.url)
+    body = {"id": ENTITY_ID, "type": "Ruido", "humedad": [
+        {"type": "Property", "value": 40.0, "observedAt": "2026-11-22T08:00:00Z"},
+        {"type": "Property", "value": 41.0, "observedAt": "2026-11-22T08:01:00Z"},
+    ]}  # fmt: skip
+    created = await http.post("/ngsi-ld/v1/temporal/entities", headers=mine, json=body)
+    assert created.status_code == 201, created.text
+    url = f"/ngsi-ld/v1/temporal/entities/{ENTITY_ID}"
+    first = (await http.get(url, headers=mine)).json()["humedad"][0]["instanceId"]
+    changed = await http.patch(f"{url}/attrs/humedad/{first}", headers=mine,
+                               json={"type": "Property", "value": 39.0})  # fmt: skip
+    assert changed.status_code == 204, changed.text
+    assert [i["value"] for i in (await http.get(url, headers=mine)).json()["humedad"]] == [
+        39.0,
+        41.0,
+    ]
+    assert (await http.delete(f"{url}/attrs/humedad/{first}", headers=mine)).status_code == 204
+    assert (await http.delete(f"{url}/attrs/humedad", headers=mine)).status_code == 204
+    assert "humedad" not in (await http.get(url, headers=mine)).json()
