@@ -22,6 +22,14 @@ NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,256}$"
 _NAME = re.compile(NAME_PATTERN)
 
 
+def parse_time(what: str, text: object) -> datetime:
+    """An ISO 8601 date-time as NGSI-LD writes them (``Z`` included), or BadRequestError."""
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequestError(f"{what} {text!r:.40} is not an ISO 8601 date-time") from None
+
+
 def check_time(what: str, moment: datetime) -> datetime:
     """An aware date-time between the years 1900 and 2999, in UTC, or BadRequestError."""
     if moment.tzinfo is None:

@@ -97,9 +97,11 @@ async def write_attributes(
     clock: WriteClock,
     mode: Mode,
     scope_only_if_present: bool = False,
+    state: EntityState | None = None,
 ) -> WriteOutcome:
-    """NotFoundError if the entity does not exist; BadRequestError for a bad fragment."""
-    state = await store.get_entity(tenant, entity_id)
+    """NotFoundError if the entity does not exist; BadRequestError for a bad fragment.
+    ``state``: the entity as the caller has just read it (not read again)."""
+    state = state or await store.get_entity(tenant, entity_id)
     other_types = _added_types(state, body)
     current = render_entity(state, with_context=False, sys_attrs=True)
     plan = _plan(current, body, mode, scope_only_if_present)

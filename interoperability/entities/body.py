@@ -17,7 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from acquisition import EntityRecord, Reading, ValueType
-from interoperability.deps import BadRequestError, InvalidRequestError, check_name, check_time
+from interoperability.deps import (
+    BadRequestError,
+    InvalidRequestError,
+    check_name,
+    check_time,
+    parse_time,
+)
 from interoperability.entities.attribute_merge import combine
 from interoperability.entities.write_clock import WriteClock
 from interoperability.ngsild import VALUE_MEMBER
@@ -47,10 +53,7 @@ def _observed_at(fragment: Mapping[str, Any], name: str, clock: WriteClock) -> d
     text = fragment.get("observedAt")
     if text is None:
         return clock.admit(name, clock.now)
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequestError(f"{name}.observedAt is not an ISO 8601 date-time") from None
+    moment = parse_time(f"{name}.observedAt", text)
     if moment.tzinfo is None:
         raise BadRequestError(f"{name}.observedAt needs a timezone (e.g. Z)")
     return clock.admit(f"{name}.observedAt", moment)
@@ -72,10 +75,7 @@ def _kept(name: str, fragment: Any, now: datetime) -> list[KeptInstance]:
     for instance in fragment if isinstance(fragment, list) else [fragment]:
         at = now
         if "observedAt" in instance:
-            try:
-                moment = datetime.fromisoformat(str(instance["observedAt"]).replace("Z", "+00:00"))
-            except ValueError:
-                raise BadRequestError(f"{name}.observedAt is not an ISO 8601 date-time") from None
+            moment = parse_time(f"{name}.observedAt", instance["observedAt"])
             at = check_time(f"{name}.observedAt", moment)
         kept.append(KeptInstance(name, at, instance.get("datasetId"), instance))
     return kept

@@ -148,7 +148,7 @@ async def update_attribute(
             f"attribute {attr} is a {target[0].get('type')}: a partial update cannot change "
             "its type (replace it instead)"
         )
-    await write_attributes(store, tenant, entity_id, {attr: body}, clock, "merge")
+    await write_attributes(store, tenant, entity_id, {attr: body}, clock, "merge", state=state)
     return Response(status_code=204)
 
 
@@ -168,7 +168,7 @@ async def replace_attribute(
     state = await store.get_entity(tenant, entity_id)
     if attr not in state.static and attr not in {a.name for a in state.attributes}:
         raise NotFoundError(f"attribute {attr} not found in {entity_id}")
-    await write_attributes(store, tenant, entity_id, {attr: body}, clock, "replace")
+    await write_attributes(store, tenant, entity_id, {attr: body}, clock, "replace", state=state)
     return Response(status_code=204)
 
 

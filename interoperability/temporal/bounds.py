@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Response
 
 from interoperability.deps import get_settings
 from knowledge import AttributeHistory, KeptInstance, KnowledgeStore, TimeRange
@@ -67,9 +67,12 @@ def _cut(kept: list[KeptInstance], cut: slice) -> list[KeptInstance]:
     return [i for instances in by_attr.values() for i in instances[cut]]
 
 
-def content_range(histories: list[History], last_n: int | None) -> str:
-    """``date-time <from>-<to>/<lastN or *>`` over the instances answered (6.3.10); with
-    ``lastN`` the range runs from the newest back."""
+def content_range(histories: list[History], last_n: int | None) -> str | None:
+    """``date-time <from>-<to>/<lastN or *>`` over the instances answered (6.3.10), when
+    some history was cut (None otherwise); with ``lastN`` the range runs from the newest
+    back."""
+    if not any(h.truncated for h in histories):
+        return None
     times: list[datetime] = [t for h in histories for r in h.readings for t in r.times]
     times += [k.observed_at for h in histories for k in h.kept]
     if not times:
@@ -77,6 +80,14 @@ def content_range(histories: list[History], last_n: int | None) -> str:
     first, last = min(times), max(times)
     start, end = (last, first) if last_n is not None else (first, last)
     return f"date-time {iso_utc(start)}-{iso_utc(end)}/{last_n or '*'}"
+
+
+def partial(answer: Response, cut: str | None) -> Response:
+    """206 with the Content-Range of what was answered, when some history was cut."""
+    if cut is not None:
+        answer.status_code = 206
+        answer.headers["Content-Range"] = cut
+    return answer
 
 
 def max_instances(settings: Annotated[Settings, Depends(get_settings)]) -> int:

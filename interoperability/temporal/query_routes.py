@@ -9,7 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from interoperability.auth.access import TenantDep
-from interoperability.deps import BadRequestError, LdJsonDep, StoreDep, ngsi_response
+from interoperability.deps import (
+    BadRequestError,
+    LdJsonDep,
+    StoreDep,
+    ngsi_response,
+    parse_time,
+)
 from interoperability.entities.query_post import query_of
 from interoperability.entities.read_routes import GeoParams, entity_query
 from interoperability.ngsild import CORE_CONTEXT, render_temporal, simplified_temporal
@@ -18,6 +24,7 @@ from interoperability.temporal.bounds import (
     MaxInstancesDep,
     bounded_history,
     content_range,
+    partial,
 )
 from interoperability.temporal.projection import TemporalProjection, TemporalProjectionDep
 from interoperability.temporal.read_routes import (
@@ -137,8 +144,7 @@ async def temporal_documents(
         if bounded and not set(doc) - {"id", "type"}:
             continue  # nothing of it in the time asked for: not a match (NGSI-LD 5.7.4)
         docs.append(projection.apply(doc, strict=False))
-    cut = any(h.truncated for h in found)
-    return Documents(docs, content_range(found, asked.last_n) if cut else None)
+    return Documents(docs, content_range(found, asked.last_n))
 
 
 async def _answer(
@@ -153,11 +159,8 @@ async def _answer(
     headers = {}
     if count:
         headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
-    answer = ngsi_response([d | context for d in found.docs], ld_json, headers)
-    if found.content_range is not None:
-        answer.status_code = 206
-        answer.headers["Content-Range"] = found.content_range
-    return answer
+    return partial(ngsi_response([d | context for d in found.docs], ld_json, headers),
+                   found.content_range)  # fmt: skip
 
 
 @router.post("/entityOperations/query", summary="Query the temporal evolution by POST")
@@ -199,16 +202,12 @@ def _temporal_q(temporal: dict[str, Any]) -> tuple[TimeRel | None, Any, Any]:
         relation = TimeRel(timerel) if timerel is not None else None
     except ValueError:
         raise BadRequestError("temporalQ.timerel must be before, after or between") from None
-    return relation, _time(temporal.get("timeAt")), _time(temporal.get("endTimeAt"))
+    return relation, _time("timeAt", temporal), _time("endTimeAt", temporal)
 
 
-def _time(text: Any) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequestError(f"{text!r:.40} is not an ISO 8601 date-time") from None
+def _time(member: str, temporal: dict[str, Any]) -> datetime | None:
+    text = temporal.get(member)
+    return None if text is None else parse_time(f"temporalQ.{member}", text)
 
 
 def _last_n(value: Any) -> int | None:

@@ -33,7 +33,12 @@ from interoperability.temporal.aggregation import (
     render_aggregated_attribute,
     render_distinct_counts,
 )
-from interoperability.temporal.bounds import MaxInstancesDep, bounded_history, content_range
+from interoperability.temporal.bounds import (
+    MaxInstancesDep,
+    bounded_history,
+    content_range,
+    partial,
+)
 from interoperability.temporal.projection import TemporalProjectionDep
 from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
 from support import NotFoundError
@@ -128,10 +133,7 @@ async def retrieve_temporal_entity(
     if "temporalValues" in wanted:
         doc = simplified_temporal(doc)
     answer = ngsi_response(projection.apply(doc), ld_json)
-    if found.truncated:  # NGSI-LD 6.3.10: more than one answer holds
-        answer.status_code = 206
-        answer.headers["Content-Range"] = content_range([found], last_n)
-    return answer
+    return partial(answer, content_range([found], last_n))
 
 
 @dataclass(frozen=True, slots=True)

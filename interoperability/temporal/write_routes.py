@@ -18,6 +18,7 @@ from interoperability.deps import (
     EntityIdPath,
     StoreDep,
     check_name,
+    parse_time,
 )
 from interoperability.entities.body import parse_temporal_attributes
 from interoperability.entities.instances import without_instance
@@ -122,7 +123,7 @@ async def modify_attribute_instance(
     if not members or members.get("type", "Property") not in VALUE_MEMBER:
         raise BadRequestError("the body must be the instance's new members (value...)")
     stated = members.pop("observedAt", None)
-    if stated is not None and instance_time(instance) != _moment(stated):
+    if stated is not None and observed_at != parse_time("observedAt", stated):
         raise BadRequestError("an instance's observedAt is its identity: delete and add")
     await store.modify_instance(tenant, entity_id, attr, observed_at, members)
     return Response(status_code=204)
@@ -137,13 +138,6 @@ def _instance_time(instance: str) -> datetime:
     if observed_at is None:
         raise NotFoundError(f"no instance {instance!r:.80}")
     return observed_at
-
-
-def _moment(text: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 @router.delete(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
@@ -19,26 +19,27 @@ from knowledge.query.records import KeptInstance, TimeRange
 Kept = tuple[KeptInstance, ...]
 
 
-class EntityLifecycle:
-    """Mixed into PostgresStore, which provides the connection and the readings' path."""
+class _Store(Protocol):
+    """What the methods below need of the store they are mixed into."""
 
     _transfer: Transfer
 
-    def connection(self) -> AbstractAsyncContextManager[AsyncConnection[Any]]:
-        raise NotImplementedError
+    def connection(self) -> AbstractAsyncContextManager[AsyncConnection[Any]]: ...
 
     async def _ensure_partitions(
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
-    ) -> None:
-        raise NotImplementedError
+    ) -> None: ...
 
     async def _merge_readings(
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
-    ) -> int:
-        raise NotImplementedError
+    ) -> int: ...
+
+
+class EntityLifecycle:
+    """Mixed into PostgresStore, which provides the connection and the readings' path."""
 
     async def create_entity(
-        self, entity: EntityRecord, readings: tuple[Reading, ...], kept: Kept = ()
+        self: _Store, entity: EntityRecord, readings: tuple[Reading, ...], kept: Kept = ()
     ) -> None:
         """A new entity with its first attribute values (``kept``: the history of those that
         are no reading); AlreadyExistsError if the id exists."""
@@ -54,7 +55,7 @@ class EntityLifecycle:
                     )
 
     async def append_attributes(
-        self,
+        self: _Store,
         tenant: str,
         entity_id: str,
         static: Mapping[str, Any],
@@ -79,12 +80,12 @@ class EntityLifecycle:
                 )
                 await instance_history.record(conn, tenant, entity_id, kept)
 
-    async def delete_entity(self, tenant: str, entity_id: str) -> None:
+    async def delete_entity(self: _Store, tenant: str, entity_id: str) -> None:
         async with self.connection() as conn:
             await entity_writes.delete_entity(conn, tenant, entity_id)
 
     async def delete_instance(
-        self, tenant: str, entity_id: str, attr: str, observed_at: datetime
+        self: _Store, tenant: str, entity_id: str, attr: str, observed_at: datetime
     ) -> None:
         """One observation of an attribute (NotFoundError if there is none at that time)."""
         async with self.connection() as conn:
@@ -93,7 +94,7 @@ class EntityLifecycle:
             )
 
     async def modify_instance(
-        self,
+        self: _Store,
         tenant: str,
         entity_id: str,
         attr: str,
@@ -107,13 +108,13 @@ class EntityLifecycle:
             )
 
     async def delete_attribute(
-        self, tenant: str, entity_id: str, attr: str, with_history: bool = False
+        self: _Store, tenant: str, entity_id: str, attr: str, with_history: bool = False
     ) -> None:
         async with self.connection() as conn:
             await entity_writes.delete_attribute(conn, tenant, entity_id, attr, with_history)
 
     async def delete_instance_history(
-        self, tenant: str, entity_id: str, attr: str, dataset_id: str | None
+        self: _Store, tenant: str, entity_id: str, attr: str, dataset_id: str | None
     ) -> int:
         async with self.connection() as conn:
             return await entity_writes.delete_instance_history(
@@ -121,7 +122,7 @@ class EntityLifecycle:
             )
 
     async def instance_history(
-        self, tenant: str, entity_id: str, attrs: list[str] | None, window: TimeRange,
+        self: _Store, tenant: str, entity_id: str, attrs: list[str] | None, window: TimeRange,
         last_n: int | None = None, first_n: int | None = None,
     ) -> list[KeptInstance]:  # fmt: skip
         async with self.connection() as conn:
