@@ -6,9 +6,11 @@ docs/conformance.md true.
 SUITE_DIR holds the suite's runner (``run.sh``) beside an unmodified copy of the suite. The API is
 started on a free loopback port with a data directory of its own (embedded PostgreSQL),
 open (the suite sends no key), allowed to reach the suite's local servers, accepting the
-suite's fixed past dates. ``--write`` replaces this subset's section of docs/conformance.md
-(figures per folder and every failure with its reason, from scripts/conformance_reasons.py);
-``--check`` fails when fewer tests pass than that section records (a ratchet).
+suite's fixed past dates. The suite runs from a working copy this script makes (see
+``working_copy``) on free ports, so that runs do not collide. ``--write`` replaces this
+subset's section of docs/conformance.md (figures per folder and every failure with its
+reason, from scripts/conformance_reasons.py); ``--check`` fails when fewer tests pass than
+that section records (a ratchet).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import collections
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,6 +37,19 @@ REPO = Path(__file__).resolve().parents[1]
 # commit differ by a few tests (docs/conformance.md), which --check tolerates.
 SLACK = 3
 DOC = REPO / "docs" / "conformance.md"
+KIT = Path(__file__).resolve().parent / "conformance_kit"
+# Robot's venv outlives the runs: run.sh makes it on first use.
+VENV = REPO / ".ciudad" / "conformance" / "venv"
+FORGE = "https://forge.etsi.org/rep/cim/ngsi-ld-test-suite/-/raw/develop/resources/jsonld-contexts"
+# The suite's own context published a second time (same terms, core v1.8), named by the data
+# of some tests; it is unreachable here like the forge, so it goes to the same local copy.
+SECOND_COPY = (
+    "https://easy-global-market.github.io/ngsild-api-data-models/ngsildTestSuite/"
+    "ngsildTestSuiteV1.8-compound.jsonld"
+)
+# The suite expects pages of temporal instances smaller than its tests' data (020_13, 021_15);
+# the cap is the server's choice (clause 6.3.10) and ciudad's default is far larger.
+TEMPORAL_CAP = "10"
 
 
 def free_port() -> int:
@@ -52,6 +68,7 @@ def start_api(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         "CIUDAD_OUTBOUND_ALLOW": "127.0.0.0/8,::1,localhost",
         "CIUDAD_MAX_PAST_AGE_S": "3153600000",
         "CIUDAD_RETENTION_RAW_DAYS": "0",
+        "CIUDAD_TEMPORAL_MAX_INSTANCES": TEMPORAL_CAP,
     }
     with log.open("wb") as out:
         api = subprocess.Popen(
@@ -68,6 +85,34 @@ def start_api(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
             time.sleep(0.5)
     api.terminate()
     sys.exit(f"conformance: the API did not answer within 120 s; see {log}")
+
+
+def working_copy(suite: Path, work: Path, ctx_port: int) -> None:
+    """The suite as run.sh would copy it, with both names of its context pointing at run.sh's
+    local server, and its MQTT broker (a docker container upstream) a local mosquitto."""
+    for part in ("TP", "data", "resources", "libraries"):
+        shutil.copytree(suite / "ngsi-ld-test-suite" / part, work / part)
+    local = f"http://127.0.0.1:{ctx_port}"
+    for path in work.rglob("*"):
+        if path.suffix in {".robot", ".resource", ".py", ".json", ".jsonld"} and path.is_file():
+            text = path.read_text(encoding="utf-8")
+            new = text.replace(SECOND_COPY, f"{local}/ngsi-ld-test-suite-compound.jsonld")
+            new = new.replace(FORGE, local)
+            if new != text:
+                path.write_text(new, encoding="utf-8")
+    for name in ("MqttUtils.resource", "local_mosquitto.py"):
+        shutil.copy(KIT / name, work / "resources" / "mqttUtils" / name)
+
+
+def robot_variables() -> list[str]:
+    """Free ports for the suite's mock servers, and its MQTT broker on loopback."""
+    pairs = {
+        "context_source_port": free_port(),
+        "context_server_port": free_port(),
+        "mqtt_broker_host": "127.0.0.1",
+        "mqtt_broker_non_default_port": free_port(),
+    }
+    return [arg for k, v in pairs.items() for arg in ("--variable", f"{k}:{v}")]
 
 
 def results(output_xml: Path) -> list[tuple[str, str, bool, str]]:
@@ -163,11 +208,15 @@ def main() -> int:
         print(f"conformance: starting the API on 127.0.0.1:{port}", flush=True)
         api = start_api(Path(work) / "data", port, Path(work) / "api.log")
         try:
+            ctx_port = free_port()
+            working_copy(args.suite_dir, Path(work) / "suite", ctx_port)
             env = os.environ | {"BROKER_URL": f"http://127.0.0.1:{port}/ngsi-ld/v1",
-                                "OUT": str(out)}  # fmt: skip
+                                "OUT": str(out), "WORK": str(Path(work) / "suite"),
+                                "VENV": str(VENV), "CTX_PORT": str(ctx_port),
+                                "NOTIF_PORT": str(free_port())}  # fmt: skip
             print(f"conformance: run.sh {args.subset} (several minutes)", flush=True)
-            subprocess.run([str(runner), args.subset], env=env, check=False,
-                           stdout=subprocess.DEVNULL)  # fmt: skip
+            subprocess.run([str(runner), args.subset, *robot_variables()], env=env,
+                           check=False, stdout=subprocess.DEVNULL)  # fmt: skip
         finally:
             api.terminate()
             api.wait(timeout=60)
