@@ -82,52 +82,6 @@ def name_set(text: str | None, what: str) -> frozenset[str] | None:
     return frozenset(check_name(what, n.strip()) for n in text.split(",") if n.strip())
 
 
-_PROJECTION_TOKEN = re.compile(r"[{},]|[^{},;\s]+")
-
-
-def projection_names(text: str | None, what: str) -> frozenset[str] | None:
-    """``pick``/``omit`` (NGSI-LD 4.21): names separated by commas, each optionally with
-    ``{...}`` naming members of the entities it links to; the top-level names are returned
-    (linked entities are not joined here). BadRequestError saying what is malformed."""
-    if text is None:
-        return None
-    parts = _PROJECTION_TOKEN.findall(text)
-    if "".join(parts) != text.replace(" ", ""):
-        raise BadRequestError(f"{what}: only names, commas and braces are allowed")
-    names, depth, expect_name = set(), 0, True
-    for part in parts:
-        if part in {",", "{", "}"} and expect_name:
-            raise BadRequestError(f"{what}: a name is missing before {part!r}")
-        if part == "{":
-            depth, expect_name = depth + 1, True
-        elif part == "}":
-            if depth == 0:
-                raise BadRequestError(f"{what}: '}}' without '{{'")
-            depth, expect_name = depth - 1, False
-        elif part == ",":
-            expect_name = True
-        elif not expect_name:
-            raise BadRequestError(f"{what}: a comma is missing before {part!r:.60}")
-        else:
-            if depth == 0:
-                names.add(check_name(what, part))
-            expect_name = False
-    if depth or expect_name:
-        raise BadRequestError(f"{what}: the expression is not complete (an open brace?)")
-    return frozenset(names)
-
-
-def pick_and_omit(
-    pick: str | None, omit: str | None
-) -> tuple[frozenset[str] | None, frozenset[str]]:
-    """(members to keep or None for all, members to leave out); 400 if one is in both."""
-    keep = projection_names(pick, "pick")
-    left_out = projection_names(omit, "omit") or frozenset()
-    if keep is not None and keep & left_out:
-        raise BadRequestError("a member cannot be in both pick and omit")
-    return keep, left_out
-
-
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.api.settings
     return settings
@@ -154,8 +108,9 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 URI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f]{1,250}$"
 EntityIdPath = Annotated[str, Path(pattern=URI_PATTERN, description="Entity id (a URI)")]
 # An attribute name in a path cannot be a JSON-LD keyword (@id, @type...) nor hold the
-# characters NGSI-LD reserves for its query languages and IRIs never need unescaped.
-ATTR_PATTERN = r"^[^\x00-\x1f\x7f@()<>\"'\s][^\x00-\x1f\x7f()<>\"'\s]{0,255}$"
+# characters NGSI-LD reserves for its query languages and IRIs never need unescaped; nor
+# start with '/': that is an empty name (``attrs//...``), which no attribute has.
+ATTR_PATTERN = r"^[^\x00-\x1f\x7f@()<>\"'\s/][^\x00-\x1f\x7f()<>\"'\s]{0,255}$"
 # The JSON-LD layer puts a stored name into the path percent-encoded ('/' of an IRI as %2F,
 # so that /attrs/{attr}/{instance} still tells them apart): read back decoded.
 AttrPath = Annotated[

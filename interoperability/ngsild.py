@@ -35,10 +35,13 @@ def _property(
     return prop
 
 
-def render_attribute(attr: AttributeState) -> dict[str, Any]:
+def render_attribute(attr: AttributeState, sys_attrs: bool = False) -> dict[str, Any]:
+    """A reading as a Property (``sys_attrs``: with its createdAt and modifiedAt)."""
     prop = _property(attr.value, attr.value_type, attr.observed_at, attr.unit_code)
     if not attr.observed_at_stated:
         del prop["observedAt"]
+    if sys_attrs and attr.created_at is not None and attr.modified_at is not None:
+        prop |= {"createdAt": iso_utc(attr.created_at), "modifiedAt": iso_utc(attr.modified_at)}
     return prop
 
 
@@ -61,15 +64,16 @@ def without_system_attributes(attribute: Any) -> Any:
 
 
 def render_entity(
-    state: EntityState, with_context: bool, sys_attrs: bool = False
+    state: EntityState, with_context: bool, sys_attrs: bool = False, readings_too: bool = True
 ) -> dict[str, Any]:
     """Normalized NGSI-LD entity: static attributes plus the latest value of each attribute
-    (``sys_attrs``: the kept attributes' createdAt and modifiedAt too)."""
+    (``sys_attrs``: each attribute's createdAt and modifiedAt too; those of the readings
+    unless not ``readings_too``: a write merging into a reading must not keep them)."""
     doc: dict[str, Any] = {"id": state.entity_id, "type": entity_types(state)}
     for name, attribute in state.static.items():
         doc[name] = attribute if sys_attrs else without_system_attributes(attribute)
     for attr in state.attributes:
-        doc[attr.name] = render_attribute(attr)
+        doc[attr.name] = render_attribute(attr, sys_attrs and readings_too)
     if with_context:
         doc["@context"] = CORE_CONTEXT
     return doc
@@ -80,9 +84,11 @@ def render_temporal(
     histories: list[AttributeHistory],
     kept: list[KeptInstance],
     with_context: bool,
+    time_property: str = "observedAt",
 ) -> dict[str, Any]:
     """Temporal representation: each attribute is the list of its instances, oldest first:
-    the readings' and the kept instances' (GeoProperties, Relationships...) together."""
+    the readings' and the kept instances' (GeoProperties, Relationships...) together; a
+    system ``time_property`` (createdAt...) the answer goes by stays in the instances."""
     doc: dict[str, Any] = {"id": state.entity_id, "type": entity_types(state)}
     timed: dict[str, list[tuple[datetime, dict[str, Any]]]] = {}
     for history in histories:
@@ -95,6 +101,8 @@ def render_temporal(
         rendered = without_system_attributes(dict(instance.instance)) | {
             "instanceId": instance_id(instance.observed_at)
         }
+        if time_property in SYSTEM_ATTRIBUTES and time_property in instance.instance:
+            rendered[time_property] = instance.instance[time_property]
         timed.setdefault(instance.attr, []).append((instance.observed_at, rendered))
     for name, found in timed.items():
         doc[name] = [i for _, i in sorted(found, key=lambda pair: pair[0])]
@@ -103,23 +111,40 @@ def render_temporal(
     return doc
 
 
-def simplified_temporal(doc: dict[str, Any]) -> dict[str, Any]:
-    """``options=temporalValues``: each attribute as [value, observedAt] pairs (5.2.36)."""
+def simplified_temporal(doc: dict[str, Any], time_property: str = "observedAt") -> dict[str, Any]:
+    """``options=temporalValues``: each attribute as [value, time] pairs (5.2.36), the time
+    being the instances' ``time_property`` (observedAt, or deletedAt of deletions)."""
     out: dict[str, Any] = {}
     for name, value in doc.items():
         if not isinstance(value, list):
             out[name] = value
             continue
-        found = [i for i in value if isinstance(i, dict)]
-        kind = found[0].get("type", "Property") if found else "Property"
-        member = VALUE_MEMBER.get(kind, "value")
-        # a Property's or Relationship's value as is; the others' in an object naming the
-        # member ({"languageMap": {...}}), as NGSI-LD 4.5.9 shows them
-        wrapped = member not in ("value", "object")
-        pairs = [[{member: i.get(member)} if wrapped else i.get(member), i.get("observedAt")]
-                 for i in found]  # fmt: skip
-        out[name] = {"type": kind, "values" if member == "value" else f"{member}s": pairs}
+        # one simplified attribute per datasetId (NGSI-LD 4.5.5), the default one first
+        groups: dict[str | None, list[dict[str, Any]]] = {None: []}
+        for instance in (i for i in value if isinstance(i, dict)):
+            groups.setdefault(instance.get("datasetId"), []).append(instance)
+        if not groups[None] and len(groups) > 1:
+            del groups[None]
+        simple = [_simplified(found, dataset, time_property) for dataset, found in groups.items()]
+        out[name] = simple[0] if len(simple) == 1 else simple
     return out
+
+
+def _simplified(
+    found: list[dict[str, Any]], dataset_id: str | None, time_property: str
+) -> dict[str, Any]:
+    """The instances of one dataset of an attribute, as [value, time] pairs."""
+    kind = found[0].get("type", "Property") if found else "Property"
+    member = VALUE_MEMBER.get(kind, "value")
+    # a Property's or Relationship's value as is; the others' in an object naming the
+    # member ({"languageMap": {...}}), as NGSI-LD 4.5.9 shows them
+    wrapped = member not in ("value", "object")
+    pairs = [[{member: i.get(member)} if wrapped else i.get(member), i.get(time_property)]
+             for i in found]  # fmt: skip
+    simple: dict[str, Any] = {"type": kind}
+    if dataset_id is not None:
+        simple["datasetId"] = dataset_id
+    return simple | {"values" if member == "value" else f"{member}s": pairs}
 
 
 def instance_id(observed_at: datetime) -> str:

@@ -14,7 +14,13 @@ from knowledge.aggregate.partials import Partials, merge, per_series, rebucket, 
 from knowledge.embedded import embedded_postgres, postmaster_pid, start_embedded_postgres
 from knowledge.factory import open_store, resolve_dsn, retention_policy
 from knowledge.postgres import MIGRATIONS
-from knowledge.postgres.change_feed import ANY_TYPE, Change, set_watches, take_changes
+from knowledge.postgres.change_feed import (
+    ANY_TYPE,
+    Change,
+    ChangedValue,
+    set_watches,
+    take_changes,
+)
 from knowledge.postgres.partitions import Partitioning
 from knowledge.postgres.retention import RetentionPolicy, RetentionReport
 from knowledge.postgres.session import prepare_session
@@ -26,6 +32,7 @@ from knowledge.query.filters import (
     Filter,
     Logical,
     Operator,
+    OrderKey,
     Scalar,
     ValueRange,
 )
@@ -54,6 +61,7 @@ __all__ = [
     "AttributeUse",
     "Batch",
     "Change",
+    "ChangedValue",
     "Comparison",
     "DayNoise",
     "EntityQuery",
@@ -68,6 +76,7 @@ __all__ = [
     "Logical",
     "NumericSeries",
     "Operator",
+    "OrderKey",
     "Partials",
     "Partitioning",
     "PostgresStore",

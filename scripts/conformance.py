@@ -93,13 +93,15 @@ def working_copy(suite: Path, work: Path, ctx_port: int) -> None:
     for part in ("TP", "data", "resources", "libraries"):
         shutil.copytree(suite / "ngsi-ld-test-suite" / part, work / part)
     local = f"http://127.0.0.1:{ctx_port}"
-    for path in work.rglob("*"):
-        if path.suffix in {".robot", ".resource", ".py", ".json", ".jsonld"} and path.is_file():
+    for path in (p for p in work.rglob("*") if p.is_file()):
+        try:
             text = path.read_text(encoding="utf-8")
-            new = text.replace(SECOND_COPY, f"{local}/ngsi-ld-test-suite-compound.jsonld")
-            new = new.replace(FORGE, local)
-            if new != text:
-                path.write_text(new, encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        new = text.replace(SECOND_COPY, f"{local}/ngsi-ld-test-suite-compound.jsonld")
+        new = new.replace(FORGE, local)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
     for name in ("MqttUtils.resource", "local_mosquitto.py"):
         shutil.copy(KIT / name, work / "resources" / "mqttUtils" / name)
 

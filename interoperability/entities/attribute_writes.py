@@ -12,6 +12,7 @@ from interoperability.deps import BadRequestError
 from interoperability.entities.attribute_merge import Mode, combine, is_null
 from interoperability.entities.body import RESERVED, parse_attributes, parse_types
 from interoperability.entities.instances import instances, merged_scope
+from interoperability.entities.soft_delete import deletion_records
 from interoperability.entities.write_clock import WriteClock
 from interoperability.ngsild import render_entity
 from knowledge import EntityState, KnowledgeStore
@@ -103,7 +104,7 @@ async def write_attributes(
     ``state``: the entity as the caller has just read it (not read again)."""
     state = state or await store.get_entity(tenant, entity_id)
     other_types = _added_types(state, body)
-    current = render_entity(state, with_context=False, sys_attrs=True)
+    current = render_entity(state, with_context=False, sys_attrs=True, readings_too=False)
     plan = _plan(current, body, mode, scope_only_if_present)
     parsed = parse_attributes(
         tenant, entity_id, state.entity_type, plan.written, clock, frozenset(plan.kept_static)
@@ -114,5 +115,6 @@ async def write_attributes(
             kept=parsed.kept_of(plan.given),
         )  # fmt: skip
     for name in plan.removed:
-        await store.delete_attribute(tenant, entity_id, name)
+        gone = deletion_records(name, current.get(name), None, clock.now)
+        await store.delete_attribute(tenant, entity_id, name, deleted=gone)
     return WriteOutcome(tuple(sorted({*plan.written, *plan.removed})), tuple(plan.skipped))

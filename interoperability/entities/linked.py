@@ -34,21 +34,32 @@ def _targets(state: EntityState) -> Iterator[tuple[str, str]]:
                         yield name, target
 
 
+def _links(shape: Shape, state: EntityState) -> Iterator[tuple[str, Shape]]:
+    """(entity id, how to render it) of each entity ``state`` links to through an attribute
+    its answer keeps: links left out by pick or omit are not followed."""
+    kept = shape.document(state)
+    for name, target in _targets(state):
+        if name in kept:
+            yield target, shape.through(name)
+
+
 async def linked_states(
-    store: KnowledgeStore, tenant: str, roots: list[EntityState], levels: int
+    store: KnowledgeStore, tenant: str, shape: Shape, roots: list[EntityState], levels: int
 ) -> dict[str, EntityState]:
     """Every entity the roots link to, ``levels`` links away at most, by id."""
     found: dict[str, EntityState] = {}
-    frontier, seen = roots, {s.entity_id for s in roots}
+    frontier, seen = [(s, shape) for s in roots], {s.entity_id for s in roots}
     for _ in range(levels):
-        wanted = sorted({t for s in frontier for _, t in _targets(s)} - seen)[:MAX_LINKED]
+        shapes = {t: sub for s, sh in frontier for t, sub in _links(sh, s) if t not in seen}
+        wanted = sorted(shapes)[:MAX_LINKED]
         if not wanted:
             break
         seen |= set(wanted)
-        frontier = await store.list_entities(
+        states = await store.list_entities(
             tenant, None, len(wanted), 0, EntityQuery(ids=tuple(wanted))
         )
-        found |= {s.entity_id: s for s in frontier}
+        found |= {s.entity_id: s for s in states}
+        frontier = [(s, shapes[s.entity_id]) for s in states]
         if len(found) >= MAX_LINKED:
             break
     return found
@@ -56,13 +67,19 @@ async def linked_states(
 
 def inline(shape: Shape, state: EntityState, linked: dict[str, EntityState], levels: int) -> Any:
     """The entity as ``shape`` renders it, each link carrying its entity (``levels`` deep)."""
-    document = shape.document(state)
+    return attach(shape, shape.document(state), state, linked, levels)
+
+
+def attach(
+    shape: Shape, document: Any, state: EntityState, linked: dict[str, EntityState], levels: int
+) -> Any:
+    """``document`` (``state`` as ``shape`` renders it) with each link carrying its entity."""
     if levels <= 0:
         return document
     for name, target in _targets(state):
         if target not in linked or name not in document:
             continue
-        entity = inline(shape, linked[target], linked, levels - 1)
+        entity = inline(shape.through(name), linked[target], linked, levels - 1)
         entity.pop("@context", None)
         if shape.key_values:
             document[name] = entity
@@ -71,8 +88,26 @@ def inline(shape: Shape, state: EntityState, linked: dict[str, EntityState], lev
     return document
 
 
-def flat(shape: Shape, roots: list[EntityState], linked: dict[str, EntityState]) -> list[Any]:
-    """The entities, then those they link to (each once)."""
-    ids = {s.entity_id for s in roots}
-    extra = [s for i, s in linked.items() if i not in ids]
-    return [shape.document(s) for s in [*roots, *extra]]
+def flat(
+    shape: Shape, roots: list[EntityState], linked: dict[str, EntityState], levels: int
+) -> list[Any]:
+    """The entities, then those they link to."""
+    return [shape.document(s) for s in roots] + linked_documents(shape, roots, linked, levels)
+
+
+def linked_documents(
+    shape: Shape, roots: list[EntityState], linked: dict[str, EntityState], levels: int
+) -> list[Any]:
+    """The entities the roots link to, each once, as the first path to it projects it."""
+    answer = []
+    frontier, seen = [(s, shape) for s in roots], {s.entity_id for s in roots}
+    for _ in range(levels):
+        reached = []
+        for state, at in frontier:
+            for target, sub in _links(at, state):
+                if target in linked and target not in seen:
+                    seen.add(target)
+                    reached.append((linked[target], sub))
+                    answer.append(sub.document(linked[target]))
+        frontier = reached
+    return answer

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Body, Query, Response
 
 from interoperability.auth.access import TenantDep
 from interoperability.deps import BadRequestError, StoreDep
-from interoperability.entities.read_routes import MAX_LIMIT, GeoParams, entity_query
-from interoperability.entities.representation import RepresentationDep
+from interoperability.entities.linked import JOIN_LEVELS
+from interoperability.entities.order_by import ORDER_BY_DOC, ordered
+from interoperability.entities.read_routes import MAX_LIMIT, GeoParams, documents, entity_query
+from interoperability.entities.representation import Representation, RepresentationDep
 from knowledge import EntityQuery
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
@@ -50,6 +52,18 @@ def query_of(body: dict[str, Any]) -> EntityQuery:
     )  # fmt: skip
 
 
+def _joining(shape: Representation, body: dict[str, Any]) -> Representation:
+    """``join`` and ``joinLevel`` of the Query body (as the parameters of GET /entities)."""
+    join, level = body.get("join", shape.join), body.get("joinLevel", shape.join_level)
+    if join not in (None, "@none", "inline", "flat"):
+        raise BadRequestError("join must be inline, flat or @none")
+    if isinstance(level, str) and level.isdigit():
+        level = int(level)
+    if not isinstance(level, int) or not 1 <= level <= JOIN_LEVELS:
+        raise BadRequestError(f"joinLevel must be a whole number from 1 to {JOIN_LEVELS}")
+    return dataclasses.replace(shape, join=None if join == "@none" else join, join_level=level)
+
+
 @router.post("/entityOperations/query", summary="Query entities by POST")
 async def query_by_post(
     body: Annotated[dict[str, Any], Body(description="A Query: entities, attrs, q, geoQ")],
@@ -59,13 +73,17 @@ async def query_by_post(
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     count: Annotated[bool, Query()] = False,
+    order_by: Annotated[
+        str | None, Query(alias="orderBy", max_length=1024, description=ORDER_BY_DOC)
+    ] = None,
 ) -> Response:
-    query = query_of(body)
+    query = ordered(query_of(body), order_by)
     attrs = body.get("attrs")
     if isinstance(attrs, list) and attrs:
         shape = dataclasses.replace(shape, keep=frozenset(str(a) for a in attrs))
+    shape = _joining(shape, body)
     states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
     headers = {}
     if count:
         headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
-    return shape.answer([shape.document(s) for s in states], headers)
+    return shape.answer(await documents(store, tenant, shape, states), headers)

@@ -19,6 +19,7 @@ from interoperability.deps import (
     page_links,
 )
 from interoperability.entities.linked import flat, inline, linked_states
+from interoperability.entities.order_by import ORDER_BY_DOC, ordered
 from interoperability.entities.q_language import parse_q
 from interoperability.entities.representation import Representation, RepresentationDep
 from interoperability.entities.selection import parse_scopes, parse_types
@@ -138,16 +139,19 @@ async def query_entities(
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     count: Annotated[bool, Query()] = False,
+    order_by: Annotated[
+        str | None, Query(alias="orderBy", max_length=1024, description=ORDER_BY_DOC)
+    ] = None,
 ) -> Response:
     geo = GeoParams(georel, geometry, coordinates, geoproperty)
-    query = entity_query(type_, ids, id_pattern, q, geo, scope_q)
+    query = ordered(entity_query(type_, ids, id_pattern, q, geo, scope_q), order_by)
     # one more than asked: whether a next page exists, without counting every match
     states = await store.list_entities(tenant, None, limit + 1, offset, query) if limit else []
     headers = {}
     if count:
         headers["NGSILD-Results-Count"] = str(await store.count_entities(tenant, None, query))
     pages = page_links(request, limit, offset, more=len(states) > limit) if limit else None
-    return shape.answer(await _documents(store, tenant, shape, states[:limit]), headers, pages)
+    return shape.answer(await documents(store, tenant, shape, states[:limit]), headers, pages)
 
 
 @router.get("/entities/{entity_id}", summary="Retrieve one entity")
@@ -156,23 +160,26 @@ async def retrieve_entity(
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
     document = shape.document(state)
+    if not set(document) - {"@context"}:  # omit (or pick) left no member at all (4.21)
+        raise NotFoundError(f"pick/omit leave none of the members of {entity_id}")
     if shape.asks_attributes and not shape.attributes_in(document):
         raise NotFoundError(f"{entity_id} has none of the attributes asked for")
     if shape.join is None:
         return shape.answer(document)
-    linked = await linked_states(store, tenant, [state], shape.join_level)
-    if shape.join == "flat":
-        return shape.answer(flat(shape, [state], linked))
+    linked = await linked_states(store, tenant, shape, [state], shape.join_level)
+    if shape.join == "flat":  # with nothing linked, the entity alone
+        answer = flat(shape, [state], linked, shape.join_level)
+        return shape.answer(answer if len(answer) > 1 else answer[0])
     return shape.answer(inline(shape, state, linked, shape.join_level))
 
 
-async def _documents(
+async def documents(
     store: KnowledgeStore, tenant: str, shape: Representation, states: list[EntityState]
 ) -> list[Any]:
     """The entities as ``shape`` renders them, with their linked entities if it joins."""
-    if shape.join is None:
-        return [shape.document(s) for s in states]
-    linked = await linked_states(store, tenant, states, shape.join_level)
+    if shape.join is None:  # an entity pick/omit leave no member of is no result (4.21)
+        return [d for d in map(shape.document, states) if set(d) - {"@context"}]
+    linked = await linked_states(store, tenant, shape, states, shape.join_level)
     if shape.join == "flat":
-        return flat(shape, states, linked)
+        return flat(shape, states, linked, shape.join_level)
     return [inline(shape, s, linked, shape.join_level) for s in states]

@@ -3,7 +3,7 @@ projected by ``attrs``/``pick``/``omit``, as JSON, JSON-LD or a GeoJSON Feature.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
@@ -15,17 +15,18 @@ from interoperability.deps import (
     check_name,
     name_set,
     ngsi_response,
-    pick_and_omit,
 )
+from interoperability.entities.concise import concise
 from interoperability.entities.instances import instances
 from interoperability.entities.linked import Join, JoinLevelQuery, JoinQuery
 from interoperability.ngsild import CORE_CONTEXT, VALUE_MEMBER, render_entity
+from interoperability.pick_omit import Projection, parse_projection, pick_and_omit
 from knowledge import EntityState
 from support.times import iso_utc
 
 GEO_JSON = "application/geo+json"
 _MEMBERS = ("id", "type", "@context", "scope", "createdAt", "modifiedAt")
-_OPTIONS = frozenset({"keyValues", "simplified", "normalized", "sysAttrs"})
+_OPTIONS = frozenset({"keyValues", "simplified", "normalized", "concise", "sysAttrs"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class Representation:
     ld_json: bool = False
     geo_json: bool = False
     key_values: bool = False
+    concise: bool = False  # 4.5.3: attributes without their type, bare values where lossless
     keep: frozenset[str] | None = None  # attributes (and id/type with pick) to keep
     picked: bool = False  # keep came from pick: id and type too only if named (4.21)
     omit: frozenset[str] = frozenset()
@@ -42,6 +44,8 @@ class Representation:
     dataset_ids: frozenset[str] | None = None  # only these instances ("@none": the default)
     join: Join | None = None  # linked entities: inline or flat (entities/linked.py)
     join_level: int = 1
+    pick_tree: Projection | None = None  # pick with what it asks of linked entities
+    omit_tree: Projection | None = None
 
     @property
     def asks_attributes(self) -> bool:
@@ -55,6 +59,8 @@ class Representation:
         doc = {k: v if k in _MEMBERS else self._instances(v) for k, v in doc.items()
                if self._kept(k)}  # fmt: skip
         doc = {k: v for k, v in doc.items() if v is not None}
+        if self.concise:
+            doc = {k: v if k in _MEMBERS else concise(v) for k, v in doc.items()}
         if self.key_values:
             doc = {k: v if k in _MEMBERS else plain(v) for k, v in doc.items()}
         if self.sys_attrs:
@@ -75,6 +81,15 @@ class Representation:
         if not found:
             return None
         return found if isinstance(attribute, list) and len(found) > 1 else found[0]
+
+    def through(self, name: str) -> Representation:
+        """How the entities attribute ``name`` links to are rendered: as this entity, with
+        the pick and omit written in braces after ``name`` (4.21), else whole."""
+        pick = self.pick_tree.inner(name) if self.pick_tree else None
+        omit = self.omit_tree.inner(name) if self.omit_tree else None
+        return replace(self, keep=pick.names if pick else None, picked=pick is not None,
+                       omit=omit.bare if omit else frozenset(), pick_tree=pick,
+                       omit_tree=omit)  # fmt: skip
 
     def _kept(self, name: str) -> bool:
         if name in self.omit:
@@ -153,6 +168,7 @@ def representation(
         ld_json="application/ld+json" in accept,
         geo_json=GEO_JSON in accept,
         key_values=bool(chosen & {"keyValues", "simplified"}),
+        concise="concise" in chosen and not chosen & {"keyValues", "simplified"},
         sys_attrs="sysAttrs" in chosen,
         keep=keep,
         picked=pick is not None,
@@ -162,6 +178,8 @@ def representation(
         dataset_ids=name_set(dataset_id, "datasetId"),
         join=None if join == "@none" else join,
         join_level=join_level,
+        pick_tree=parse_projection(pick, "pick"),
+        omit_tree=parse_projection(omit, "omit"),
     )
 
 

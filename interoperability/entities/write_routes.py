@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -19,8 +19,10 @@ from interoperability.deps import (
 )
 from interoperability.entities.attribute_merge import Mode
 from interoperability.entities.attribute_writes import WriteOutcome, write_attributes
+from interoperability.entities.batch_context import Refusal, RefusedDep
 from interoperability.entities.body import parse_attributes, parse_entity, parse_types
 from interoperability.entities.instances import instances, without_instance
+from interoperability.entities.soft_delete import deletion_records
 from interoperability.entities.write_clock import WriteClockDep
 from interoperability.ngsild import problem, render_entity
 from support import AlreadyExistsError, NotFoundError
@@ -180,42 +182,69 @@ async def delete_attribute(
     attr: AttrPath,
     store: StoreDep,
     tenant: TenantDep,
+    clock: WriteClockDep,
     dataset_id: Annotated[str | None, Query(alias="datasetId")] = None,
     delete_all: Annotated[bool, Query(alias="deleteAll")] = False,
 ) -> Response:
-    """NGSI-LD 5.6.5: the default instance, the one of ``datasetId``, or all of them."""
+    """NGSI-LD 5.6.5: the default instance, the one of ``datasetId``, or all of them; the
+    temporal evolution keeps a record of each deletion (soft deletion, 1.8)."""
     state = await store.get_entity(tenant, entity_id)
     if attr == "scope" and "scope" in state.static:
         delete_all = True
+    current = render_entity(state, with_context=False).get(attr)
+    gone = deletion_records(attr, current, None if delete_all else [dataset_id], clock.now)
     if attr in state.static and not delete_all:
         found, remaining = without_instance(state.static[attr], dataset_id)
         if not found:
             raise NotFoundError(f"{entity_id} has no instance of {attr} with that datasetId")
         if remaining is not None:
-            await store.append_attributes(tenant, entity_id, {attr: remaining}, ())
+            await store.append_attributes(tenant, entity_id, {attr: remaining}, (), kept=gone)
             return Response(status_code=204)
     elif attr not in state.static and (dataset_id is not None or attr not in {
         a.name for a in state.attributes
     }):  # fmt: skip
         raise NotFoundError(f"attribute {attr} not found in {entity_id}")
-    await store.delete_attribute(tenant, entity_id, attr)
+    await store.delete_attribute(tenant, entity_id, attr, deleted=gone)
     return Response(status_code=204)
 
 
 BatchStep = Callable[[Any], Awaitable[str]]
 
 
-async def _batch(items: list[Any], step: BatchStep, success_status: int) -> Response:
-    """Runs ``step`` per item; 207 with per-entity results if any failed (NGSI-LD 5.6.7)."""
+class LeftAloneError(Exception):
+    """An entity of a ``noOverwrite`` batch update whose given attributes (some or all)
+    were left as they were: reported among the batch's errors (NGSI-LD 5.6.9)."""
+
+    def __init__(self, outcome: WriteOutcome) -> None:
+        names = ", ".join(f"{n} ({why})" for n, why in outcome.not_updated)
+        super().__init__(f"not updated: {names}"[:500])
+
+
+def _refused(item: Any, why: Refusal) -> dict[str, Any]:
+    """A batch entity refused for its @context, as a 207 error."""
+    title = "LD context not available" if why.status == 503 else "Bad request"
+    error = {**problem(why.error_type, title, why.reason), "status": why.status}
+    return {"entityId": item.get("id") if isinstance(item, dict) else item, "error": error}
+
+
+async def _batch(
+    items: list[Any], step: BatchStep, success_status: int, refused: Mapping[int, Refusal] = {}
+) -> Response:
+    """Runs ``step`` per item but those ``refused`` (their @context, 6.3.5); 207 with
+    per-entity results if any failed (NGSI-LD 5.6.7)."""
     success: list[str] = []
     errors: list[dict[str, Any]] = []
-    for item in items:
+    for index, item in enumerate(items):
         try:
+            if index in refused:
+                errors.append(_refused(item, refused[index]))
+                continue
             success.append(await step(item))
-        except (BadRequestError, AlreadyExistsError, NotFoundError) as exc:
+        except (BadRequestError, AlreadyExistsError, NotFoundError, LeftAloneError) as exc:
             kind = {
                 AlreadyExistsError: ("AlreadyExists", "Already exists", 409),
                 NotFoundError: ("ResourceNotFound", "Resource not found", 404),
+                LeftAloneError: ("BadRequestData", "Attributes not updated", 400),
             }.get(type(exc), ("BadRequestData", "Bad request", 400))
             entity_id = item.get("id") if isinstance(item, dict) else item
             error = {**problem(kind[0], kind[1], str(exc)), "status": kind[2]}
@@ -229,14 +258,14 @@ async def _batch(items: list[Any], step: BatchStep, success_status: int) -> Resp
 
 @router.post("/entityOperations/create", summary="Create entities in batch")
 async def batch_create(
-    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep, refused: RefusedDep
 ) -> Response:
     async def create(item: Any) -> str:
         entity, parsed = parse_entity(tenant, item, clock)
         await store.create_entity(entity, parsed.readings, parsed.kept)
         return entity.entity_id
 
-    return await _batch(body, create, 201)
+    return await _batch(body, create, 201, refused)
 
 
 @router.post("/entityOperations/upsert", summary="Create or update entities in batch")
@@ -245,6 +274,7 @@ async def batch_upsert(
     store: StoreDep,
     tenant: TenantDep,
     clock: WriteClockDep,
+    refused: RefusedDep,
     options: Annotated[Literal["replace", "update"], Query()] = "replace",
 ) -> Response:
     """NGSI-LD 5.6.8: an existing entity's attributes are all replaced (``options=replace``,
@@ -266,7 +296,7 @@ async def batch_upsert(
                 await write_attributes(store, tenant, entity.entity_id, item, clock, "replace")
         return entity.entity_id
 
-    answer = await _batch(body, upsert, 204)
+    answer = await _batch(body, upsert, 204, refused)
     return (
         JSONResponse(created, status_code=201) if answer.status_code == 204 and created else answer
     )
@@ -278,22 +308,26 @@ async def batch_update(
     store: StoreDep,
     tenant: TenantDep,
     clock: WriteClockDep,
+    refused: RefusedDep,
     options: Annotated[str | None, Query(description="noOverwrite")] = None,
 ) -> Response:
-    """NGSI-LD 5.6.9: each entity's attributes appended as by POST .../attrs."""
+    """NGSI-LD 5.6.9: each entity's attributes appended as by POST .../attrs; with
+    ``noOverwrite`` an entity with attributes left alone is among the errors."""
     mode: Mode = "keep" if "noOverwrite" in (options or "").split(",") else "replace"
 
     async def update(item: Any) -> str:
         entity, _ = parse_entity(tenant, item, clock)
-        await write_attributes(store, tenant, entity.entity_id, item, clock, mode)
+        outcome = await write_attributes(store, tenant, entity.entity_id, item, clock, mode)
+        if outcome.not_updated:
+            raise LeftAloneError(outcome)
         return entity.entity_id
 
-    return await _batch(body, update, 204)
+    return await _batch(body, update, 204, refused)
 
 
 @router.post("/entityOperations/merge", summary="Merge into existing entities in batch")
 async def batch_merge(
-    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep
+    body: EntityList, store: StoreDep, tenant: TenantDep, clock: WriteClockDep, refused: RefusedDep
 ) -> Response:
     """NGSI-LD 5.6.20: each entity merged as by PATCH /entities/{id} (404 per entity that
     does not exist, ``urn:ngsi-ld:null`` removes)."""
@@ -303,7 +337,7 @@ async def batch_merge(
         await write_attributes(store, tenant, entity.entity_id, item, clock, "merge")
         return entity.entity_id
 
-    return await _batch(body, merge, 204)
+    return await _batch(body, merge, 204, refused)
 
 
 @router.post("/entityOperations/delete", summary="Delete entities in batch")

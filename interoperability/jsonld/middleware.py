@@ -3,9 +3,10 @@
 The routes speak ciudad's stored names only. When a request brings another
 context (a ``Link`` header, or ``@context`` in an ``application/ld+json``
 body) this middleware renames types and attribute names on the way in (body,
-``type``/``attrs``/``q``/``geoproperty`` parameters, attribute paths) and on
+``type``/``attrs``/``q``/``orderBy``/``geoproperty`` parameters, attribute paths) and on
 the way out (JSON answers), and answers with that context in the ``Link``
-header or the body. Requests without one pass untouched.
+header or the body. Requests without one pass untouched, but for the full IRIs among
+their names: those become ciudad's names for them (a default-context IRI its term).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interoperability.asgi_problem import replay, send_problem
+from interoperability.entities.order_by import rename_order_by
 from interoperability.entities.q_language import rename_attributes
+from interoperability.jsonld.batch import renamed_batch
+from interoperability.jsonld.request_context import BATCH, context_spec, names_an_iri
 from interoperability.jsonld.resolver import ContextResolver, ContextUnavailableError
 from interoperability.jsonld.terms import CORE_CONTEXT_URLS, Context, ContextError, TermMapper
 from interoperability.ngsild import LINK_HEADER
 
-_LINK = re.compile(r'<([^>]*)>\s*;[^,]*rel="?http://www\.w3\.org/ns/json-ld#context"?')
 # an attribute's path, or (temporal) one of its instances' (the instanceId kept as it is)
 _ATTR_PATH = re.compile(r"^(/ngsi-ld/v1/(?:temporal/)?entities/[^/]+/attrs/)([^/]+)(/[^/]+)?$")
 _ENTITY_READ = re.compile(r"^/ngsi-ld/v1/(temporal/)?entities(/[^/]+)?/?$")
@@ -110,9 +113,12 @@ def _subscription(doc: Any, rename: Rename, q_rename: Rename) -> Any:
             else e
             for e in out["entities"]
         ]
-    for holder, key in ((out, "watchedAttributes"), (out.get("notification"), "attributes")):
-        if isinstance(holder, dict) and isinstance(holder.get(key), list):
-            holder[key] = [rename(a) if isinstance(a, str) else a for a in holder[key]]
+    notification = out.get("notification")
+    for holder, key in ((out, "watchedAttributes"), (notification, "attributes"),
+                        (notification, "pick"), (notification, "omit")):  # fmt: skip
+        if isinstance(holder, dict) and isinstance(holder.get(key), list):  # id, type: kept
+            holder[key] = [rename(a) if isinstance(a, str) and a not in ("id", "type") else a
+                           for a in holder[key]]  # fmt: skip
     if isinstance(out.get("q"), str):
         out["q"] = q_rename(out["q"])
     return out
@@ -220,15 +226,12 @@ def _query(query: bytes, mapper: TermMapper) -> bytes:
             )
         elif key == "q":
             renamed = rename_attributes(value, mapper.to_stored)
+        elif key == "orderBy":
+            renamed = rename_order_by(value, mapper.to_stored)
         else:
             renamed = value
         pairs.append((key, renamed))
     return urlencode(pairs).encode()
-
-
-def _link_url(headers: Headers) -> str | None:
-    match = _LINK.search(headers.get("link", ""))
-    return match.group(1) if match else None
 
 
 class JsonLdMiddleware:
@@ -236,6 +239,7 @@ class JsonLdMiddleware:
         self.app = app
         self.resolver = resolver
         self.platform = platform
+        self.own_names = TermMapper.own(platform)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/ngsi-ld/"):
@@ -244,35 +248,58 @@ class JsonLdMiddleware:
         headers = Headers(scope=scope)
         body = await _read_body(receive)
         try:
-            spec, data = _context_spec(headers, body)
+            spec, data = context_spec(headers, body, scope)
         except ContextError as exc:
             await send_problem(send, 400, "BadRequestData", str(exc))
             return
-        if spec is None or (isinstance(spec, str) and spec in CORE_CONTEXT_URLS):
+        if _ld_batch(scope, headers, data):  # each entity with its own context
+            stored = await renamed_batch(scope, data, self._mapper_of, rewrite_body)
+            await self.app(scope, replay(json.dumps(stored).encode(), receive), send)
+            return
+        own = spec is None or (isinstance(spec, str) and spec in CORE_CONTEXT_URLS)
+        if own and not names_an_iri(scope, body):
             await self.app(scope, replay(body, receive), send)
             return
         try:
-            user = (await self.resolver.resolve(spec)).under_core()
+            mapper = self.own_names if own else await self._mapper(spec)
         except ContextUnavailableError as exc:
             await send_problem(send, 503, "LdContextNotAvailable", str(exc))
             return
         except ContextError as exc:
             await send_problem(send, 400, "BadRequestData", str(exc))
             return
-        mapper = TermMapper.build(user, self.platform)
         inner = _stored_scope(scope, mapper)
         if data is not None:
             stored = rewrite_body(inner["path"], data, mapper.to_stored)
-            if "/subscriptions" in inner["path"] and isinstance(stored, dict):
+            if "/subscriptions" in inner["path"] and isinstance(stored, dict) and not own:
                 stored["@context"] = spec  # notifications speak the subscriber's terms
             body = json.dumps(stored).encode()
+        # in ciudad's own names, the answer is already in the request's terms
+        answer = send if own else _compacting(send, inner["path"], mapper, spec)
         try:
-            await self.app(
-                inner, replay(body, receive), _compacting(send, inner["path"], mapper, spec)
-            )
+            await self.app(inner, replay(body, receive), answer)
         finally:
             if "route" in inner:  # for the request metrics outside this middleware
                 scope["route"] = inner["route"]
+
+    async def _mapper_of(self, spec: Any) -> TermMapper:
+        """The mapper of a context, ciudad's own for none or the core one."""
+        if spec is None or (isinstance(spec, str) and spec in CORE_CONTEXT_URLS):
+            return self.own_names
+        return await self._mapper(spec)
+
+    async def _mapper(self, spec: Any) -> TermMapper:
+        user = (await self.resolver.resolve(spec)).under_core()
+        return TermMapper.build(user, self.platform)
+
+
+def _ld_batch(scope: Scope, headers: Headers, data: Any) -> bool:
+    media = headers.get("content-type", "")
+    return (
+        bool(BATCH.match(scope["path"]))
+        and isinstance(data, list)
+        and (media.startswith("application/ld+json"))
+    )
 
 
 def _stored_scope(scope: Scope, mapper: TermMapper) -> Scope:
@@ -290,33 +317,6 @@ def _stored_scope(scope: Scope, mapper: TermMapper) -> Scope:
         "raw_path": raw_path,
         "query_string": _query(scope.get("query_string", b""), mapper),
     }
-
-
-def _context_spec(headers: Headers, body: bytes) -> tuple[Any, Any]:
-    """(the request's context, its parsed JSON body or None)."""
-    link = _link_url(headers)
-    data = None
-    if body:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return link, None  # the route reports the malformed body
-    first = data[0] if isinstance(data, list) and data else data
-    media = headers.get("content-type", "")
-    if media.startswith("application/json") and isinstance(first, dict) and "@context" in first:
-        raise ContextError(  # NGSI-LD 6.3.5: JSON names its context in a Link header
-            "an application/json body cannot carry @context: send it as application/ld+json"
-        )
-    if media.startswith("application/ld+json") and isinstance(
-        first, dict
-    ):  # no object at all: the route says what the body should be
-        in_body = first.get("@context")
-        if in_body is None:
-            raise ContextError("an application/ld+json body must carry @context")
-        if link is not None:
-            raise ContextError("application/ld+json bodies take @context, not a Link header")
-        return in_body, data
-    return link, data
 
 
 async def _read_body(receive: Receive) -> bytes:

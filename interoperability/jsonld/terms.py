@@ -143,12 +143,22 @@ class TermMapper:
     platform: Context
     _user_reverse: dict[str, str] = field(default_factory=dict)
     _platform_reverse: dict[str, str] = field(default_factory=dict)
+    iris_only: bool = False  # names other than full IRIs are stored names already
 
     @classmethod
     def build(cls, user: Context, platform: Context) -> TermMapper:
         return cls(user, platform, user.reverse(), platform.reverse())
 
+    @classmethod
+    def own(cls, platform: Context) -> TermMapper:
+        """For a request without a context (ciudad's names): a full IRI among its names
+        becomes ciudad's name for it (a default-context IRI its bare term)."""
+        reverse = platform.reverse()
+        return cls(platform, platform, reverse, reverse, iris_only=True)
+
     def to_stored(self, term: str) -> str:
+        if self.iris_only and "://" not in term:
+            return term
         iri = self.user.expand(term)
         name = self._platform_reverse.get(iri)
         if name is not None:

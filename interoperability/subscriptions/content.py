@@ -6,11 +6,19 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from interoperability.entities.attribute_merge import NULL, collapsed
+from interoperability.entities.attribute_merge import collapsed
+from interoperability.entities.concise import concise
 from interoperability.entities.instances import instances
 from interoperability.jsonld.resolver import ContextResolver, ContextUnavailableError
 from interoperability.jsonld.terms import Context, ContextError, TermMapper
 from interoperability.ngsild import VALUE_MEMBER, render_entity
+from interoperability.subscriptions.changes import (
+    ENTITY_DELETED,
+    gone,
+    reading,
+    with_deleted_instances,
+    with_previous,
+)
 from interoperability.subscriptions.model import Subscription
 from knowledge import Change, EntityQuery, EntityState, KnowledgeStore
 from support.times import iso_utc
@@ -50,8 +58,10 @@ def _shaped(document: dict[str, Any], sub: Subscription) -> dict[str, Any]:
         attr = whole if sub.body.datasetId is None else _of_datasets(whole, sub.body.datasetId)
         if attr is None:
             continue
-        if params.format == "keyValues" and isinstance(attr, dict):
+        if params.simplified and isinstance(attr, dict):
             shaped[name] = attr.get(VALUE_MEMBER.get(str(attr.get("type")), "value"))
+        elif params.format == "concise":
+            shaped[name] = concise(attr)
         else:
             shaped[name] = attr
     return shaped
@@ -61,17 +71,6 @@ def _of_datasets(attribute: Any, dataset_ids: list[str]) -> Any:
     """The attribute's instances of those datasetIds (None if it has none of them)."""
     found = [i for i in instances(attribute) if i.get("datasetId", "@none") in dataset_ids]
     return collapsed(found)
-
-
-def deleted_attribute(kind: str) -> dict[str, Any]:
-    """A deleted attribute as a notification shows it: its type with NGSI-LD Null."""
-    member = VALUE_MEMBER.get(kind, "value")
-    null: Any = NULL
-    if member == "languageMap":
-        null = {"@none": NULL}
-    elif member in ("valueList", "objectList"):
-        null = [NULL]
-    return {"type": kind if kind in VALUE_MEMBER else "Property", member: null}
 
 
 def _rendered(state: EntityState, sub: Subscription) -> dict[str, Any]:
@@ -88,28 +87,46 @@ def _rendered(state: EntityState, sub: Subscription) -> dict[str, Any]:
 def entity_document(
     change: Change, state: EntityState | None, sub: Subscription
 ) -> tuple[dict[str, Any], dict[str, float | str]]:
-    """(the entity as notified, its values for q): the state with the change's values."""
-    if state is None:  # deleted since the change
-        document: dict[str, Any] = {"id": change.entity_id, "type": change.entity_type}
-        if change.event == "entityDeleted":
-            document["deletedAt"] = iso_utc(change.changed_at)
-    else:
-        document = _rendered(state, sub)
+    """(the entity as notified, its values for q): the state with the change's values, its
+    deleted attributes as NGSI-LD Null and (``showChanges``) what each changed one was."""
+    document = _gone(change, sub) if state is None else _rendered(state, sub)
+    show_changes = bool(sub.body.notification.showChanges)
+    sys_attrs = bool(sub.body.notification.sysAttrs)
     for name, changed in change.attrs.items():
         if changed.event == "attributeDeleted":  # NGSI-LD 4.5.0: notified as NGSI-LD Null
-            document[name] = deleted_attribute(changed.attribute_type or "Property")
+            if state is None and not _shows_deleted(change, sub, name):
+                continue
+            shown: Any = gone(changed, change.event, change.changed_at, sys_attrs)
+            if state is not None and name in document:  # instances of it deleted, not all
+                shown = with_deleted_instances(document[name], changed, change.changed_at,
+                                               sys_attrs)  # fmt: skip
+        else:  # a reading's value, or an attribute kept whole: the state says what it is
+            shown = reading(name, changed, sys_attrs) or document.get(name)
+        if shown is None:
             continue
-        if changed.value is None or changed.observed_at is None:
-            continue  # kept whole: the state says what it is
-        prop: dict[str, Any] = {
-            "type": "Property",
-            "value": changed.value,
-            "observedAt": iso_utc(changed.observed_at),
-        }
-        if changed.unit_code:
-            prop["unitCode"] = changed.unit_code
-        document[name] = prop
+        document[name] = with_previous(shown, changed.previous) if show_changes else shown
     return _shaped(document, sub), _values(document)
+
+
+def _gone(change: Change, sub: Subscription) -> dict[str, Any]:
+    """An entity no longer there: its deletion time and (``sysAttrs``) its system times."""
+    document: dict[str, Any] = {"id": change.entity_id, "type": change.entity_type}
+    if sub.body.notification.sysAttrs and change.created_at and change.modified_at:
+        document["createdAt"] = iso_utc(change.created_at)
+        document["modifiedAt"] = iso_utc(change.modified_at)
+    if change.event == ENTITY_DELETED:
+        document["deletedAt"] = iso_utc(change.changed_at)
+    return document
+
+
+def _shows_deleted(change: Change, sub: Subscription, name: str) -> bool:
+    """Which attributes of a deleted entity a notification shows: all of them with
+    ``showChanges`` to one about the entity's deletion (their previous values), else those
+    whose deletion notifies (the watched ones)."""
+    if change.event == ENTITY_DELETED and ENTITY_DELETED in sub.triggers:
+        return bool(sub.body.notification.showChanges)
+    watched = sub.body.watchedAttributes
+    return watched is None or name in watched
 
 
 async def periodic_documents(store: KnowledgeStore, sub: Subscription) -> list[dict[str, Any]]:
@@ -151,11 +168,30 @@ class SubscriberTerms:
             )
             return documents
         mapper = TermMapper.build(user, self._platform)
-        return [_renamed(d, mapper.to_client) for d in documents]
+        params = sub.body.notification
+        inline = params.join == "inline" and params.simplified  # linked entities as values
+        return [_renamed(d, mapper.to_client, inline) for d in documents]
 
 
-def _renamed(document: dict[str, Any], rename: Callable[[str], str]) -> dict[str, Any]:
+def _renamed(
+    document: dict[str, Any], rename: Callable[[str], str], inline: bool = False
+) -> dict[str, Any]:
+    """The entity in the subscriber's terms, the linked entities it carries too."""
     keep = ("id", "type")
-    out = {k if k in keep else rename(k): v for k, v in document.items()}
-    out["type"] = rename(document["type"])
+    out = {k if k in keep else rename(k): _linked_renamed(v, rename, inline)
+           for k, v in document.items()}  # fmt: skip
+    kind = document.get("type")  # pick may leave it out
+    if isinstance(kind, str):
+        out["type"] = rename(kind)
+    elif isinstance(kind, list):
+        out["type"] = [rename(k) if isinstance(k, str) else k for k in kind]
     return out
+
+
+def _linked_renamed(value: Any, rename: Callable[[str], str], inline: bool) -> Any:
+    """An attribute with the entity it links to (join=inline) in the subscriber's terms."""
+    if isinstance(value, dict) and isinstance(value.get("entity"), dict):
+        return value | {"entity": _renamed(value["entity"], rename, inline)}
+    if inline and isinstance(value, dict) and {"id", "type"} <= value.keys():
+        return _renamed(value, rename, inline)
+    return value

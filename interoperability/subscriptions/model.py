@@ -2,11 +2,12 @@
 
 A subscription names what to watch (``entities``, ``watchedAttributes``,
 ``q``) and where to send (``notification.endpoint.uri``: ``http(s)://`` or
-``mqtt://host:port/topic``). On-change subscriptions notify when a watched
-attribute's current value changes; ``timeInterval`` ones notify the matching
-entities' state every so many seconds. ``throttling`` holds notifications
-back until that many seconds have passed since the last one and then sends
-everything held as one notification: nothing is dropped.
+``mqtt(s)://[user[:password]@]host[:port]/topic``). On-change subscriptions
+notify when a watched attribute's current value changes; ``timeInterval``
+ones notify the matching entities' state every so many seconds.
+``throttling`` holds notifications back until that many seconds have passed
+since the last one and then sends everything held as one notification:
+nothing is dropped.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from interoperability.deps import NAME_PATTERN, URI_PATTERN, BadRequestError
+from interoperability.entities.linked import JOIN_LEVELS
 from interoperability.entities.q_language import parse_q
 from interoperability.entities.selection import parse_types
+from interoperability.subscriptions.mqtt import MQTT_SCHEMES, mqtt_target, notifier_options
 from knowledge import Filter
 from knowledge import filter_matches as matches
 from support.user_regex import PatternError, compile_pattern, pattern_matches
 
-_SCHEMES = ("http", "https", "mqtt")
+_SCHEMES = ("http", "https", *sorted(MQTT_SCHEMES))
 # Headers of a notification the platform sets; a subscriber's receiverInfo cannot
 # override them (e.g. another tenant, or a Host naming an internal virtual host).
 RESERVED_HEADERS = frozenset(
@@ -37,6 +40,17 @@ RESERVED_HEADERS = frozenset(
 
 def is_reserved(header: str) -> bool:
     return header.strip().lower() in RESERVED_HEADERS
+
+
+def redacted_uri(uri: str) -> str:
+    """``uri`` with the password of its user info masked (for logs, the audit log and
+    read-only keys): ``mqtt://user:********@host/topic``."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.split(":", 1)[0]
+    return parts._replace(netloc=f"{name}:********@{host}").geturl()
 
 
 class EntitySelector(BaseModel):
@@ -61,16 +75,26 @@ class Endpoint(BaseModel):
     uri: str = Field(max_length=2000)
     accept: Literal["application/json", "application/ld+json"] = "application/json"
     receiverInfo: list[dict[str, str]] | None = Field(None, max_length=20)
+    # how to deliver: MQTT-QoS and MQTT-Version for an MQTT endpoint (mqtt.py)
+    notifierInfo: list[dict[str, str]] | None = Field(None, max_length=20)
 
     @field_validator("uri")
     @classmethod
     def _supported(cls, uri: str) -> str:
         parts = urlsplit(uri)
         if parts.scheme not in _SCHEMES or not parts.hostname:
-            raise ValueError("endpoint.uri must be http://, https:// or mqtt://host:port/topic")
-        if parts.scheme == "mqtt" and not parts.path.strip("/"):
-            raise ValueError("an mqtt:// endpoint needs a topic: mqtt://host:port/topic")
+            raise ValueError(
+                "endpoint.uri must be http://, https://, mqtt:// or mqtts://host:port/topic"
+            )
+        if parts.scheme in MQTT_SCHEMES:
+            mqtt_target(uri, None)
         return uri
+
+    @field_validator("notifierInfo")
+    @classmethod
+    def _mqtt_options(cls, info: list[dict[str, str]] | None) -> list[dict[str, str]] | None:
+        notifier_options(info or ())
+        return info
 
     @field_validator("receiverInfo")
     @classmethod
@@ -89,9 +113,19 @@ class NotificationParams(BaseModel):
     # NGSI-LD 1.8 projection (4.21): members to keep, or to leave out ("id", "type" too).
     pick: list[str] | None = Field(None, max_length=100)
     omit: list[str] | None = Field(None, max_length=100)
-    format: Literal["normalized", "keyValues"] = "normalized"
+    format: Literal["normalized", "concise", "keyValues", "simplified"] = "normalized"
     sysAttrs: bool | None = None  # true: createdAt and modifiedAt in what is notified
+    # true: each changed attribute also shows its value before (previousValue...; 1.8)
+    showChanges: bool | None = None
+    # linked entities (4.5.23) in what is notified, as GET /entities joins them
+    join: Literal["inline", "flat", "@none"] | None = None
+    joinLevel: int | None = Field(None, ge=1, le=JOIN_LEVELS)
     endpoint: Endpoint
+
+    @property
+    def simplified(self) -> bool:
+        """keyValues, which NGSI-LD 1.8 also names simplified."""
+        return self.format in ("keyValues", "simplified")
 
     @model_validator(mode="after")
     def _one_projection(self) -> NotificationParams:
@@ -178,18 +212,18 @@ class Subscription:
         (attributeCreated...), ``entity_event`` entityCreated or entityDeleted if so."""
         if self.body.timeInterval is not None:
             return False
-        if entity_event is not None:
-            if entity_event in self.triggers:
-                return entity_event == "entityDeleted" or self.q is None or matches(self.q, values)
-            if entity_event == "entityDeleted":
-                return False
+        if entity_event is not None and entity_event in self.triggers:
+            return entity_event == "entityDeleted" or self.q is None or matches(self.q, values)
+        # an entity's deletion deletes its attributes: attributeDeleted of the watched ones
+        # notifies too, whatever the entity's values were (it has none left)
+        deleted = entity_event == "entityDeleted"
         triggered = {name for name, event in events.items() if event in self.triggers}
         if "entityUpdated" in self.triggers and entity_event is None:
             triggered |= set(events)
         watched = self.body.watchedAttributes
         if not triggered or (watched is not None and not triggered.intersection(watched)):
             return False
-        return self.q is None or matches(self.q, values)
+        return deleted or self.q is None or matches(self.q, values)
 
     def active_at(self, now: datetime) -> bool:
         expires = self.body.expiresAt

@@ -33,6 +33,7 @@ from interoperability.subscriptions.content import (
     entity_document,
     periodic_documents,
 )
+from interoperability.subscriptions.linking import with_linked
 from interoperability.subscriptions.model import Subscription
 from interoperability.subscriptions.transport import DeliveryError, NotificationSender
 from knowledge import Change, EntityQuery, KnowledgeStore, take_changes
@@ -137,7 +138,8 @@ class Notifier:
             subs = {(s.tenant, s.id): s for s in live}
             for key, stored_names in per_subscription.items():
                 sub = subs[key]
-                documents = await self._contexts.compact(sub, stored_names)
+                joined = await with_linked(self._store, sub, stored_names)
+                documents = await self._contexts.compact(sub, joined)
                 due_at = await queue.next_due(conn, sub.tenant, sub.id, sub.body.throttling, now)
                 await queue.enqueue(
                     conn, sub.tenant, sub.id, documents, due_at, self._options.max_pending
@@ -185,8 +187,9 @@ class Notifier:
             last = entry.status.last_periodic
             if last is not None and last + timedelta(seconds=interval) > now:
                 continue
+            current = await periodic_documents(self._store, sub)
             documents = await self._contexts.compact(
-                sub, await periodic_documents(self._store, sub)
+                sub, await with_linked(self._store, sub, current)
             )
             async with self._subscriptions.transaction() as conn:
                 if documents:

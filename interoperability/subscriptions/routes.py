@@ -26,6 +26,7 @@ from interoperability.subscriptions.model import (
     load_subscription,
     merge_patch,
     new_subscription,
+    redacted_uri,
 )
 from support.outbound import OutboundPolicy, OutboundRefusedError, UnresolvedHostError
 from support.times import iso_utc
@@ -50,7 +51,8 @@ def render_subscription(
     stored: StoredSubscription, now: datetime, secrets: bool = True, sys_attrs: bool = False
 ) -> dict[str, Any]:
     """The body plus what the platform knows of its deliveries; without ``secrets`` (a
-    read-only key) receiverInfo values, often the endpoint's credentials, are masked;
+    read-only key) the URI's password and receiverInfo values, often the endpoint's
+    credentials, are masked;
     ``sys_attrs`` adds createdAt and modifiedAt (``options=sysAttrs``)."""
     sub, status = stored.subscription, stored.status
     doc = sub.body.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -61,6 +63,8 @@ def render_subscription(
         if isinstance(doc.get(seconds), float) and doc[seconds].is_integer():
             doc[seconds] = int(doc[seconds])
     endpoint = doc["notification"]["endpoint"]
+    if not secrets:
+        endpoint["uri"] = redacted_uri(endpoint["uri"])
     if not secrets and "receiverInfo" in endpoint:
         endpoint["receiverInfo"] = [{**i, "value": "********"} for i in endpoint["receiverInfo"]]
     expired = sub.body.expiresAt is not None and sub.body.expiresAt <= now
@@ -147,7 +151,7 @@ async def create_subscription(
     await _check_destination(request, subscription.body)
     await _check_context(request, subscription.body)
     await subscriptions.create(subscription)
-    endpoint = subscription.body.notification.endpoint.uri
+    endpoint = redacted_uri(subscription.body.notification.endpoint.uri)
     await audit(tenant, "subscription.create", subscription.id, endpoint=endpoint)
     response.headers["Location"] = f"/ngsi-ld/v1/subscriptions/{subscription.id}"
 

@@ -1,23 +1,26 @@
-"""Sending one notification to an endpoint: HTTP POST or MQTT publish (QoS 1).
+"""Sending one notification to an endpoint: HTTP POST or MQTT publish (mqtt.py).
 
-Success means the endpoint took it: a 2xx answer, or the broker's PUBACK.
-Anything else raises DeliveryError with a short reason for the status.
+Success means the endpoint took it: a 2xx answer, or the broker's acknowledgement
+for the endpoint's QoS. Anything else raises DeliveryError with a short reason for
+the status.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from interoperability.subscriptions.model import Endpoint, is_reserved
+from interoperability.subscriptions.mqtt import (
+    MQTT_SCHEMES,
+    MqttDeliveryError,
+    MqttPublisher,
+    mqtt_target,
+)
 from support.outbound import OutboundPolicy, OutboundRefusedError
 
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
@@ -38,27 +41,6 @@ def _headers(endpoint: Endpoint, tenant: str, context: str | None = None) -> dic
     return headers
 
 
-class _MqttLink:
-    """One connected client per broker, publishing with QoS 1."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"ciudad-notifier-{uuid.uuid4().hex[:8]}"
-        )
-        self._client.connect_async(host, port, keepalive=30)
-        self._client.loop_start()
-
-    def publish(self, topic: str, payload: bytes, timeout_s: float) -> None:
-        info = self._client.publish(topic, payload, qos=1)
-        info.wait_for_publish(timeout_s)
-        if not info.is_published():
-            raise DeliveryError(f"MQTT broker did not acknowledge in {timeout_s:g} s")
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
-
-
 class NotificationSender:
     """Delivers to endpoints ``outbound`` allows. Failure reasons are short and fixed
     (they are shown to subscribers): never an exception's text about the network."""
@@ -67,8 +49,7 @@ class NotificationSender:
         self._timeout_s = timeout_s
         self._outbound = outbound
         self._http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
-        self._mqtt: dict[tuple[str, int], _MqttLink] = {}
-        self._mqtt_lock = threading.Lock()
+        self._mqtt = MqttPublisher(timeout_s)
 
     async def send(
         self,
@@ -83,9 +64,8 @@ class NotificationSender:
             await self._outbound.check(endpoint.uri)
         except OutboundRefusedError:
             raise DeliveryError("destination not allowed (CIUDAD_OUTBOUND_ALLOW)") from None
-        parts = urlsplit(endpoint.uri)
-        if parts.scheme == "mqtt":
-            await self._publish(endpoint, tenant, notification)
+        if urlsplit(endpoint.uri).scheme in MQTT_SCHEMES:
+            await self._publish(endpoint, tenant, notification, context)
             return
         try:
             answer = await self._http.post(
@@ -100,24 +80,31 @@ class NotificationSender:
         if not answer.is_success:
             raise DeliveryError(f"HTTP {answer.status_code}")
 
-    async def _publish(self, endpoint: Endpoint, tenant: str, notification: dict[str, Any]) -> None:
-        parts = urlsplit(endpoint.uri)
-        host, port = parts.hostname or "127.0.0.1", parts.port or 1883
-        # NGSI-LD's MQTT binding: metadata (the would-be HTTP headers) and body.
-        payload = json.dumps({"metadata": _headers(endpoint, tenant), "body": notification})
-
-        def publish() -> None:
-            with self._mqtt_lock:
-                link = self._mqtt.get((host, port)) or _MqttLink(host, port)
-                self._mqtt[(host, port)] = link
-            link.publish(parts.path.lstrip("/"), payload.encode(), self._timeout_s)
-
+    async def _publish(
+        self,
+        endpoint: Endpoint,
+        tenant: str,
+        notification: dict[str, Any],
+        context: str | None,
+    ) -> None:
         try:
-            await asyncio.to_thread(publish)
-        except (OSError, ValueError, RuntimeError):
-            raise DeliveryError("MQTT: connection failed") from None
+            target = mqtt_target(endpoint.uri, endpoint.notifierInfo)
+        except ValueError:
+            raise DeliveryError("MQTT: not a valid endpoint") from None
+        # NGSI-LD's MQTT binding: metadata (what HTTP would send as headers) and body.
+        metadata = _headers(endpoint, tenant, context)
+        payload = json.dumps({"metadata": metadata, "body": notification}).encode()
+        try:
+            # the worker thread keeps its own deadline; this one only bounds the wait for it
+            # when the network stalls past paho's (a TLS handshake)
+            await asyncio.wait_for(
+                asyncio.to_thread(self._mqtt.publish, target, payload), self._timeout_s + 1
+            )
+        except MqttDeliveryError as exc:
+            raise DeliveryError(str(exc)) from None
+        except TimeoutError:
+            raise DeliveryError("MQTT: timed out") from None
 
     async def close(self) -> None:
         await self._http.aclose()
-        for link in self._mqtt.values():
-            link.close()
+        await asyncio.to_thread(self._mqtt.close)

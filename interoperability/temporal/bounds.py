@@ -34,23 +34,21 @@ async def bounded_history(
     window: TimeRange,
     last_n: int | None,
     cap: int,
+    deleted: bool = False,
 ) -> History:
     """The history asked for, cut to ``cap`` instances per attribute (one more is read to
-    know whether there were more)."""
+    know whether there were more); ``deleted``: the records of deletions (readings have
+    none)."""
     newest = last_n is not None
-    if newest and last_n is not None and last_n <= cap:
-        readings = await store.history(tenant, entity_id, attrs, window, last_n)
-        kept = await store.instance_history(tenant, entity_id, attrs, window, last_n)
-        return History(readings, kept, truncated=False)
-    ask = (cap + 1, None) if newest else (None, cap + 1)
-    readings = await store.history(tenant, entity_id, attrs, window, *ask)
-    kept = await store.instance_history(tenant, entity_id, attrs, window, *ask)
+    ask: tuple[int | None, int | None] = (cap + 1, None) if newest else (None, cap + 1)
+    if last_n is not None and last_n <= cap:
+        ask = (last_n, None)  # no more than asked for: never cut
+    readings = [] if deleted else await store.history(tenant, entity_id, attrs, window, *ask)
+    kept = await store.instance_history(tenant, entity_id, attrs, window, *ask, deleted)
     truncated = any(len(h.times) > cap for h in readings) or _over(kept, cap)
     if not truncated:
         return History(readings, kept, truncated=False)
-    cut = slice(-cap, None) if newest else slice(0, cap)
-    readings = [replace(h, times=h.times[cut], values=h.values[cut]) for h in readings]
-    return History(readings, _cut(kept, cut), truncated=True)
+    return _cut_at(readings, kept, _limit(readings, kept, cap, newest), newest)
 
 
 def _over(kept: list[KeptInstance], cap: int) -> bool:
@@ -60,17 +58,44 @@ def _over(kept: list[KeptInstance], cap: int) -> bool:
     return any(n > cap for n in counts.values())
 
 
-def _cut(kept: list[KeptInstance], cut: slice) -> list[KeptInstance]:
-    by_attr: dict[str, list[KeptInstance]] = {}
+def _limit(
+    readings: list[AttributeHistory], kept: list[KeptInstance], cap: int, newest: bool
+) -> datetime:
+    """Where the answer stops: at the last instance an attribute over the cap keeps (the
+    earliest such time; with lastN, counting back, the latest). Every attribute is cut
+    there, so the range answered holds all of each one's instances in it (6.3.10)."""
+    series = [list(h.times) for h in readings]  # each oldest first, as read
+    by_attr: dict[str, list[datetime]] = {}
     for instance in kept:
-        by_attr.setdefault(instance.attr, []).append(instance)
-    return [i for instances in by_attr.values() for i in instances[cut]]
+        by_attr.setdefault(instance.attr, []).append(instance.observed_at)
+    series += by_attr.values()
+    ends = [times[-cap] if newest else times[cap - 1] for times in series if len(times) > cap]
+    return max(ends) if newest else min(ends)
 
 
-def content_range(histories: list[History], last_n: int | None) -> str | None:
+def _cut_at(
+    readings: list[AttributeHistory], kept: list[KeptInstance], limit: datetime, newest: bool
+) -> History:
+    def inside(moment: datetime) -> bool:
+        return moment >= limit if newest else moment <= limit
+
+    cut = []
+    for h in readings:
+        pairs = [(t, v) for t, v in zip(h.times, h.values, strict=True) if inside(t)]
+        cut.append(replace(h, times=tuple(t for t, _ in pairs), values=tuple(v for _, v in pairs)))
+    kept_in = [k for k in kept if inside(k.observed_at)]
+    # an attribute with nothing left in the range is still answered, empty
+    gone = {k.attr for k in kept} - {k.attr for k in kept_in} - {h.name for h in readings}
+    cut += [AttributeHistory(name, None, (), ()) for name in sorted(gone)]
+    return History(cut, kept_in, truncated=True)
+
+
+def content_range(
+    histories: list[History], last_n: int | None, window: TimeRange | None = None
+) -> str | None:
     """``date-time <from>-<to>/<lastN or *>`` over the instances answered (6.3.10), when
     some history was cut (None otherwise); with ``lastN`` the range runs from the newest
-    back."""
+    back. It starts where the ``window`` asked for does, if bounded on that side."""
     if not any(h.truncated for h in histories):
         return None
     times: list[datetime] = [t for h in histories for r in h.readings for t in r.times]
@@ -78,7 +103,10 @@ def content_range(histories: list[History], last_n: int | None) -> str | None:
     if not times:
         return "date-time */*"
     first, last = min(times), max(times)
-    start, end = (last, first) if last_n is not None else (first, last)
+    if last_n is not None:
+        start, end = (window.end if window and window.end else last), first
+    else:
+        start, end = (window.start if window and window.start else first), last
     return f"date-time {iso_utc(start)}-{iso_utc(end)}/{last_n or '*'}"
 
 

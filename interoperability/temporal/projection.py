@@ -1,5 +1,6 @@
 """Parameters every temporal retrieval takes besides the time window: which members to
-show (``pick``/``omit``), by which time (``timeproperty``), and ``local``."""
+show (``pick``/``omit``), by which time (``timeproperty``: the instances' observedAt,
+createdAt or modifiedAt, or the deletions' deletedAt), and ``local``."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
-from interoperability.deps import BadRequestError, pick_and_omit
+from interoperability.deps import BadRequestError
+from interoperability.pick_omit import pick_and_omit
 from support import NotFoundError
 
 _MEMBERS = ("id", "type", "@context")
+TIME_PROPERTIES = ("observedAt", "createdAt", "modifiedAt", "deletedAt")
 
 
 @dataclass(frozen=True, slots=True)
 class TemporalProjection:
     pick: frozenset[str] | None = None
     omit: frozenset[str] = frozenset()
+    timeproperty: str = "observedAt"  # createdAt, modifiedAt, or deletedAt: of deletions
 
     def apply(self, doc: dict[str, Any], strict: bool = True) -> dict[str, Any]:
         """The members kept; ``strict`` (one entity asked for by id): NotFoundError when
@@ -39,17 +43,20 @@ class TemporalProjection:
 def temporal_projection(
     pick: Annotated[str | None, Query(description="Members to return")] = None,
     omit: Annotated[str | None, Query(description="Members to leave out")] = None,
-    timeproperty: Annotated[str, Query(description="observedAt (the one kept)")] = "observedAt",
+    timeproperty: Annotated[
+        str,
+        Query(description="observedAt, createdAt, modifiedAt, or deletedAt (deletions)"),
+    ] = "observedAt",
     local: Annotated[bool, Query(description="everything this broker holds is local")] = False,
     attrs: Annotated[str | None, Query(description="Attributes to return")] = None,
 ) -> TemporalProjection:
     if attrs is not None and (pick is not None or omit is not None):
         raise BadRequestError("attrs cannot be combined with pick or omit (use pick)")
-    if timeproperty != "observedAt":
+    if timeproperty not in TIME_PROPERTIES:
         raise BadRequestError(
-            f"timeproperty={timeproperty!r:.40}: history is kept by observedAt only"
+            f"timeproperty={timeproperty!r:.40}: one of {', '.join(TIME_PROPERTIES)}"
         )
-    return TemporalProjection(*pick_and_omit(pick, omit))
+    return TemporalProjection(*pick_and_omit(pick, omit), timeproperty=timeproperty)
 
 
 TemporalProjectionDep = Annotated[TemporalProjection, Depends(temporal_projection)]

@@ -16,15 +16,20 @@ from interoperability.deps import (
     ngsi_response,
     parse_time,
 )
+from interoperability.entities.order_by import ORDER_BY_DOC, ordered
 from interoperability.entities.query_post import query_of
 from interoperability.entities.read_routes import GeoParams, entity_query
 from interoperability.ngsild import CORE_CONTEXT, render_temporal, simplified_temporal
 from interoperability.temporal.aggregation import parse_methods, parse_period
 from interoperability.temporal.bounds import (
     MaxInstancesDep,
-    bounded_history,
     content_range,
     partial,
+)
+from interoperability.temporal.datasets import (
+    DATASET_ID_DOC,
+    only_datasets,
+    parse_dataset_ids,
 )
 from interoperability.temporal.projection import TemporalProjection, TemporalProjectionDep
 from interoperability.temporal.read_routes import (
@@ -34,6 +39,7 @@ from interoperability.temporal.read_routes import (
     temporal_options,
     time_range,
 )
+from interoperability.temporal.system_times import history_by
 from knowledge import EntityQuery, KnowledgeStore, TimeRange
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
@@ -69,12 +75,18 @@ async def query_temporal_entities(
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     count: Annotated[bool, Query()] = False,
+    order_by: Annotated[
+        str | None, Query(alias="orderBy", max_length=1024, description=ORDER_BY_DOC)
+    ] = None,
+    dataset_id: Annotated[
+        str | None, Query(alias="datasetId", max_length=8192, description=DATASET_ID_DOC)
+    ] = None,
 ) -> Response:
     if not any((type_, ids, id_pattern, q, scope_q, attrs, georel)):
         raise BadRequestError("say which entities: type, id, idPattern, q, scopeQ, attrs or georel")
     window = time_range(timerel, time_at, end_time_at)
     geo = GeoParams(georel, geometry, coordinates, geoproperty)
-    query = entity_query(type_, ids, id_pattern, q, geo, scope_q)
+    query = ordered(entity_query(type_, ids, id_pattern, q, geo, scope_q), order_by)
     asked = TemporalAsk(
         window,
         [a for a in attrs.split(",") if a] if attrs else None,
@@ -83,6 +95,7 @@ async def query_temporal_entities(
         aggr_methods,
         aggr_period,
         cap,
+        parse_dataset_ids(dataset_id),
     )
     docs = await temporal_documents(store, tenant, query, asked, Page(limit, offset), projection)
     return await _answer(store, tenant, query, docs, ld_json, count)
@@ -99,6 +112,7 @@ class TemporalAsk:
     aggr_methods: str | None = None
     aggr_period: str | None = None
     cap: int = 10_000  # instances per attribute and entity (CIUDAD_TEMPORAL_MAX_INSTANCES)
+    datasets: frozenset[str] | None = None  # datasetId: only these ("@none": the default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,18 +147,23 @@ async def temporal_documents(
                 store, tenant, state.entity_id, asked.attrs, asked.window, request
             )
         else:
-            history = await bounded_history(
-                store, tenant, state.entity_id, asked.attrs, asked.window, asked.last_n,
-                asked.cap,
+            history = await history_by(
+                projection.timeproperty, store, tenant, state.entity_id, asked.attrs,
+                asked.window, asked.last_n, asked.cap,
             )  # fmt: skip
+            # filtered once read: lastN and the cap count every dataset's instances
+            history = only_datasets(history, asked.datasets)
             found.append(history)
-            doc = render_temporal(state, history.readings, history.kept, False)
-            doc = simplified_temporal(doc) if "temporalValues" in asked.options else doc
+            doc = render_temporal(
+                state, history.readings, history.kept, False, projection.timeproperty
+            )
+            if "temporalValues" in asked.options:
+                doc = simplified_temporal(doc, projection.timeproperty)
         bounded = asked.window.start is not None or asked.window.end is not None
         if bounded and not set(doc) - {"id", "type"}:
             continue  # nothing of it in the time asked for: not a match (NGSI-LD 5.7.4)
         docs.append(projection.apply(doc, strict=False))
-    return Documents(docs, content_range(found, asked.last_n))
+    return Documents(docs, content_range(found, asked.last_n, asked.window))
 
 
 async def _answer(
@@ -176,10 +195,13 @@ async def query_temporal_by_post(
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     count: Annotated[bool, Query()] = False,
+    order_by: Annotated[
+        str | None, Query(alias="orderBy", max_length=1024, description=ORDER_BY_DOC)
+    ] = None,
 ) -> Response:
     """NGSI-LD 5.7.4 by POST: ``entities``, ``attrs``, ``q``, ``geoQ`` as for
     /entityOperations/query, and ``temporalQ`` (timerel, timeAt, endTimeAt, lastN)."""
-    query = query_of(body)
+    query = ordered(query_of(body), order_by)
     temporal = body.get("temporalQ") or {}
     if not isinstance(temporal, dict):
         raise BadRequestError("temporalQ must be an object (timerel, timeAt, endTimeAt)")

@@ -35,11 +35,12 @@ from interoperability.temporal.aggregation import (
 )
 from interoperability.temporal.bounds import (
     MaxInstancesDep,
-    bounded_history,
     content_range,
     partial,
 )
+from interoperability.temporal.datasets import DATASET_ID_DOC, only_datasets, parse_dataset_ids
 from interoperability.temporal.projection import TemporalProjectionDep
+from interoperability.temporal.system_times import history_by
 from knowledge import KnowledgeStore, SeriesAggregates, TimeRange
 from support import NotFoundError
 from support.times import from_epoch_us
@@ -47,12 +48,17 @@ from support.times import from_epoch_us
 TEMPORAL_OPTIONS = frozenset(
     {"temporalValues", "aggregatedValues", "normalized", "sysAttrs", "simplified", "keyValues"}
 )
+# the options naming a representation; ``format`` names one too, and takes precedence
+REPRESENTATIONS = TEMPORAL_OPTIONS - {"sysAttrs"}
 
 
 def temporal_options(options: str | None, format_: str | None) -> set[str]:
     """``options`` and ``format`` together; an unknown one is 400 InvalidRequest (6.3.7).
-    ``simplified``/``keyValues`` are the temporal simplified representation."""
+    ``simplified``/``keyValues`` are the temporal simplified representation. A
+    representation ``format`` names replaces any ``options`` names (6.3.12)."""
     chosen = {o.strip() for o in (options or "").split(",") if o.strip()}
+    if format_ in REPRESENTATIONS:
+        chosen -= REPRESENTATIONS
     chosen |= {format_} if format_ else set()
     if chosen - TEMPORAL_OPTIONS:
         unknown = ", ".join(sorted(chosen - TEMPORAL_OPTIONS))[:100]
@@ -114,8 +120,12 @@ async def retrieve_temporal_entity(
     aggr_period: Annotated[
         str | None, Query(alias="aggrPeriodDuration", description="ISO 8601, e.g. PT1H")
     ] = None,
+    dataset_id: Annotated[
+        str | None, Query(alias="datasetId", max_length=8192, description=DATASET_ID_DOC)
+    ] = None,
 ) -> Response:
     window = time_range(timerel, time_at, end_time_at)
+    datasets = parse_dataset_ids(dataset_id)
     attr_list = [a for a in attrs.split(",") if a] if attrs else None
     wanted = temporal_options(options, format_)
     if "aggregatedValues" in wanted:
@@ -125,15 +135,19 @@ async def retrieve_temporal_entity(
             doc["@context"] = CORE_CONTEXT
         return ngsi_response(projection.apply(doc), ld_json)
     state = await store.get_entity(tenant, entity_id)
-    found = await bounded_history(store, tenant, entity_id, attr_list, window, last_n, cap)
+    found = await history_by(
+        projection.timeproperty, store, tenant, entity_id, attr_list, window, last_n, cap
+    )
     known = {a.name for a in state.attributes} | set(state.static)
-    if attr_list and not set(attr_list) & (known | {h.name for h in found.readings}):
+    known |= {h.name for h in found.readings} | {k.attr for k in found.kept}
+    if attr_list and not set(attr_list) & known:
         raise NotFoundError(f"{entity_id} has none of the attributes asked for")
-    doc = render_temporal(state, found.readings, found.kept, ld_json)
+    found = only_datasets(found, datasets)
+    doc = render_temporal(state, found.readings, found.kept, ld_json, projection.timeproperty)
     if "temporalValues" in wanted:
-        doc = simplified_temporal(doc)
+        doc = simplified_temporal(doc, projection.timeproperty)
     answer = ngsi_response(projection.apply(doc), ld_json)
-    return partial(answer, content_range([found], last_n))
+    return partial(answer, content_range([found], last_n, window))
 
 
 @dataclass(frozen=True, slots=True)

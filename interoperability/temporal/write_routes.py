@@ -51,7 +51,7 @@ async def upsert_temporal_entity(
         return Response(status_code=201, headers={"Location": location})
     if state.entity_type != entity_type:
         raise BadRequestError("the body's type differs from the entity's")
-    current = render_entity(state, with_context=False, sys_attrs=True)
+    current = render_entity(state, with_context=False, sys_attrs=True, readings_too=False)
     parsed = parse_temporal_attributes(tenant, entity_id, entity_type, body, clock, current)
     await store.append_attributes(
         tenant, entity_id, parsed.static, parsed.readings, kept=parsed.kept
@@ -68,7 +68,7 @@ async def add_instances(
     clock: WriteClockDep,
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
-    current = render_entity(state, with_context=False, sys_attrs=True)
+    current = render_entity(state, with_context=False, sys_attrs=True, readings_too=False)
     parsed = parse_temporal_attributes(tenant, entity_id, state.entity_type, body, clock, current)
     await store.append_attributes(
         tenant, entity_id, parsed.static, parsed.readings, kept=parsed.kept
@@ -159,7 +159,7 @@ async def delete_attribute_history(
         await store.delete_attribute(tenant, entity_id, attr, with_history=True)
         return Response(status_code=204)
     state = await store.get_entity(tenant, entity_id)
-    current = render_entity(state, with_context=False, sys_attrs=True).get(attr)
+    current = render_entity(state, with_context=False, sys_attrs=True, readings_too=False).get(attr)
     found, remaining = without_instance(current, dataset_id) if current else (False, None)
     if found and remaining is None:
         await store.delete_attribute(tenant, entity_id, attr)

@@ -39,15 +39,19 @@ WITH changed AS (
     ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET
         observed_at = excluded.observed_at, num = excluded.num, txt = excluded.txt,
         value_type = excluded.value_type, unit_code = excluded.unit_code,
-        observed_at_stated = excluded.observed_at_stated
+        observed_at_stated = excluded.observed_at_stated, prev_num = s.num, prev_txt = s.txt,
+        modified_at = now()
     WHERE excluded.observed_at > s.observed_at
     RETURNING tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code,
+              observed_at_stated, prev_num, prev_txt, created_at, modified_at,
               xmax = 0 AS inserted
 )
 INSERT INTO ciudad_changes (tenant, entity_id, entity_type, attrs)
 SELECT c.tenant, c.entity_id, e.entity_type, jsonb_object_agg(c.attr, jsonb_build_object(
     'value', coalesce(to_jsonb(c.num), to_jsonb(c.txt)), 'observedAt', c.observed_at,
-    'unitCode', c.unit_code, 'valueType', c.value_type,
+    'unitCode', c.unit_code, 'valueType', c.value_type, 'stated', c.observed_at_stated,
+    'previous', coalesce(to_jsonb(c.prev_num), to_jsonb(c.prev_txt)),
+    'createdAt', c.created_at, 'modifiedAt', c.modified_at,
     'event', CASE WHEN c.inserted THEN '{ATTRIBUTE_CREATED}' ELSE '{ATTRIBUTE_UPDATED}' END))
 FROM changed c JOIN ciudad_entities e USING (tenant, entity_id)
 WHERE EXISTS (SELECT 1 FROM ciudad_change_watch w WHERE w.tenant = c.tenant
@@ -67,6 +71,12 @@ class ChangedValue:
     value_type: str | None
     event: str = ATTRIBUTE_UPDATED
     attribute_type: str | None = None  # of an attribute deleted: what it was
+    stated: bool = True  # False: the reading's observedAt was not given, so is not shown
+    # What the change replaced, read in its transaction: a reading's value, or an attribute
+    # kept whole as stored (an object, or a list of instances); None if it was not there.
+    previous: Any = None
+    created_at: datetime | None = None  # a reading's system times (NGSI-LD 4.8)
+    modified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,12 @@ class Change:
     attrs: Mapping[str, ChangedValue]
     changed_at: datetime
     event: str | None = None  # ENTITY_CREATED or ENTITY_DELETED; None: attributes changed
+    created_at: datetime | None = None  # of an entity deleted: its system times
+    modified_at: datetime | None = None
+
+
+def _time(text: Any) -> datetime | None:
+    return datetime.fromisoformat(text) if isinstance(text, str) else None
 
 
 def _values(attrs: Mapping[str, Any]) -> dict[str, ChangedValue]:
@@ -91,6 +107,10 @@ def _values(attrs: Mapping[str, Any]) -> dict[str, ChangedValue]:
             v.get("valueType"),
             v.get("event", ATTRIBUTE_UPDATED),
             v.get("type"),
+            v.get("stated", True) is not False,
+            v.get("previous"),
+            _time(v.get("createdAt")),
+            _time(v.get("modifiedAt")),
         )
         for name, v in attrs.items()
     }
@@ -105,13 +125,14 @@ async def take_changes(conn: AsyncConnection[Any], limit: int) -> list[Change]:
     cur = await conn.execute(
         "DELETE FROM ciudad_changes WHERE seq IN (SELECT seq FROM ciudad_changes ORDER BY seq "
         "LIMIT %s FOR UPDATE SKIP LOCKED) "
-        "RETURNING seq, tenant, entity_id, entity_type, attrs, changed_at, event",
+        "RETURNING seq, tenant, entity_id, entity_type, attrs, changed_at, event, "
+        "entity_created_at, entity_modified_at",
         (limit,),
     )
     rows = sorted(await cur.fetchall(), key=lambda row: row[0])
     return [
-        Change(seq, tenant, entity_id, entity_type, _values(attrs), changed_at, event)
-        for seq, tenant, entity_id, entity_type, attrs, changed_at, event in rows
+        Change(seq, tenant, entity_id, entity_type, _values(attrs), changed_at, event, *times)
+        for seq, tenant, entity_id, entity_type, attrs, changed_at, event, *times in rows
     ]
 
 
@@ -123,19 +144,28 @@ async def record_change(
     attr_events: Mapping[str, str],
     event: str | None = None,
     types: Mapping[str, str] | None = None,
+    previous: Mapping[str, Any] | None = None,
+    times: tuple[datetime, datetime] | None = None,
 ) -> None:
     """A change of the API's writes (entity created or deleted, attributes kept whole that
-    were created, updated or deleted), in the caller's transaction, if someone watches."""
+    were created, updated or deleted), in the caller's transaction, if someone watches.
+    ``previous``: per attribute, what the change replaced (``ChangedValue.previous``);
+    ``times``: a deleted entity's (createdAt, modifiedAt)."""
     if not attr_events and event is None:
         return
+    attrs = {
+        name: {"event": e, "type": (types or {}).get(name), "previous": (previous or {}).get(name)}
+        for name, e in attr_events.items()
+    }
     await conn.execute(
-        "INSERT INTO ciudad_changes (tenant, entity_id, entity_type, attrs, event) "
-        "SELECT %(t)s, %(e)s, %(type)s, %(attrs)s::jsonb, %(event)s WHERE EXISTS ("
+        "INSERT INTO ciudad_changes (tenant, entity_id, entity_type, attrs, event, "
+        "entity_created_at, entity_modified_at) "
+        "SELECT %(t)s, %(e)s, %(type)s, %(attrs)s::jsonb, %(event)s, %(c)s, %(m)s WHERE EXISTS ("
         "SELECT 1 FROM ciudad_change_watch w WHERE w.tenant = %(t)s "
         f"AND w.entity_type IN ('{ANY_TYPE}', %(type)s))",
         {"t": tenant, "e": entity_id, "type": entity_type, "event": event,
-         "attrs": json.dumps({name: {"event": e, "type": (types or {}).get(name)}
-                              for name, e in attr_events.items()})},
+         "attrs": json.dumps(attrs), "c": times[0] if times else None,
+         "m": times[1] if times else None},
     )  # fmt: skip
 
 

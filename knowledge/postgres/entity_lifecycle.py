@@ -75,8 +75,10 @@ class EntityLifecycle:
                 if readings:  # first: the static below may keep some of them whole
                     await self._merge_readings(conn, readings)
                 names = frozenset(r.attr for r in readings)
+                # records of deletions: what the write removes are instances (datasetId)
+                gone = frozenset(k.attr for k in kept if k.deleted)
                 await entity_writes.merge_static(
-                    conn, tenant, entity_id, static, names, other_types
+                    conn, tenant, entity_id, static, names, other_types, gone
                 )
                 await instance_history.record(conn, tenant, entity_id, kept)
 
@@ -108,10 +110,13 @@ class EntityLifecycle:
             )
 
     async def delete_attribute(
-        self: _Store, tenant: str, entity_id: str, attr: str, with_history: bool = False
-    ) -> None:
-        async with self.connection() as conn:
+        self: _Store, tenant: str, entity_id: str, attr: str, with_history: bool = False,
+        deleted: Kept = (),
+    ) -> None:  # fmt: skip
+        """``deleted``: the records of the deletion, kept in the history with it."""
+        async with self.connection() as conn, conn.transaction():
             await entity_writes.delete_attribute(conn, tenant, entity_id, attr, with_history)
+            await instance_history.record(conn, tenant, entity_id, deleted)
 
     async def delete_instance_history(
         self: _Store, tenant: str, entity_id: str, attr: str, dataset_id: str | None
@@ -123,9 +128,9 @@ class EntityLifecycle:
 
     async def instance_history(
         self: _Store, tenant: str, entity_id: str, attrs: list[str] | None, window: TimeRange,
-        last_n: int | None = None, first_n: int | None = None,
+        last_n: int | None = None, first_n: int | None = None, deleted: bool = False,
     ) -> list[KeptInstance]:  # fmt: skip
         async with self.connection() as conn:
             return await instance_history.read(
-                conn, tenant, entity_id, attrs, window, last_n, first_n
+                conn, tenant, entity_id, attrs, window, last_n, first_n, deleted
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -20,6 +21,7 @@ from knowledge.postgres.change_feed import (
     record_change,
 )
 from support import AlreadyExistsError, NotFoundError
+from support.times import iso_utc
 
 Conn = AsyncConnection[Any]
 
@@ -41,21 +43,46 @@ async def insert_new_entity(conn: Conn, entity: EntityRecord) -> None:
 
 
 async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
-    """The entity, its current state, history and roll-ups."""
+    """The entity, its current state, history and roll-ups. The change records every
+    attribute as deleted, with what it was, and the entity's system times."""
     async with conn.transaction():
         cur = await conn.execute(
             "DELETE FROM ciudad_entities WHERE tenant = %s AND entity_id = %s "
-            "RETURNING entity_type",
+            "RETURNING entity_type, static, created_at, modified_at",
             (tenant, entity_id),
         )
         if (row := await cur.fetchone()) is None:
             raise NotFoundError(f"entity {entity_id} not found")
-        await record_change(conn, tenant, entity_id, row[0], {}, ENTITY_DELETED)
-        await conn.execute(
-            "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s",
+        entity_type, static, created_at, modified_at = row
+        readings = await conn.execute(
+            "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s "
+            f"RETURNING attr, {_READING_BEFORE}",
             (tenant, entity_id),
         )
+        previous = {k: v for k, v in static.items() if k != "scope"}
+        previous |= {attr: _reading_before(*rest) for attr, *rest in await readings.fetchall()}
+        await record_change(
+            conn, tenant, entity_id, entity_type, dict.fromkeys(previous, ATTRIBUTE_DELETED),
+            ENTITY_DELETED, {k: _kind(v) for k, v in previous.items()}, previous,
+            (created_at, modified_at),
+        )  # fmt: skip
         await _delete_history(conn, tenant, entity_id, None)
+
+
+# A deleted reading as the change feed keeps it: as an attribute, with its system times.
+_READING_BEFORE = "coalesce(to_jsonb(num), to_jsonb(txt)), created_at, modified_at"
+
+
+def _reading_before(value: Any, created_at: datetime, modified_at: datetime) -> dict[str, Any]:
+    return {"type": "Property", "value": value, "createdAt": iso_utc(created_at),
+            "modifiedAt": iso_utc(modified_at)}  # fmt: skip
+
+
+def _kind(attribute: Any) -> str:
+    """An attribute's NGSI-LD type as stored: kept whole (its instances') or a reading."""
+    first = attribute[0] if isinstance(attribute, list) and attribute else attribute
+    found = first.get("type") if isinstance(first, dict) else None
+    return found if isinstance(found, str) else "Property"
 
 
 async def _delete_history(conn: Conn, tenant: str, entity_id: str, attr: str | None) -> None:
@@ -106,9 +133,9 @@ async def delete_attribute(
     async with conn.transaction():
         cur = await conn.execute(
             "SELECT static ? %s, entity_type, "
-            "coalesce(static -> %s ->> 'type', static -> %s -> 0 ->> 'type', 'Property') "
-            "FROM ciudad_entities WHERE tenant = %s AND entity_id = %s FOR UPDATE",
-            (attr, attr, attr, tenant, entity_id),
+            "coalesce(static -> %s ->> 'type', static -> %s -> 0 ->> 'type', 'Property'), "
+            "static -> %s FROM ciudad_entities WHERE tenant = %s AND entity_id = %s FOR UPDATE",
+            (attr, attr, attr, attr, tenant, entity_id),
         )
         row = await cur.fetchone()
         if row is None:
@@ -120,14 +147,17 @@ async def delete_attribute(
             (attr, tenant, entity_id),
         )
         state = await conn.execute(
-            "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s AND attr = %s",
+            "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s AND attr = %s "
+            f"RETURNING {_READING_BEFORE}",
             (tenant, entity_id, attr),
         )
-        if state.rowcount == 0 and not was_static:
+        reading = await state.fetchone()
+        if reading is None and not was_static:
             raise NotFoundError(f"attribute {attr} not found in {entity_id}")
         await record_change(
-            conn, tenant, entity_id, row[1], {attr: ATTRIBUTE_DELETED}, types={attr: row[2]}
-        )
+            conn, tenant, entity_id, row[1], {attr: ATTRIBUTE_DELETED}, types={attr: row[2]},
+            previous={attr: row[3] if was_static else reading and _reading_before(*reading)},
+        )  # fmt: skip
         if with_history:
             await _delete_history(conn, tenant, entity_id, attr)
 
@@ -139,21 +169,29 @@ async def merge_static(
     static: Mapping[str, Any],
     reading_names: frozenset[str] = frozenset(),
     other_types: tuple[str, ...] | None = None,
+    instances_deleted: frozenset[str] = frozenset(),
 ) -> None:
     """Static attributes merged in; an attribute lives in one place, so a name now static
     leaves the current state and a name now read (``reading_names``) leaves the static.
-    ``other_types`` replaces the entity's types beside the first, if given."""
+    ``other_types`` replaces the entity's types beside the first, if given;
+    ``instances_deleted``: attributes written with fewer instances, some deleted."""
+    names = sorted(name for name in static if name != "scope")
+    # what the attributes written were: kept whole, or a reading (a name is in one place)
     before = await conn.execute(
-        "SELECT entity_type, array(SELECT jsonb_object_keys(static)) || array(SELECT attr "
-        "FROM ciudad_attr_state s WHERE s.tenant = e.tenant AND s.entity_id = e.entity_id) "
-        "FROM ciudad_entities e WHERE tenant = %s AND entity_id = %s FOR UPDATE",
-        (tenant, entity_id),
+        "SELECT entity_type, (SELECT jsonb_object_agg(key, value) FROM jsonb_each(e.static) "
+        "WHERE key = ANY(%(n)s)), (SELECT jsonb_object_agg(attr, coalesce(to_jsonb(num), "
+        "to_jsonb(txt))) FROM ciudad_attr_state s WHERE s.tenant = e.tenant "
+        "AND s.entity_id = e.entity_id AND attr = ANY(%(n)s)) "
+        "FROM ciudad_entities e WHERE tenant = %(t)s AND entity_id = %(e)s FOR UPDATE",
+        {"n": names, "t": tenant, "e": entity_id},
     )
     if (found := await before.fetchone()) is None:
         raise NotFoundError(f"entity {entity_id} not found")
-    events = {name: ATTRIBUTE_UPDATED if name in found[1] else ATTRIBUTE_CREATED
-              for name in static if name != "scope"}  # fmt: skip
-    await record_change(conn, tenant, entity_id, found[0], events)
+    previous = (found[2] or {}) | (found[1] or {})
+    events = {name: ATTRIBUTE_DELETED if name in instances_deleted
+              else ATTRIBUTE_UPDATED if name in previous else ATTRIBUTE_CREATED
+              for name in names}  # fmt: skip
+    await record_change(conn, tenant, entity_id, found[0], events, previous=previous)
     cur = await conn.execute(
         "UPDATE ciudad_entities SET static = (static - %s::text[]) || %s::jsonb, "
         "other_types = coalesce(%s, other_types), modified_at = now() "

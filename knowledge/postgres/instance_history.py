@@ -1,6 +1,7 @@
 """The history of attributes kept whole (``ciudad_attr_instances``): written beside the
 entity's static attributes, read by the temporal API, removed with the entity or, by the
-temporal API, with the attribute."""
+temporal API, with the attribute. A ``deleted`` row records an attribute's deletion (soft
+deletion, NGSI-LD 1.8): its time is the deletedAt, and it is read only when asked for."""
 
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ async def record(conn: Conn, tenant: str, entity_id: str, kept: Sequence[KeptIns
     async with conn.cursor() as cur:
         await cur.executemany(
             "INSERT INTO ciudad_attr_instances (tenant, entity_id, attr, observed_at, "
-            "dataset_id, instance) VALUES (%s, %s, %s, %s, %s, %s::jsonb) "
-            "ON CONFLICT (tenant, entity_id, attr, observed_at, dataset_id) "
+            "dataset_id, instance, deleted) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s) "
+            "ON CONFLICT (tenant, entity_id, attr, observed_at, dataset_id, deleted) "
             "DO UPDATE SET instance = excluded.instance",
             [(tenant, entity_id, k.attr, k.observed_at, k.dataset_id or _NO_DATASET,
-              json.dumps(dict(k.instance))) for k in kept],
+              json.dumps(dict(k.instance)), k.deleted) for k in kept],
         )  # fmt: skip
 
 
@@ -40,23 +41,25 @@ async def read(
     window: TimeRange,
     last_n: int | None,
     first_n: int | None = None,
+    deleted: bool = False,
 ) -> list[KeptInstance]:
     """Oldest first per attribute; the last ``last_n`` of each attribute if given, else
-    the first ``first_n`` if given."""
+    the first ``first_n`` if given. ``deleted``: the records of deletions instead."""
     order = "DESC" if last_n is not None else "ASC"
     cur = await conn.execute(
         "SELECT attr, observed_at, dataset_id, instance FROM ("
         f"  SELECT *, row_number() OVER (PARTITION BY attr ORDER BY observed_at {order}) AS age"
         "  FROM ciudad_attr_instances WHERE tenant = %(t)s AND entity_id = %(e)s"
-        "  AND (%(attrs)s::text[] IS NULL OR attr = ANY(%(attrs)s))"
+        "  AND deleted = %(deleted)s AND (%(attrs)s::text[] IS NULL OR attr = ANY(%(attrs)s))"
         "  AND (%(start)s::timestamptz IS NULL OR observed_at >= %(start)s)"
         "  AND (%(end)s::timestamptz IS NULL OR observed_at < %(end)s)"
         ") AS i WHERE %(n)s::int IS NULL OR age <= %(n)s ORDER BY attr, observed_at",
         {"t": tenant, "e": entity_id, "attrs": attrs, "start": window.start,
-         "end": window.end, "n": last_n if last_n is not None else first_n},
+         "end": window.end, "n": last_n if last_n is not None else first_n,
+         "deleted": deleted},
     )  # fmt: skip
     return [
-        KeptInstance(str(attr), at, dataset or None, instance)
+        KeptInstance(str(attr), at, dataset or None, instance, deleted)
         for attr, at, dataset, instance in await cur.fetchall()
     ]
 

@@ -14,6 +14,7 @@ from psycopg.rows import tuple_row
 
 from acquisition import DeadLetter
 from knowledge.postgres.filter_sql import Bound, query_sql
+from knowledge.postgres.order_sql import order_sql
 from knowledge.query.filters import EntityQuery
 from knowledge.query.geo import entity_geometry, matches
 from knowledge.query.records import (
@@ -47,14 +48,14 @@ async def _states(conn: Conn, tenant: str, rows: list[tuple[Any, ...]]) -> list[
     ids = [row[0] for row in rows]
     cur = await conn.execute(
         "SELECT entity_id, attr, num, txt, value_type, observed_at, unit_code, "
-        "observed_at_stated FROM ciudad_attr_state WHERE tenant = %s AND entity_id = ANY(%s) "
-        "ORDER BY attr",
+        "observed_at_stated, created_at, modified_at FROM ciudad_attr_state "
+        "WHERE tenant = %s AND entity_id = ANY(%s) ORDER BY attr",
         (tenant, ids),
     )
     attrs: dict[str, list[AttributeState]] = defaultdict(list)
-    for entity_id, attr, num, txt, kind, observed_at, unit, stated in await cur.fetchall():
+    for entity_id, attr, num, txt, *rest in await cur.fetchall():
         value = num if num is not None else txt
-        attrs[entity_id].append(AttributeState(attr, value, kind, observed_at, unit, stated))
+        attrs[entity_id].append(AttributeState(attr, value, *rest))
     return [
         EntityState(
             entity_id, entity_type, static, tuple(attrs[entity_id]), modified, created, tuple(more)
@@ -76,10 +77,11 @@ async def _matching_rows(
     """Every entity row the query selects, geo filter included (applied here, in Python)."""
     p = Bound()
     p(tenant)
+    where = _entity_where(entity_type, query, p)
     cur = await conn.execute(
-        sql.SQL(
-            _ENTITY_COLUMNS + "FROM ciudad_entities e WHERE tenant = %s{} ORDER BY entity_id"
-        ).format(_entity_where(entity_type, query, p)),
+        sql.SQL(_ENTITY_COLUMNS + "FROM ciudad_entities e WHERE tenant = %s{}{}").format(
+            where, order_sql(query.order if query else (), p)
+        ),
         p.values,
     )
     rows = await cur.fetchall()
@@ -107,11 +109,12 @@ async def list_entities(
     p = Bound()
     p(tenant)
     where = _entity_where(entity_type, query, p)
+    # sorted in SQL, before LIMIT and OFFSET: pages follow the order asked for
+    order = order_sql(query.order if query else (), p)
     cur = await conn.execute(
         sql.SQL(
-            _ENTITY_COLUMNS + "FROM ciudad_entities e "
-            "WHERE tenant = %s{} ORDER BY entity_id LIMIT %s OFFSET %s"
-        ).format(where),
+            _ENTITY_COLUMNS + "FROM ciudad_entities e WHERE tenant = %s{}{} LIMIT %s OFFSET %s"
+        ).format(where, order),
         [*p.values, limit, offset],
     )
     return await _states(conn, tenant, await cur.fetchall())

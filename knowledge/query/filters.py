@@ -36,6 +36,16 @@ Filter = Comparison | Logical
 
 
 @dataclass(frozen=True, slots=True)
+class OrderKey:
+    """One key of an ordering (NGSI-LD ``orderBy``): ``("id",)``, ``("type",)``,
+    ``("createdAt",)``, ``("modifiedAt",)``, an attribute ``("name",)`` or a path into one:
+    a sub-attribute ``("name", "subProperty")`` or a member ``("name", "createdAt")``."""
+
+    path: tuple[str, ...]
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class EntityQuery:
     types: tuple[str, ...] | None = None  # any of these
     # a type expression (NGSI-LD 4.17): any group, an entity having every type of the group
@@ -46,3 +56,5 @@ class EntityQuery:
     id_pattern: str | None = None
     q: Filter | None = None
     geo: GeoFilter | None = None  # applied after SQL (see knowledge.query.geo)
+    # the order of the results, by these keys and then by id (without keys: by id)
+    order: tuple[OrderKey, ...] = ()

@@ -27,6 +27,8 @@ class AttributeState:
     observed_at: datetime
     unit_code: str | None
     observed_at_stated: bool = True  # False: written without observedAt, which is not shown
+    created_at: datetime | None = None  # system times (NGSI-LD 4.8): first written,
+    modified_at: datetime | None = None  # and last changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class KeptInstance:
     observed_at: datetime
     dataset_id: str | None
     instance: Mapping[str, Any]
+    deleted: bool = False  # the record of a deletion; observed_at is its deletedAt
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,12 @@ class KnowledgeStore(Protocol):
     ) -> None: ...
 
     async def delete_attribute(
-        self, tenant: str, entity_id: str, attr: str, with_history: bool = False
+        self,
+        tenant: str,
+        entity_id: str,
+        attr: str,
+        with_history: bool = False,
+        deleted: Kept = (),  # the records of the deletion kept in the history (soft deletion)
     ) -> None: ...
 
     async def list_entities(
@@ -201,6 +209,7 @@ class KnowledgeStore(Protocol):
         window: TimeRange,
         last_n: int | None = None,
         first_n: int | None = None,
+        deleted: bool = False,  # the records of deletions instead of the instances
     ) -> list[KeptInstance]: ...
 
     async def numeric_series(

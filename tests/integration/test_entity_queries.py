@@ -252,3 +252,14 @@ async def test_linked_entities_come_inline_or_flat(client: httpx.AsyncClient) ->
     assert [e["id"] for e in queried.json()] == [building["id"], city["id"]]
     too_deep = await client.get(url, params={"join": "inline", "joinLevel": "99"})
     assert too_deep.status_code == 400
+
+
+async def test_concise_answers_drop_the_types_their_values_say(spots: httpx.AsyncClient) -> None:
+    url = "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:leon:q1"
+    answer = await spots.get(url, params={"options": "concise"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() | {"id": "", "type": ""} == {
+        "id": "", "type": "", "status": "occupied", "occupancy": 1,
+        "category": {"value": ["onStreet"]},
+        "refParkingSite": {"object": "urn:ngsi-ld:ParkingSite:centro"},
+    }  # fmt: skip

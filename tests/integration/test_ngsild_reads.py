@@ -226,7 +226,7 @@ async def test_reads_by_language_instance_and_temporal_projection(
     assert both.status_code == 400
     omitted = (await client.get(temporal, params={"omit": "floors,type"})).json()
     assert set(omitted) == {"id"} | (set(RICH) - {"scope"}), "every attribute has a history"
-    assert (await client.get(temporal, params={"timeproperty": "modifiedAt"})).status_code == 400
+    assert (await client.get(temporal, params={"timeproperty": "expiresAt"})).status_code == 400
 
 
 async def test_queries_by_post_and_merges_in_batch(client: httpx.AsyncClient) -> None:
@@ -287,3 +287,22 @@ async def test_attributes_kept_whole_carry_their_creation_and_modification_times
     assert (await client.get(url)).json()["owner"] == {"type": "Relationship", "object": "urn:x:3"}
     history = (await client.get(f"/ngsi-ld/v1/temporal/entities/{BUILDING}")).json()
     assert all("createdAt" not in i for i in history["owner"])
+
+
+async def test_readings_carry_their_creation_and_modification_times_too(
+    client: httpx.AsyncClient,
+) -> None:
+    """A reading's createdAt is its first write, its modifiedAt its last (system times, not
+    observation times); merging into it keeps it a reading, with its history."""
+    body = {"id": BUILDING, "type": "Building", "occupancy": {"type": "Property", "value": 3}}
+    assert (await client.post("/ngsi-ld/v1/entities", json=body)).status_code == 201
+    url = f"/ngsi-ld/v1/entities/{BUILDING}"
+    first = (await client.get(url, params={"options": "sysAttrs"})).json()["occupancy"]
+    assert first["createdAt"] == first["modifiedAt"]
+    assert (await client.patch(f"{url}/attrs/occupancy", json={"value": 4})).status_code == 204
+    later = (await client.get(url, params={"options": "sysAttrs"})).json()["occupancy"]
+    assert (later["value"], later["createdAt"]) == (4, first["createdAt"])
+    assert later["modifiedAt"] > first["modifiedAt"]
+    assert set((await client.get(url)).json()["occupancy"]) == {"type", "value"}
+    history = (await client.get(f"/ngsi-ld/v1/temporal/entities/{BUILDING}")).json()
+    assert [i["value"] for i in history["occupancy"]] == [3, 4], "still a reading"

@@ -82,9 +82,11 @@ async def test_changes_matching_watched_attributes_and_q_are_notified(database_u
             await store.write_batch(reading("n1", "LAeq", -5, 95.0))  # late: state stays
             await store.write_batch(reading("n2", "LAeq", 3, 90.0))  # notified
             await store.write_batch(reading("p1", "LAeq", 4, 99.0, tenant="ponferrada"))
-            await until(lambda: len(receiver.entities()) >= 2)
-            await asyncio.sleep(0.5)  # anything else would have arrived by now
-            entities = receiver.entities()
+            # changes are notified in the order they were made: once a last one arrives,
+            # anything the writes above would have sent has arrived before it
+            await store.write_batch(reading("n3", "LAeq", 10, 99.0))
+            await until(lambda: noise_id("n3") in [e["id"] for e in receiver.entities()])
+            entities = receiver.entities()[:-1]
             assert [(e["id"], e["LAeq"]["value"]) for e in entities] == [
                 (noise_id("n1"), 70.0),
                 (noise_id("n2"), 90.0),
@@ -174,9 +176,11 @@ async def test_no_change_is_lost_under_concurrent_load_and_flaky_endpoint(
             def seen() -> list[tuple[str, float]]:
                 return [(e["id"], e["LAeq"]["value"]) for e in receiver.entities()]
 
-            await until(lambda: len(seen()) >= sensors * rounds, timeout_s=60)
-            await asyncio.sleep(0.5)
-            assert sorted(seen()) == sorted(
+            last = (noise_id("last"), 0.0)  # notified after all the others (in order)
+            await store.write_batch(reading("last", "LAeq", rounds, 0.0))
+            await until(lambda: last in seen(), timeout_s=60)
+            assert seen()[-1] == last
+            assert sorted(seen()[:-1]) == sorted(
                 (noise_id(f"s{s}"), float(r)) for s in range(sensors) for r in range(rounds)
             )
             ids = [n["id"] for n in receiver.notifications]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from interoperability.subscriptions.content import deleted_attribute, entity_document
+from interoperability.subscriptions.changes import deleted_attribute
+from interoperability.subscriptions.content import entity_document
 from interoperability.subscriptions.model import SubscriptionBody, new_subscription
 from knowledge import Change, EntityState
 
