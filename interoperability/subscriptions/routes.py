@@ -73,8 +73,11 @@ def render_subscription(
         status.last_success is None or status.last_failure > status.last_success
     )
     doc.setdefault("notificationTrigger", sorted(DEFAULT_TRIGGERS))
-    attempted = status.last_success is not None or status.last_failure is not None
-    if attempted:  # NGSI-LD 5.2.14: the outcome of the last attempt, so none before one
+    # NGSI-LD 5.2.14: the outcome of the last attempt, so none before one. An attempt is
+    # counted as it starts (timesSent) and is "ok" until it fails: a receiver asking as
+    # soon as the notification reaches it sees the status it has just proven.
+    attempted = status.times_sent > 0 or status.last_failure is not None
+    if attempted:
         doc["notification"]["status"] = "failed" if failing else "ok"
     if status.times_sent:
         doc["notification"]["timesSent"] = status.times_sent
