@@ -1,8 +1,9 @@
 """Which history a temporal retrieval reads, by its ``timeproperty`` (NGSI-LD 5.7.3):
 ``observedAt`` (the default) and ``deletedAt`` are kept as the rows' times;
 ``createdAt`` and ``modifiedAt`` are the system times of the instances of attributes kept
-whole (``entities.body.stamped``), read from them. Readings have no system times of their
-own (their observedAt says when), so such an answer holds none."""
+whole (``entities.body.stamped``), read from them. The past instances of readings have no
+system times (their observedAt says when; only the current value has), so such an answer
+holds none of them."""
 
 from __future__ import annotations
 

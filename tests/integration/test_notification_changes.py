@@ -86,10 +86,13 @@ async def test_a_deleted_entity_is_notified_with_what_it_held(database_url: str)
             await _write(http, "DELETE", "")
             (gone,) = await _notified(lifecycle, 1)
             assert {"createdAt", "modifiedAt", "deletedAt"} <= gone.keys()
-            assert gone["height"] == {
+            height = gone["height"]
+            assert height == {
                 "type": "Property", "value": "urn:ngsi-ld:null", "previousValue": 30,
-                "deletedAt": gone["deletedAt"],
-            }  # fmt: skip
+                "deletedAt": gone["deletedAt"], "createdAt": height["createdAt"],
+                "modifiedAt": height["modifiedAt"],
+            }, "a reading deleted with its entity: the system times it had"  # fmt: skip
+            assert height["createdAt"] <= height["modifiedAt"] <= gone["deletedAt"]
             assert gone["street"]["previousLanguageMap"] == {"es": "Ancha", "en": "Wide"}
             assert gone["owner"]["previousObject"] == "urn:ngsi-ld:Person:ana"
             (owner,) = await _notified(watched, 1)
