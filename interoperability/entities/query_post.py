@@ -12,7 +12,13 @@ from interoperability.auth.access import TenantDep
 from interoperability.deps import BadRequestError, StoreDep
 from interoperability.entities.linked import JOIN_LEVELS
 from interoperability.entities.order_by import ORDER_BY_DOC, ordered
-from interoperability.entities.read_routes import MAX_LIMIT, GeoParams, documents, entity_query
+from interoperability.entities.read_routes import (
+    MAX_LIMIT,
+    GeoParams,
+    documents,
+    entity_query,
+    with_attributes,
+)
 from interoperability.entities.representation import Representation, RepresentationDep
 from knowledge import EntityQuery
 
@@ -82,6 +88,7 @@ async def query_by_post(
     if isinstance(attrs, list) and attrs:
         shape = dataclasses.replace(shape, keep=frozenset(str(a) for a in attrs))
     shape = _joining(shape, body)
+    query = with_attributes(query, shape)
     states = await store.list_entities(tenant, None, limit, offset, query) if limit else []
     headers = {}
     if count:

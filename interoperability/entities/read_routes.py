@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -113,6 +113,13 @@ def entity_query(
     )
 
 
+def with_attributes(query: EntityQuery, shape: Representation) -> EntityQuery:
+    """``attrs`` selects too (5.7.2): only entities having one of the attributes named."""
+    if shape.picked or not shape.keep:
+        return query
+    return replace(query, having_any=tuple(sorted(shape.keep)))
+
+
 @router.get("/entities", summary="Query entities")
 async def query_entities(
     request: Request,
@@ -144,7 +151,9 @@ async def query_entities(
     ] = None,
 ) -> Response:
     geo = GeoParams(georel, geometry, coordinates, geoproperty)
-    query = ordered(entity_query(type_, ids, id_pattern, q, geo, scope_q), order_by)
+    query = with_attributes(
+        ordered(entity_query(type_, ids, id_pattern, q, geo, scope_q), order_by), shape
+    )
     # one more than asked: whether a next page exists, without counting every match
     states = await store.list_entities(tenant, None, limit + 1, offset, query) if limit else []
     headers = {}

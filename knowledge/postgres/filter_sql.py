@@ -117,6 +117,11 @@ def query_sql(query: EntityQuery, p: Bound) -> sql.Composable:
         parts.append(sql.SQL("e.entity_id = ANY({})").format(p(list(query.ids))))
     if query.id_pattern is not None:
         parts.append(sql.SQL("e.entity_id ~ {}").format(p(query.id_pattern)))
+    if query.having_any:
+        parts.append(sql.SQL(
+            "(e.static ?| {} OR EXISTS (SELECT 1 FROM ciudad_attr_state s WHERE "
+            "s.tenant = e.tenant AND s.entity_id = e.entity_id AND s.attr = ANY({})))"
+        ).format(p(list(query.having_any)), p(list(query.having_any))))  # fmt: skip
     if query.q is not None:
         parts.append(filter_sql(query.q, p))
     return sql.Composed([sql.SQL(" AND {}").format(part) for part in parts])

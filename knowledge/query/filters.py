@@ -54,6 +54,8 @@ class EntityQuery:
     scope_groups: tuple[tuple[str, ...], ...] | None = None
     ids: tuple[str, ...] | None = None
     id_pattern: str | None = None
+    # attrs (NGSI-LD 5.7.2): only entities having at least one of these attributes
+    having_any: tuple[str, ...] | None = None
     q: Filter | None = None
     geo: GeoFilter | None = None  # applied after SQL (see knowledge.query.geo)
     # the order of the results, by these keys and then by id (without keys: by id)

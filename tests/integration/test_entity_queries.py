@@ -263,3 +263,18 @@ async def test_concise_answers_drop_the_types_their_values_say(spots: httpx.Asyn
         "category": {"value": ["onStreet"]},
         "refParkingSite": {"object": "urn:ngsi-ld:ParkingSite:centro"},
     }  # fmt: skip
+
+
+async def test_attrs_selects_the_entities_having_one_of_them(spots: httpx.AsyncClient) -> None:
+    """NGSI-LD 5.7.2: an entity with none of the attributes named is no result, on any
+    page and in the count."""
+    other = {"id": "urn:ngsi-ld:Building:a0", "type": "Building",
+             "name": {"type": "Property", "value": "first by id"}}  # fmt: skip
+    assert (await spots.post("/ngsi-ld/v1/entities", json=other)).status_code == 201
+    params = {"attrs": "status", "limit": "1", "count": "true"}
+    first = await spots.get("/ngsi-ld/v1/entities", params=params)
+    assert first.headers["NGSILD-Results-Count"] == "3"
+    assert [e["id"] for e in first.json()] == ["urn:ngsi-ld:ParkingSpot:leon:q1"]
+    body = {"type": "Query", "attrs": ["status", "occupancy"]}
+    posted = await spots.post("/ngsi-ld/v1/entityOperations/query", json=body)
+    assert len(posted.json()) == 3
