@@ -27,6 +27,8 @@ def compile_pattern(pattern: str) -> Any:
     """The compiled pattern (cached); PatternError saying why if it cannot be used."""
     if len(pattern) > MAX_PATTERN:
         raise PatternError(f"a pattern may have at most {MAX_PATTERN} characters")
+    if "\x00" in pattern:  # the store's text cannot hold it, so no id can match it
+        raise PatternError("a pattern cannot hold a NUL character")
     options = re2.Options()
     options.log_errors = False
     options.max_mem = _MAX_MEMORY

@@ -222,6 +222,9 @@ def test_a_catastrophic_pattern_does_not_freeze_the_api(
                         params={"type": "NoiseLevelObserved", "idPattern": r"(a)\1"})  # fmt: skip
     assert refused.status_code == 400
     assert "unsupported regular expression" in refused.json()["detail"]
+    for path in ("/ngsi-ld/v1/entities", "/ngsi-ld/v1/temporal/entities"):
+        nul = httpx.get(f"{api.url}{path}", headers=read, params={"idPattern": "a\x00b"})
+        assert nul.status_code == 400, "a NUL the store cannot hold: refused, not a 500"
 
 
 # 6. Crafted input ------------------------------------------------------------------------
