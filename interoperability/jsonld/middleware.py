@@ -248,6 +248,7 @@ class JsonLdMiddleware:
         headers = Headers(scope=scope)
         body = await _read_body(receive)
         try:
+            _refuse_nul(scope, body)
             spec, data = context_spec(headers, body, scope)
         except ContextError as exc:
             await send_problem(send, 400, "BadRequestData", str(exc))
@@ -291,6 +292,17 @@ class JsonLdMiddleware:
     async def _mapper(self, spec: Any) -> TermMapper:
         user = (await self.resolver.resolve(spec)).under_core()
         return TermMapper.build(user, self.platform)
+
+
+# a JSON escape \u0000 (not an escaped backslash followed by "u0000")
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _refuse_nul(scope: Scope, body: bytes) -> None:
+    """A NUL (U+0000) in a parameter or a JSON string is refused (400): the store's text
+    cannot hold one."""
+    if b"%00" in scope.get("query_string", b"") or _JSON_NUL.search(body):
+        raise ContextError("no value may hold a NUL character")
 
 
 def _ld_batch(scope: Scope, headers: Headers, data: Any) -> bool:

@@ -222,12 +222,23 @@ def test_a_catastrophic_pattern_does_not_freeze_the_api(
                         params={"type": "NoiseLevelObserved", "idPattern": r"(a)\1"})  # fmt: skip
     assert refused.status_code == 400
     assert "unsupported regular expression" in refused.json()["detail"]
-    for path in ("/ngsi-ld/v1/entities", "/ngsi-ld/v1/temporal/entities"):
-        nul = httpx.get(f"{api.url}{path}", headers=read, params={"idPattern": "a\x00b"})
-        assert nul.status_code == 400, "a NUL the store cannot hold: refused, not a 500"
 
 
 # 6. Crafted input ------------------------------------------------------------------------
+
+
+def test_a_nul_character_is_a_400_not_a_server_error(api: ApiProcess, keys: dict[str, str]) -> None:
+    """The store's text cannot hold U+0000: in a parameter or a JSON body it is refused."""
+    write, read = auth(keys["write"]), auth(keys["read"])
+    for path in ("/ngsi-ld/v1/entities", "/ngsi-ld/v1/temporal/entities"):
+        for params in ({"idPattern": "a\x00b"}, {"type": "T", "q": 'name=="a\x00"'}):
+            nul = httpx.get(f"{api.url}{path}", headers=read, params=params)
+            assert nul.status_code == 400, "a NUL the store cannot hold: refused, not a 500"
+    body = noise("urn:ngsi-ld:NoiseLevelObserved:nul", LAeq=50.0) | {
+        "name": {"type": "Property", "value": "a\x00b"}
+    }
+    nul_body = httpx.post(f"{api.url}/ngsi-ld/v1/entities", headers=write, json=body)
+    assert nul_body.status_code == 400
 
 
 def test_percent_s_in_values_is_data_not_a_placeholder(
