@@ -7,6 +7,11 @@ from acquisition.gateway.loop import Backoff, BatchSink, Gateway, GatewayStats, 
 from acquisition.gateway.rate_limit import RATE_LIMITED, DeviceRateLimiter
 from acquisition.gateway.spool import Spool, SpoolFullError, batch_from_json, batch_to_json
 from acquisition.inputs.mqtt import InboundMessage, MqttOptions, MqttSource, subscription_filters
+from acquisition.lorawan import LORAWAN_FILTERS
+from acquisition.lorawan.codecs import CodecError, decode_cayenne, decode_layout, encode_layout
+from acquisition.lorawan.frames import FrameTracker
+from acquisition.lorawan.pipeline import LorawanPipeline
+from acquisition.lorawan.profile import DownlinkLayout, LayoutField, LorawanEntry
 from acquisition.normalise.decoding import parse_measure_topic, parse_observation_time
 from acquisition.normalise.pipeline import MeasurePipeline, MessageOutcome, TimePolicy
 from acquisition.normalise.validation import EntityValidator, flatten_normalized
@@ -56,6 +61,7 @@ __all__ = [
     "DEVICE_PASSWORDS",
     "ENTITY_TYPES",
     "GATEWAY_PASSWORDS",
+    "LORAWAN_FILTERS",
     "MIGRATIONS",
     "RATE_LIMITED",
     "AttributeSpec",
@@ -63,6 +69,7 @@ __all__ = [
     "Batch",
     "BatchSink",
     "BrokerLayout",
+    "CodecError",
     "Command",
     "CommandDispatcher",
     "CommandQueue",
@@ -75,12 +82,17 @@ __all__ = [
     "DeviceRateLimiter",
     "DeviceRecord",
     "DeviceRegistry",
+    "DownlinkLayout",
     "EntityRecord",
     "EntityType",
     "EntityValidator",
+    "FrameTracker",
     "Gateway",
     "GatewayStats",
     "InboundMessage",
+    "LayoutField",
+    "LorawanEntry",
+    "LorawanPipeline",
     "MeasurePipeline",
     "MessageOutcome",
     "MqttOptions",
@@ -98,9 +110,12 @@ __all__ = [
     "batch_from_json",
     "batch_to_json",
     "broker_username",
+    "decode_cayenne",
     "decode_json_measures",
+    "decode_layout",
     "decode_ultralight",
     "devices_to_csv",
+    "encode_layout",
     "flatten_normalized",
     "follow_registry",
     "generate_password",

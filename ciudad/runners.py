@@ -13,12 +13,15 @@ import uvicorn
 
 from acquisition import (
     ENTITY_TYPES,
+    LORAWAN_FILTERS,
     CommandDispatcher,
     CommandQueue,
     DeviceRateLimiter,
     DeviceRegistry,
     EntityValidator,
+    FrameTracker,
     Gateway,
+    LorawanPipeline,
     MeasurePipeline,
     MqttOptions,
     MqttSource,
@@ -52,13 +55,19 @@ from support.tasks import run_together
 log = logging.getLogger(__name__)
 
 
-def build_pipeline(settings: Settings, provisioning: Provisioning) -> MeasurePipeline:
+def build_pipeline(
+    settings: Settings, provisioning: Provisioning, metrics: PlatformMetrics | None = None
+) -> LorawanPipeline:
+    """The IoT Agent pipeline with LoRaWAN events added (other topics pass through)."""
     validator = EntityValidator({name: t.schema_file for name, t in ENTITY_TYPES.items()})
     policy = TimePolicy(
         max_future=timedelta(seconds=settings.max_future_skew_s),
         max_past=timedelta(seconds=settings.max_past_age_s),
     )
-    return MeasurePipeline(provisioning, validator, policy)
+    frames = FrameTracker(
+        on_count=None if metrics is None else lambda v: metrics.lorawan_frames.labels(v).inc()
+    )
+    return LorawanPipeline(provisioning, validator, policy, frames)
 
 
 async def import_provisioning_file(registry: DeviceRegistry, path: Path) -> int:
@@ -93,6 +102,25 @@ def mqtt_options(settings: Settings) -> MqttOptions:
     )
 
 
+def lorawan_options(settings: Settings) -> MqttOptions | None:
+    """The network server's broker (CIUDAD_LORAWAN_MQTT_*), None when none is configured."""
+    if settings.lorawan_mqtt_host is None:
+        return None
+    password = settings.lorawan_mqtt_password
+    return MqttOptions(
+        host=settings.lorawan_mqtt_host,
+        port=settings.lorawan_mqtt_port,
+        client_id=f"{settings.gateway_client_id}-lorawan",
+        username=settings.lorawan_mqtt_username,
+        password=password.get_secret_value() if password else None,
+        keepalive_s=settings.mqtt_keepalive_s,
+        share_group=settings.gateway_share_group,
+        receive_maximum=settings.mqtt_receive_maximum,
+        filters=LORAWAN_FILTERS,
+        protocol_version=4 if settings.lorawan_mqtt_v311 else 5,
+    )
+
+
 async def run_gateway(settings: Settings) -> None:
     """Runs the acquisition gateway until cancelled."""
     async with platform_database(settings) as db:
@@ -100,19 +128,28 @@ async def run_gateway(settings: Settings) -> None:
         if settings.provisioning_file is not None:
             count = await import_provisioning_file(registry, settings.provisioning_file)
             log.info("provisioning file imported", extra={"devices": count})
-        pipeline = build_pipeline(settings, await registry.provisioning())
-        await _run_gateway_loop(settings, pipeline, registry, db)
+        metrics = PlatformMetrics()
+        pipeline = build_pipeline(settings, await registry.provisioning(), metrics)
+        await _run_gateway_loop(settings, pipeline, registry, db, metrics)
 
 
 async def _run_gateway_loop(
-    settings: Settings, pipeline: MeasurePipeline, registry: DeviceRegistry, db: Database
+    settings: Settings,
+    pipeline: MeasurePipeline,
+    registry: DeviceRegistry,
+    db: Database,
+    metrics: PlatformMetrics,
 ) -> None:
     store = await open_store(db, settings)
     queue = CommandQueue(db)
     source = MqttSource(mqtt_options(settings))
+    lora_options = lorawan_options(settings)
+    lora = MqttSource(lora_options) if lora_options is not None else None
     ops: OpsServer | None = None
     try:
         await source.start()
+        if lora is not None:
+            await lora.start()
         spool = (
             Spool(settings.spool_path, settings.spool_max_bytes)
             if settings.spool_max_bytes
@@ -123,7 +160,7 @@ async def _run_gateway_loop(
                 "spooled batches from a previous run will be replayed",
                 extra={"batches": len(spool)},
             )
-        dispatcher = CommandDispatcher(queue, source, store, pipeline)
+        dispatcher = CommandDispatcher(queue, source, store, pipeline, lorawan=lora)
         gateway = Gateway(
             source,
             pipeline,
@@ -132,7 +169,7 @@ async def _run_gateway_loop(
             max_wait_s=settings.batch_max_wait_ms / 1000,
             spool=spool,
             commands=dispatcher,
-            metrics=PlatformMetrics(),
+            metrics=metrics,
             rate_limit=device_rate_limiter(settings),
         )
         ops = await start_gateway_ops(settings, gateway, source, store)
@@ -143,6 +180,19 @@ async def _run_gateway_loop(
             "registry-sync": follow_registry(registry, pipeline, db),
             "command-dispatch": dispatcher.run(db),
         }
+        if lora is not None:
+            # The network server's events: the same pipeline, store and command results; no
+            # spool of its own (one spool per process), so a store outage holds its acks.
+            lora_gateway = Gateway(
+                lora,
+                pipeline,
+                store,
+                max_messages=settings.batch_max_messages,
+                max_wait_s=settings.batch_max_wait_ms / 1000,
+                commands=dispatcher,
+                metrics=metrics,
+            )
+            work["lorawan-loop"] = lora_gateway.run()
         if settings.retention_interval_s:
             work["retention"] = apply_retention_forever(store, settings)
         await run_together(work)
@@ -150,6 +200,8 @@ async def _run_gateway_loop(
         if ops is not None:
             await ops.close()
         source.stop()
+        if lora is not None:
+            lora.stop()
         await store.close()
 
 

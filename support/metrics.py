@@ -62,6 +62,12 @@ class PlatformMetrics:
             buckets=_LAG_BUCKETS,
             registry=r,
         )
+        self.lorawan_frames = Counter(
+            "ciudad_lorawan_frames",
+            "LoRaWAN uplinks by verdict: new, duplicate, replay, counter_reset",
+            ["verdict"],
+            registry=r,
+        )
         self.spool_batches = Gauge(
             "ciudad_spool_batches", "Batches waiting in the spool", registry=r
         )

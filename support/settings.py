@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     mqtt_receive_maximum: int = Field(
         1000, ge=1, le=65535, description="Unacknowledged messages the broker may send us."
     )
+    lorawan_mqtt_host: str | None = Field(
+        None, description="A LoRaWAN network server's MQTT broker; unset: no LoRaWAN input."
+    )
+    lorawan_mqtt_port: int = Field(1883, ge=1, le=65535, description="Its port.")
+    lorawan_mqtt_username: str | None = Field(None, description="User name on that broker.")
+    lorawan_mqtt_password: SecretStr | None = Field(None, description="Password on that broker.")
+    lorawan_mqtt_v311: bool = Field(
+        False, description="Speak MQTT 3.1.1 to it (The Things Stack's MQTT server needs it)."
+    )
     batch_max_messages: int = Field(1000, ge=1, description="Flush a batch at this many messages.")
     batch_max_wait_ms: int = Field(200, ge=1, description="Flush a batch after this long.")
     spool_dir: Path | None = Field(

@@ -1,4 +1,9 @@
-"""The gateway's side of the commands downlink: publish queued commands, record results."""
+"""The gateway's side of the commands downlink: publish queued commands, record results.
+
+IoT Agent devices get their command on ``/<apikey>/<device>/cmd``; LoRaWAN devices
+get it as their network server's downlink (``acquisition.lorawan.downlink``), on
+the network server's broker, completed later by its ack/txack events.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from acquisition.gateway.loop import BatchSink
+from acquisition.lorawan.downlink import downlink
 from acquisition.normalise.pipeline import MeasurePipeline
 from acquisition.records import Batch, EntityRecord, Reading
 from acquisition.store.commands import (
     CHANNEL,
+    Command,
     CommandQueue,
     CommandResult,
     CommandStatus,
@@ -36,9 +43,11 @@ class CommandDispatcher:
         publisher: CommandPublisher,
         sink: BatchSink,
         pipeline: MeasurePipeline,
+        lorawan: CommandPublisher | None = None,
     ) -> None:
         self._queue = queue
         self._publisher = publisher
+        self._lorawan = lorawan  # the network server's broker, when LoRaWAN devices are served
         self._sink = sink
         self._pipeline = pipeline
         self.sent = 0
@@ -49,12 +58,9 @@ class CommandDispatcher:
         now = datetime.now(UTC)
         updates: list[tuple[str, str, str, CommandStatus, str | None]] = []
         for command in await self._queue.take_pending():
-            topic = command_topic(command.apikey, command.device_id)
-            self._publisher.publish(topic, command.payload(), 1)
-            self.sent += 1
-            updates.append(
-                (command.apikey, command.device_id, command.name, CommandStatus.SENT, None)
-            )
+            refused = await self._publish(command, now)
+            status = CommandStatus.SENT if refused is None else CommandStatus.ERROR
+            updates.append((command.apikey, command.device_id, command.name, status, refused))
         for command in await self._queue.expire():
             self.expired += 1
             log.warning(
@@ -73,6 +79,29 @@ class CommandDispatcher:
         batch = self._status_batch(updates, now)
         if batch.readings:
             await self._sink.write_batch(batch)
+
+    async def _publish(self, command: Command, now: datetime) -> str | None:
+        """Sends one command; returns why it could not be sent (then it is an ERROR)."""
+        try:
+            device = self._pipeline.provisioning.lookup(command.apikey, command.device_id)
+        except PayloadError:
+            device = None
+        if device is None or device.lorawan is None:
+            topic = command_topic(command.apikey, command.device_id)
+            self._publisher.publish(topic, command.payload(), 1)
+            self.sent += 1
+            return None
+        try:
+            if self._lorawan is None:
+                raise PayloadError("no_lorawan", "no LoRaWAN broker (CIUDAD_LORAWAN_MQTT_HOST)")
+            topic, payload = downlink(device.lorawan, command.id, command.name, command.value)
+        except PayloadError as exc:
+            info = f"ERROR {exc.detail}"
+            await self._queue.complete(CommandResult(device, command.name, info, now, command.id))
+            return exc.detail
+        self._lorawan.publish(topic, payload, 1)
+        self.sent += 1
+        return None
 
     def _status_batch(
         self, updates: list[tuple[str, str, str, CommandStatus, str | None]], at: datetime
@@ -101,8 +130,11 @@ class CommandDispatcher:
                     "command result without a sent command",
                     extra={"device": result.device.device_id, "command": result.name},
                 )
+                if result.command_id is not None:
+                    continue  # a LoRaWAN result names no command: nothing to show it on
+            name = command.name if command is not None else result.name
             readings += status_readings(
-                result.device, result.name, result.status, result.result, result.received_at
+                result.device, name, result.status, result.result, result.received_at
             )
         return readings
 

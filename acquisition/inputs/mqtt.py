@@ -40,6 +40,9 @@ class InboundMessage:
     received_at: datetime
 
 
+GATEWAY_FILTERS = (*MEASURE_TOPIC_FILTERS, "/json/+/+/status", "/json/+/+/cmdexe")
+
+
 @dataclass(frozen=True, slots=True)
 class MqttOptions:
     host: str
@@ -50,17 +53,20 @@ class MqttOptions:
     keepalive_s: int = 30
     share_group: str | None = None
     receive_maximum: int = 1000
+    filters: tuple[str, ...] = GATEWAY_FILTERS  # a network server's broker: its event topics
+    # 5, or 4 for MQTT 3.1.1 (The Things Stack's MQTT server speaks nothing newer); with 3.1.1
+    # the session persists (clean session off) but no Receive Maximum bounds the queue.
+    protocol_version: int = 5
 
 
-GATEWAY_FILTERS = (*MEASURE_TOPIC_FILTERS, "/json/+/+/status", "/json/+/+/cmdexe")
-
-
-def subscription_filters(share_group: str | None) -> list[str]:
+def subscription_filters(
+    share_group: str | None, filters: tuple[str, ...] = GATEWAY_FILTERS
+) -> list[str]:
     """Measure and status topic filters, as shared subscriptions when a share group is set."""
     if share_group is None:
-        return list(GATEWAY_FILTERS)
+        return list(filters)
     # "$share/<group>/<filter>"; our filters start with "/" (an empty first level), hence "//".
-    return [f"$share/{share_group}/{f}" for f in GATEWAY_FILTERS]
+    return [f"$share/{share_group}/{f}" for f in filters]
 
 
 class MqttSource:
@@ -76,10 +82,12 @@ class MqttSource:
 
     def _make_client(self) -> mqtt.Client:
         opts = self._options
+        v311 = opts.protocol_version == 4
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=opts.client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=mqtt.MQTTv311 if v311 else mqtt.MQTTv5,
+            clean_session=False if v311 else None,
             manual_ack=True,
         )
         if opts.username:
@@ -102,13 +110,16 @@ class MqttSource:
         props.ReceiveMaximum = self._options.receive_maximum
         opts = self._options
         try:
-            self._client.connect(
-                opts.host,
-                opts.port,
-                keepalive=opts.keepalive_s,
-                clean_start=False,
-                properties=props,
-            )
+            if opts.protocol_version == 4:
+                self._client.connect(opts.host, opts.port, keepalive=opts.keepalive_s)
+            else:
+                self._client.connect(
+                    opts.host,
+                    opts.port,
+                    keepalive=opts.keepalive_s,
+                    clean_start=False,
+                    properties=props,
+                )
         except OSError as exc:
             raise CiudadError(f"cannot reach MQTT broker {opts.host}:{opts.port}: {exc}") from exc
         self._client.loop_start()
@@ -156,7 +167,8 @@ class MqttSource:
         if reason.is_failure:
             log.error("MQTT connect refused", extra={"reason": str(reason)})
             return
-        client.subscribe([(f, 1) for f in subscription_filters(self._options.share_group)])
+        opts = self._options
+        client.subscribe([(f, 1) for f in subscription_filters(opts.share_group, opts.filters)])
         log.info("MQTT connected", extra={"session_present": bool(flags.session_present)})
 
     def _on_subscribe(

@@ -1,8 +1,10 @@
 """Bulk import/export of devices as CSV (one row per device), pure text <-> entries.
 
 Columns: device_id, apikey, entity_type, entity_id, period_s, longitude, latitude,
-attributes, static_attributes. ``longitude``/``latitude`` make the ``location``
-GeoProperty; ``attributes`` and ``static_attributes`` are JSON (may be empty).
+attributes, static_attributes, dev_eui, lorawan. ``longitude``/``latitude`` make the
+``location`` GeoProperty; ``attributes``, ``static_attributes`` and ``lorawan`` are
+JSON (may be empty). ``dev_eui`` makes the device a LoRaWAN one; ``lorawan`` holds
+the rest of its entry (codec, layout, application, downlinks), docs/lorawan.md.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ COLUMNS = (
     "latitude",
     "attributes",
     "static_attributes",
+    "dev_eui",
+    "lorawan",
 )
 
 
@@ -62,6 +66,10 @@ def _row_to_entry(row: dict[str, str], line: int) -> DeviceEntry:
     attributes = _json_cell(row.get("attributes", ""), line, "attributes")
     if attributes is not None:
         fields["attributes"] = attributes
+    lorawan = _json_cell(row.get("lorawan") or "", line, "lorawan")
+    dev_eui = (row.get("dev_eui") or "").strip()
+    if dev_eui or lorawan is not None:
+        fields["lorawan"] = {**(lorawan or {}), **({"dev_eui": dev_eui} if dev_eui else {})}
     try:
         return DeviceEntry.model_validate(fields)
     except ValidationError as exc:
@@ -101,6 +109,14 @@ def devices_to_csv(entries: Iterable[DeviceEntry]) -> str:
                 if entry.attributes is None
                 else json.dumps([a.model_dump(mode="json") for a in entry.attributes]),
                 "static_attributes": json.dumps(static) if static else "",
+                **_lorawan_cells(entry),
             }
         )
     return out.getvalue()
+
+
+def _lorawan_cells(entry: DeviceEntry) -> dict[str, str]:
+    if entry.lorawan is None:
+        return {"dev_eui": "", "lorawan": ""}
+    rest = entry.lorawan.model_dump(mode="json", exclude={"dev_eui"}, exclude_defaults=True)
+    return {"dev_eui": entry.lorawan.dev_eui, "lorawan": json.dumps(rest) if rest else ""}

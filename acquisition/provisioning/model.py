@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from acquisition.entities import ENTITY_TYPES, AttributeSpec, EntityType
+from acquisition.lorawan.profile import LorawanEntry
 from acquisition.normalise.validation import flatten_normalized
 from acquisition.records import ValueType
 from capture import DeviceSpec, NodeKind
@@ -55,6 +56,7 @@ class DeviceEntry(_Strict):
     period_s: float | None = Field(None, gt=0)
     attributes: list[AttributeEntry] | None = None
     static_attributes: dict[str, Any] = Field(default_factory=dict)
+    lorawan: LorawanEntry | None = None  # a LoRaWAN device behind a network server
 
 
 class ProvisioningFile(_Strict):
@@ -75,14 +77,46 @@ class Device:
     attributes: Mapping[str, AttributeSpec]
     static: Mapping[str, Any]
     static_key_values: Mapping[str, Any]
+    lorawan: LorawanEntry | None = None
 
 
 class Provisioning:
-    """Look-up of devices by (apikey, device id)."""
+    """Look-up of devices by (apikey, device id), and of LoRaWAN devices by devEUI or
+    The Things Stack device id."""
 
     def __init__(self, devices: Iterable[Device], tenants: Mapping[str, str]) -> None:
         self._devices = {(d.apikey, d.device_id): d for d in devices}
         self._tenants = dict(tenants)
+        self._by_eui: dict[str, Device] = {}
+        self._by_ttn_id: dict[str, Device] = {}
+        for device in self._devices.values():
+            if device.lorawan is not None:
+                self._index(device, device.lorawan)
+
+    def _index(self, device: Device, lorawan: LorawanEntry) -> None:
+        # A devEUI names one device world-wide: two entries for it are a provisioning error.
+        other = self._by_eui.setdefault(lorawan.dev_eui, device)
+        if other is not device:
+            raise ConfigurationError(
+                f"devEUI {lorawan.dev_eui} is both {other.device_id} and {device.device_id}"
+            )
+        if lorawan.ttn_device_id is not None:
+            other = self._by_ttn_id.setdefault(lorawan.ttn_device_id, device)
+            if other is not device:
+                raise ConfigurationError(
+                    f"TTN device id {lorawan.ttn_device_id} is both {other.device_id} "
+                    f"and {device.device_id}"
+                )
+
+    def lorawan_device(self, dev_eui: str | None, ttn_device_id: str | None = None) -> Device:
+        """The device a network server's event names; PayloadError when none is provisioned."""
+        device = self._by_eui.get(dev_eui.lower()) if dev_eui else None
+        if device is None and ttn_device_id:
+            device = self._by_ttn_id.get(ttn_device_id)
+        if device is None:
+            name = dev_eui or ttn_device_id
+            raise PayloadError("unknown_device", f"LoRaWAN device {name!r:.60} is not provisioned")
+        return device
 
     def __len__(self) -> int:
         return len(self._devices)
@@ -142,6 +176,7 @@ def _resolve_device(entry: DeviceEntry, tenants: Mapping[str, str]) -> Device:
         attributes={s.object_id: s for s in specs},
         static=entry.static_attributes,
         static_key_values=flatten_normalized(entry.static_attributes),
+        lorawan=entry.lorawan,
     )
 
 

@@ -68,6 +68,9 @@ class CommandResult:
     name: str
     result: str
     received_at: datetime
+    # Set when the result names its command (LoRaWAN downlink events), which is then
+    # completed by id; None: the oldest SENT command of that name, as the IoT Agent does.
+    command_id: int | None = None
 
     @property
     def status(self) -> CommandStatus:
@@ -169,6 +172,20 @@ class CommandQueue:
 
     async def complete(self, result: CommandResult) -> Command | None:
         device = result.device
+        if result.command_id is not None:
+            done = await self._transition(
+                "UPDATE ciudad_commands SET status = %s, result = %s, done_at = %s "
+                "WHERE id = %s AND apikey = %s AND device_id = %s AND status = 'SENT'",
+                (
+                    result.status.value,
+                    result.result,
+                    result.received_at,
+                    result.command_id,
+                    device.apikey,
+                    device.device_id,
+                ),
+            )
+            return done[0] if done else None
         done = await self._transition(
             "UPDATE ciudad_commands SET status = %s, result = %s, done_at = %s WHERE id = ("
             "SELECT id FROM ciudad_commands WHERE apikey = %s AND device_id = %s AND name = %s "

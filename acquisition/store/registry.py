@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from acquisition.provisioning.model import (
@@ -26,7 +27,7 @@ from support.store import Database
 CHANNEL = "ciudad_registry"
 
 _DEVICE_COLUMNS = (
-    "device_id, apikey, entity_type, entity_id, period_s, attributes, static_attributes"
+    "device_id, apikey, entity_type, entity_id, period_s, attributes, static_attributes, lorawan"
 )
 
 
@@ -113,32 +114,41 @@ class DeviceRegistry:
                 devices=list(entries),
             ).model_dump(mode="json")
         )
+        try:
+            await self._write_devices(entries)
+        except UniqueViolation as exc:  # a devEUI another registered device already has
+            raise ConfigurationError(
+                f"devEUI already registered: {exc.diag.message_detail}"
+            ) from None
+        return len(entries)
+
+    async def _write_devices(self, entries: Sequence[DeviceEntry]) -> None:
         async with self._db.connection() as conn, conn.transaction():
             async with conn.cursor() as cur:
                 await cur.executemany(
                     f"INSERT INTO ciudad_devices ({_DEVICE_COLUMNS}) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (apikey, device_id) DO UPDATE SET "
                     "entity_type = excluded.entity_type, entity_id = excluded.entity_id, "
                     "period_s = excluded.period_s, attributes = excluded.attributes, "
-                    "static_attributes = excluded.static_attributes, updated_at = now()",
+                    "static_attributes = excluded.static_attributes, lorawan = excluded.lorawan, "
+                    "updated_at = now()",
                     [_device_row(e) for e in entries],
                 )
             await self._notify(conn)
-        return len(entries)
 
     async def _select_devices(self, where: str, params: tuple[Any, ...]) -> list[DeviceRecord]:
         async with self._db.connection() as conn:
             cur = await conn.execute(
                 "SELECT d.device_id, d.apikey, d.entity_type, d.entity_id, d.period_s, "
-                "d.attributes, d.static_attributes, g.tenant, d.revoked, "
+                "d.attributes, d.static_attributes, d.lorawan, g.tenant, d.revoked, "
                 "d.password_hash IS NOT NULL FROM ciudad_devices d "
                 f"JOIN ciudad_service_groups g USING (apikey) {where} "
                 "ORDER BY d.apikey, d.device_id",
                 params,
             )
             return [
-                DeviceRecord(_entry(row[:7]), row[7], row[8], row[9])
+                DeviceRecord(_entry(row[:8]), row[8], row[9], row[10])
                 for row in await cur.fetchall()
             ]
 
@@ -222,4 +232,5 @@ def _device_row(entry: DeviceEntry) -> tuple[Any, ...]:
         entry.period_s,
         attributes,
         Jsonb(json.loads(json.dumps(entry.static_attributes))),
+        None if entry.lorawan is None else Jsonb(entry.lorawan.model_dump(mode="json")),
     )
