@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -161,17 +162,17 @@ async def _run_gateway_loop(
                 extra={"batches": len(spool)},
             )
         dispatcher = CommandDispatcher(queue, source, store, pipeline, lorawan=lora)
-        gateway = Gateway(
-            source,
-            pipeline,
-            store,
+        # every loop shares the pipeline, the store, the batching and the command results
+        loop_on = functools.partial(
+            Gateway,
+            pipeline=pipeline,
+            sink=store,
             max_messages=settings.batch_max_messages,
             max_wait_s=settings.batch_max_wait_ms / 1000,
-            spool=spool,
             commands=dispatcher,
             metrics=metrics,
-            rate_limit=device_rate_limiter(settings),
         )
+        gateway = loop_on(source, spool=spool, rate_limit=device_rate_limiter(settings))
         ops = await start_gateway_ops(settings, gateway, source, store)
         log.info("gateway running", extra={"broker": f"{settings.mqtt_host}:{settings.mqtt_port}"})
         work = {
@@ -183,16 +184,7 @@ async def _run_gateway_loop(
         if lora is not None:
             # The network server's events: the same pipeline, store and command results; no
             # spool of its own (one spool per process), so a store outage holds its acks.
-            lora_gateway = Gateway(
-                lora,
-                pipeline,
-                store,
-                max_messages=settings.batch_max_messages,
-                max_wait_s=settings.batch_max_wait_ms / 1000,
-                commands=dispatcher,
-                metrics=metrics,
-            )
-            work["lorawan-loop"] = lora_gateway.run()
+            work["lorawan-loop"] = loop_on(lora).run()
         if settings.retention_interval_s:
             work["retention"] = apply_retention_forever(store, settings)
         await run_together(work)
