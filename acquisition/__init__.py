@@ -15,6 +15,19 @@ from acquisition.lorawan.profile import DownlinkLayout, LayoutField, LorawanEntr
 from acquisition.normalise.decoding import parse_measure_topic, parse_observation_time
 from acquisition.normalise.pipeline import MeasurePipeline, MessageOutcome, TimePolicy
 from acquisition.normalise.validation import EntityValidator, flatten_normalized
+from acquisition.ota.bundle import (
+    MAX_BUNDLE_FILE_BYTES,
+    NODE_KINDS,
+    Bundle,
+    BundleError,
+    decode_bundle,
+    encode_bundle,
+    public_key,
+    sign_bundle,
+)
+from acquisition.ota.protocol import OTA_FILTERS, DeviceState
+from acquisition.ota.rollouts import RolloutTarget, start_rollout
+from acquisition.ota.service import OtaOptions, OtaService
 from acquisition.provisioning.broker_layout import (
     ACL,
     CONFIG,
@@ -45,6 +58,14 @@ from acquisition.records import Batch, DeadLetter, EntityRecord, Reading, ValueT
 from acquisition.store import MIGRATIONS
 from acquisition.store.commands import Command, CommandQueue, CommandResult, CommandStatus
 from acquisition.store.listen import on_notify
+from acquisition.store.ota import (
+    ROLLOUT_ACTIONS,
+    BundleInfo,
+    OtaStore,
+    Rollout,
+    RolloutState,
+    TargetStatus,
+)
 from acquisition.store.registry import (
     CHANNEL,
     Credential,
@@ -62,13 +83,20 @@ __all__ = [
     "ENTITY_TYPES",
     "GATEWAY_PASSWORDS",
     "LORAWAN_FILTERS",
+    "MAX_BUNDLE_FILE_BYTES",
     "MIGRATIONS",
+    "NODE_KINDS",
+    "OTA_FILTERS",
     "RATE_LIMITED",
+    "ROLLOUT_ACTIONS",
     "AttributeSpec",
     "Backoff",
     "Batch",
     "BatchSink",
     "BrokerLayout",
+    "Bundle",
+    "BundleError",
+    "BundleInfo",
     "CodecError",
     "Command",
     "CommandDispatcher",
@@ -82,6 +110,7 @@ __all__ = [
     "DeviceRateLimiter",
     "DeviceRecord",
     "DeviceRegistry",
+    "DeviceState",
     "DownlinkLayout",
     "EntityRecord",
     "EntityType",
@@ -97,12 +126,19 @@ __all__ = [
     "MessageOutcome",
     "MqttOptions",
     "MqttSource",
+    "OtaOptions",
+    "OtaService",
+    "OtaStore",
     "Provisioning",
     "ProvisioningFile",
     "Reading",
+    "Rollout",
+    "RolloutState",
+    "RolloutTarget",
     "ServiceGroupEntry",
     "Spool",
     "SpoolFullError",
+    "TargetStatus",
     "TimePolicy",
     "ValueType",
     "acl_file",
@@ -110,11 +146,13 @@ __all__ = [
     "batch_from_json",
     "batch_to_json",
     "broker_username",
+    "decode_bundle",
     "decode_cayenne",
     "decode_json_measures",
     "decode_layout",
     "decode_ultralight",
     "devices_to_csv",
+    "encode_bundle",
     "encode_layout",
     "flatten_normalized",
     "follow_registry",
@@ -128,7 +166,10 @@ __all__ = [
     "parse_provisioning",
     "password_file",
     "provisioning_document",
+    "public_key",
     "read_provisioning_document",
     "reload_provisioning",
+    "sign_bundle",
+    "start_rollout",
     "subscription_filters",
 ]

@@ -2,6 +2,9 @@
 
 Runs each node app on the MicroPython unix port for a while against a private mosquitto
 and reads the heap in use (gc.mem_alloc() after gc.collect()) from its last status line.
+The OTA updater's extra heap, step by step (tests/helpers/ota_heap.py: accept with the
+signature check, one chunk, the last chunk with verify and install), on the unix port whose
+64-bit objects take about twice the ESP32's room for code and small objects.
 Prints one JSON document; with --markdown also a table for docs/benchmarks.md.
 
     .venv/bin/python bench/firmware_footprint.py --seconds 12 --markdown
@@ -24,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from support.mosquitto import MosquittoBroker  # noqa: E402
 from support.net import free_port  # noqa: E402
 from tests.helpers.firmware import FIRMWARE, start_node  # noqa: E402
+from tests.helpers.ota_heap import ota_heap  # noqa: E402
 
 SCENARIOS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "noise": ({"sample_rate": 48000}, {"noise_db": 60.0}),
@@ -83,11 +87,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--ota-only", action="store_true", help="only the updater's heap")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        updater = ota_heap(work / "ota-heap")
+        if args.ota_only:
+            print(json.dumps({"ota_updater": updater}, indent=2))
+            return 0
         sizes, nodes = mpy_sizes(work), node_heaps(args.seconds, work)
-    report = {"mpy_bytes": sizes, "nodes": nodes, "mpy_total_bytes": sum(sizes.values())}
+    report = {
+        "mpy_bytes": sizes,
+        "nodes": nodes,
+        "mpy_total_bytes": sum(sizes.values()),
+        "ota_updater": updater,
+    }
     print(json.dumps(report, indent=2))
     if args.markdown:
         print("\n| node | heap in use, steady (bytes) | max seen | readings sent |")
@@ -101,6 +115,9 @@ def main() -> int:
         for name, size in sizes.items():
             print(f"| {name} | {size} |")
         print(f"| **total** | **{report['mpy_total_bytes']}** |")
+        print("\n| OTA updater (unix port, 64-bit) | bytes |\n|---|---|")
+        for name, value in updater.items():
+            print(f"| {name} | {value} |")
     return 0
 
 

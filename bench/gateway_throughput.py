@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -33,10 +34,13 @@ from acquisition import (  # noqa: E402
     ENTITY_TYPES,
     EntityValidator,
     Gateway,
+    InboundMessage,
     MeasurePipeline,
     MqttOptions,
     MqttSource,
     TimePolicy,
+    ValueType,
+    assemble_batch,
     parse_provisioning,
     provisioning_document,
     subscription_filters,
@@ -51,6 +55,7 @@ from capture import (  # noqa: E402
 )
 from ciudad.database import open_store_at  # noqa: E402
 from knowledge import start_embedded_postgres  # noqa: E402
+from support import Settings  # noqa: E402
 from support.mosquitto import MosquittoBroker  # noqa: E402
 from support.net import free_port  # noqa: E402
 
@@ -131,14 +136,15 @@ async def gateway_rate(
     client_id = f"bench-gw-{uuid.uuid4().hex[:6]}"
     await asyncio.to_thread(create_session, port, client_id)
     await asyncio.to_thread(publish_all, port, messages)
-    provisioning = parse_provisioning(provisioning_document(FLEET, "bench", 1))
-    validator = EntityValidator({n: t.schema_file for n, t in ENTITY_TYPES.items()})
-    pipeline = MeasurePipeline(
-        provisioning, validator, TimePolicy(timedelta(minutes=5), timedelta(days=30))
-    )
+    pipeline = _pipeline()
     store = await open_store_at(dsn, max_size=2)
-    source = MqttSource(MqttOptions("127.0.0.1", port, client_id, receive_maximum=1000))
-    gateway = Gateway(source, pipeline, store, max_messages=1000, max_wait_s=0.05)
+    defaults = Settings()
+    source = MqttSource(
+        MqttOptions("127.0.0.1", port, client_id, receive_maximum=defaults.mqtt_receive_maximum)
+    )
+    gateway = Gateway(
+        source, pipeline, store, max_messages=defaults.batch_max_messages, max_wait_s=0.05
+    )
     started = time.perf_counter()
     await source.start()
     task = asyncio.create_task(gateway.run())
@@ -154,7 +160,46 @@ async def gateway_rate(
         "messages_per_s": len(messages) / elapsed,
         "measures_per_s": len(messages) * per_message / elapsed,
         "rows_per_s": gateway.stats.readings / elapsed,
+        "history_rows_per_s": len(history_rows(messages)) / elapsed,
     }
+
+
+def _pipeline() -> MeasurePipeline:
+    provisioning = parse_provisioning(provisioning_document(FLEET, "bench", 1))
+    validator = EntityValidator({n: t.schema_file for n, t in ENTITY_TYPES.items()})
+    return MeasurePipeline(
+        provisioning, validator, TimePolicy(timedelta(minutes=5), timedelta(days=30))
+    )
+
+
+def history_rows(messages: list[tuple[str, bytes]]) -> list[tuple[Any, ...]]:
+    """The observation rows the gateway stores for ``messages`` (DateTime values are kept
+    in the current state only), under another tenant so that they do not collide."""
+    now = datetime.now(UTC)
+    inbound = [InboundMessage(t, p, n, 1, now) for n, (t, p) in enumerate(messages)]
+    batch, _ = assemble_batch(_pipeline(), inbound)
+    return [
+        ("bench-copy", r.entity_id, r.attr, r.observed_at)
+        + ((r.value, None) if isinstance(r.value, float) else (None, r.value))
+        for r in batch.readings
+        if r.value_type is not ValueType.DATETIME
+    ]
+
+
+async def bare_copy_rate(dsn: str, rows: list[tuple[Any, ...]]) -> float:
+    """The physical limit: binary COPY of the same rows into the same observations table
+    (its partitions, primary key and all), no staging, no roll-ups, no state."""
+    columns = "tenant, entity_id, attr, observed_at, num, txt"
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        started = time.perf_counter()
+        async with conn.cursor() as cur:
+            statement = f"COPY ciudad_observations ({columns}) FROM STDIN (FORMAT BINARY)"
+            async with cur.copy(statement) as copy:
+                copy.set_types(["text", "text", "text", "timestamptz", "float8", "text"])
+                for row in rows:
+                    await copy.write_row(row)
+        await conn.commit()
+        return len(rows) / (time.perf_counter() - started)
 
 
 async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -167,6 +212,7 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         raw = await asyncio.to_thread(raw_receive_rate, broker.port, single)
         gw_single = await gateway_rate(broker.port, dsn, single, 1)
         gw_batched = await gateway_rate(broker.port, dsn, batched, 50)
+        copy = await bare_copy_rate(dsn, history_rows(batched))
     finally:
         broker.stop()
     return {
@@ -175,6 +221,8 @@ async def main_async(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "gateway_single": {k: round(v) for k, v in gw_single.items()},
         "gateway_single_vs_raw": round(gw_single["messages_per_s"] / raw, 3),
         "gateway_batched_50": {k: round(v) for k, v in gw_batched.items()},
+        "bare_binary_copy_rows_per_s": round(copy),
+        "gateway_batched_vs_copy": round(gw_batched["history_rows_per_s"] / copy, 3),
     }
 
 
@@ -188,6 +236,7 @@ def main() -> int:
     print(json.dumps(report, indent=2))
     if args.markdown:
         s, b = report["gateway_single"], report["gateway_batched_50"]
+        copy_rows = report["bare_binary_copy_rows_per_s"]
         print("\n| path | messages/s | measures/s | rows/s |\n|---|---|---|---|")
         print(f"| raw paho subscriber (baseline) | {report['raw_subscriber_messages_per_s']} | | |")
         print(
@@ -196,9 +245,13 @@ def main() -> int:
         )
         print(
             f"| gateway, 50 measures per message | {b['messages_per_s']} | "
-            f"{b['measures_per_s']} | {b['rows_per_s']} |"
+            f"{b['measures_per_s']} | {b['rows_per_s']} ({b['history_rows_per_s']} history) |"
         )
-        print(f"\ngateway single / raw = {report['gateway_single_vs_raw']}")
+        print(f"| bare binary COPY of the same history rows (limit) | | | {copy_rows} |")
+        print(
+            f"\ngateway single / raw = {report['gateway_single_vs_raw']}; gateway batched "
+            f"history rows / bare COPY = {report['gateway_batched_vs_copy']}"
+        )
     return 0
 
 

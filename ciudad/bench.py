@@ -64,6 +64,13 @@ SECTIONS = (
         (),
         ("--fleet", "20", "--requests", "10", "--clients", "4"),
     ),
+    Section(
+        "fleet",
+        "gateway_fleet.py",
+        "sustained rate: 1,000 devices at a fixed rate through `ciudad gateway` workers",
+        ("--rates", "2500,5000,10000", "--workers", "1,2", "--seconds", "15"),
+        ("--rates", "1000", "--workers", "1", "--seconds", "3"),
+    ),
 )
 
 

@@ -23,6 +23,7 @@ from ciudad.config_check import check_config, describe_errors, load_settings
 from ciudad.database import platform_database
 from ciudad.db_cli import add_db_commands, run_db
 from ciudad.demo import DemoOptions, run_demo
+from ciudad.firmware_cli import add_firmware_commands, run_firmware
 from ciudad.runners import (
     openapi_document,
     run_api,
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     bridge.add_argument("--port", required=True, help="serial device, e.g. /dev/ttyUSB0")
     bridge.add_argument("--baud", type=int, default=115200)
     bench = sub.add_parser("bench", help="run the benchmarks; JSON report and markdown summary")
-    bench.add_argument("--only", help="comma-separated sections: ingest, knowledge, api")
+    bench.add_argument("--only", help="comma-separated sections: ingest, knowledge, api, fleet")
     bench.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     bench.add_argument(
         "--output", type=Path, default=None, help="report directory (default bench-results/<time>)"
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--env-file", type=Path, help="a settings file (as /etc/ciudad/ciudad.env)")
     add_admin_commands(sub)
     add_db_commands(sub)
+    add_firmware_commands(sub)
     return parser
 
 
@@ -227,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "slo": lambda: asyncio.run(_slo(settings, args.tenant, args.hours)),
         "restore": lambda: _restore(settings, args.dump),
         "db": lambda: asyncio.run(run_db(settings, args)),
+        "firmware": lambda: run_firmware(settings, args),
         "samples": lambda: asyncio.run(_import_samples(settings, args.dir, args.names)),
     }
     try:

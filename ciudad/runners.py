@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
@@ -15,6 +16,7 @@ import uvicorn
 from acquisition import (
     ENTITY_TYPES,
     LORAWAN_FILTERS,
+    OTA_FILTERS,
     CommandDispatcher,
     CommandQueue,
     DeviceRateLimiter,
@@ -26,6 +28,9 @@ from acquisition import (
     MeasurePipeline,
     MqttOptions,
     MqttSource,
+    OtaOptions,
+    OtaService,
+    OtaStore,
     Provisioning,
     Spool,
     TimePolicy,
@@ -47,7 +52,7 @@ from ciudad.database import check_schema, platform_database, platform_store
 from interoperability import create_app
 from knowledge import PostgresStore, RetentionReport, open_store, retention_policy
 from services import ServiceTables, service_jobs, service_routers
-from support import ConfigurationError, Settings, StoreUnavailableError
+from support import CiudadError, ConfigurationError, Settings, StoreUnavailableError
 from support.metrics import PlatformMetrics
 from support.ops_server import OpsServer
 from support.store import Database
@@ -122,6 +127,14 @@ def lorawan_options(settings: Settings) -> MqttOptions | None:
     )
 
 
+def ota_options(settings: Settings) -> MqttOptions:
+    """The OTA service's own connection: its own client id and session, the ota topics only
+    (docs/firmware.md, "Updates over the air")."""
+    return dataclasses.replace(
+        mqtt_options(settings), client_id=f"{settings.gateway_client_id}-ota", filters=OTA_FILTERS
+    )
+
+
 async def run_gateway(settings: Settings) -> None:
     """Runs the acquisition gateway until cancelled."""
     async with platform_database(settings) as db:
@@ -146,11 +159,13 @@ async def _run_gateway_loop(
     source = MqttSource(mqtt_options(settings))
     lora_options = lorawan_options(settings)
     lora = MqttSource(lora_options) if lora_options is not None else None
+    ota_link = MqttSource(ota_options(settings))
     ops: OpsServer | None = None
     try:
         await source.start()
         if lora is not None:
             await lora.start()
+        ota_on = await _start_ota_link(ota_link)
         spool = (
             Spool(settings.spool_path, settings.spool_max_bytes)
             if settings.spool_max_bytes
@@ -187,6 +202,16 @@ async def _run_gateway_loop(
             work["lorawan-loop"] = loop_on(lora).run()
         if settings.retention_interval_s:
             work["retention"] = apply_retention_forever(store, settings)
+        if ota_on:
+            ota = OtaService(
+                OtaStore(db),
+                ota_link,
+                lambda: pipeline.provisioning,
+                store,
+                OtaOptions(start_resend_s=settings.ota_start_resend_s),
+            )
+            work["ota-reports"] = ota.serve()
+            work["ota-starts"] = ota.follow(db)
         await run_together(work)
     finally:
         if ops is not None:
@@ -194,7 +219,19 @@ async def _run_gateway_loop(
         source.stop()
         if lora is not None:
             lora.stop()
+        ota_link.stop()
         await store.close()
+
+
+async def _start_ota_link(link: MqttSource) -> bool:
+    """Connects the OTA service; without it (a broker ACL from before firmware updates:
+    run `ciudad broker-config`) the gateway still runs, and says so."""
+    try:
+        await link.start()
+    except CiudadError as exc:
+        log.error("firmware updates off: the OTA connection failed", extra={"error": str(exc)})
+        return False
+    return True
 
 
 async def start_gateway_ops(

@@ -22,6 +22,11 @@ def status_topic(apikey, device_id):
     return "/json/" + apikey + "/" + device_id + "/status"
 
 
+def ota_topic(apikey, device_id):
+    """Firmware update requests and progress (docs/firmware.md, "OTA on the node")."""
+    return "/json/" + apikey + "/" + device_id + "/ota"
+
+
 def _days_to_civil(days):
     # Howard Hinnant's algorithm: days since 1970-01-01 -> (year, month, day), integers only.
     days += 719468

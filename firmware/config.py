@@ -52,6 +52,14 @@ DEFAULTS = {
         "pwm": 25,
         "battery": 33,
     },
+    # Updates over the air (docs/firmware.md, "OTA on the node"). Without ota_pubkey (64 hex
+    # characters, from `ciudad firmware pubkey`) the node accepts no update. main.py reads
+    # ota_dir, ota_max_boots and ota_confirm_s from site.json itself, before this module.
+    "ota_pubkey": "",
+    "ota_dir": "ota",  # app folders and boot state (on the unix port: under the working dir)
+    "ota_retry_s": 10,  # ask for a chunk again when none came in this time
+    "ota_max_boots": 3,  # boots a new version has to connect and publish, or it is rolled back
+    "ota_confirm_s": 300,  # ...and at most this long in each of those boots
     # Simulated HAL (always on the unix port; on a board with "hal": "sim", a HIL test build).
     "hal": "auto",
     "scenario_file": "scenario.json",

@@ -214,7 +214,8 @@ class MQTTClient:
             offset += 2
             self._send(bytes([_PUBACK, 2]) + struct.pack("!H", pid))
         if self.on_message is not None:
-            self.on_message(topic, body[offset:])
+            # A view, not a copy: an OTA start or chunk is kilobytes (json.loads takes it).
+            self.on_message(topic, memoryview(body)[offset:])
 
     def _read_length(self, sock):
         n = 0

@@ -1,5 +1,6 @@
 # The node runtime shared by every node type: buffer, MQTT link with reconnect and
-# jittered backoff, commands, device info, watchdog and deep sleep. Apps only sense.
+# jittered backoff, commands, device info, watchdog, deep sleep and (through ota.py, loaded
+# only when an update is under way) firmware updates. Apps only sense.
 import gc
 import random
 import time
@@ -12,10 +13,13 @@ from schedule import Every
 
 
 class Node:
-    def __init__(self, cfg, board, app):
+    def __init__(self, cfg, board, app, boot=None):
         self.cfg = cfg
         self.board = board
         self.app = app
+        self.boot = boot  # main.py's boot state (bootloader.Boot); None: no OTA
+        self._ota = None
+        self._ota_accepted = False
         self.buffer = RingBuffer(cfg.buffer_capacity)
         self.client = MQTTClient(
             cfg.device_id,
@@ -24,7 +28,7 @@ class Node:
             user=getattr(cfg, "mqtt_user", None),
             password=getattr(cfg, "mqtt_password", None),
             keepalive=cfg.keepalive_s,
-            max_inflight=1,
+            max_inflight=2,  # readings use one (self._in_flight); replies and OTA the other
         )
         self.client.on_message = self._on_message
         self._topics = (
@@ -44,6 +48,15 @@ class Node:
         self.recorded = 0
         self.sent = 0
         self.commands = 0
+        if boot is not None and (boot.report is not None or boot.has_download()):
+            self.updater()  # resume a download, or tell the platform how an update ended
+
+    def updater(self):
+        if self._ota is None:
+            from ota import Updater
+
+            self._ota = Updater(self)
+        return self._ota
 
     # ---- buffering -------------------------------------------------------------------
     def record(self, fields):
@@ -58,9 +71,14 @@ class Node:
         for done in self.client.take_acked():
             if done is None:
                 continue  # a command result, not buffered readings
+            if isinstance(done, str):
+                self.updater().acked(done)
+                continue
             self.buffer.discard(min(done, self._in_flight))
             self.sent += min(done, self._in_flight)
             self._in_flight = 0
+            if self.boot is not None and self.boot.trial and done:
+                self.updater().confirm()  # a new version connected and published: keep it
         if self._in_flight or not len(self.buffer):
             return
         items = self.buffer.peek(self.cfg.backlog_chunk)
@@ -80,6 +98,8 @@ class Node:
             self._failures = 0
             self._in_flight = 0  # anything unacknowledged before the outage is sent again
             print("mqtt connected")
+            if self._ota is not None:
+                self._ota.on_connect()
         except (OSError, MQTTError) as exc:
             self._link_failed(exc)
 
@@ -125,6 +145,9 @@ class Node:
         except ValueError as exc:
             name, result = "unknown", "ERROR " + str(exc)
         else:
+            if name[:3] == "ota" and self.boot is not None:
+                self._ota_command(name, value)  # answered on the ota topic, not cmdexe
+                return
             try:
                 result = self.app.command(name, value)
             except (ValueError, TypeError) as exc:
@@ -133,10 +156,24 @@ class Node:
         qos = 1 if len(self.client.inflight) < self.client.max_inflight else 0
         self.client.publish(self._topics[2], reply, qos=qos)
 
+    def _ota_command(self, name, value):
+        if name == "ota" and self._ota is None and isinstance(value, dict) and "id" in value:
+            # A start is checked before the updater is loaded: the signature check is the
+            # heap peak of an update (docs/firmware.md, "OTA on the node").
+            import sys
+
+            from ota_start import accept
+
+            # The updater is loaded at the next step, once this message's buffers are free.
+            self._ota_accepted = accept(self, value)
+            del sys.modules["ota_start"]
+            return
+        self.updater().handle(name, value)
+
     # ---- main loop -------------------------------------------------------------------
     def _device_fields(self):
         return [
-            ("fw", FIRMWARE_VERSION, 0),
+            ("fw", (self.boot and self.boot.version) or FIRMWARE_VERSION, 0),
             ("bat", self.board.battery_pct(), 0),
             ("rssi", self.board.rssi(), 0),
         ]
@@ -150,6 +187,11 @@ class Node:
                 fields = fields + self._device_fields()  # rides along: no extra message
             self.record(fields)
         self._service_link()
+        if self._ota_accepted:
+            self._ota_accepted = False
+            self.updater().on_connect()  # resumes the download just accepted: chunk 0
+        if self._ota is not None:
+            self._ota.poll()
         if self._status.due():
             gc.collect()
             print(
@@ -166,7 +208,15 @@ class Node:
     def run(self, seconds=None):
         cfg = self.cfg
         watchdog = self.board.watchdog(cfg.watchdog_ms)
-        print("boot", cfg.kind, cfg.device_id, "reset:", self.board.reset_cause())
+        print(
+            "boot",
+            cfg.kind,
+            cfg.device_id,
+            "fw",
+            FIRMWARE_VERSION,
+            "reset:",
+            self.board.reset_cause(),
+        )
         restored = self.buffer.restore(cfg.buffer_file)
         if restored:
             print("restored", restored, "buffered readings")

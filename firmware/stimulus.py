@@ -4,9 +4,14 @@
 import json
 import select
 
+from bootloader import Reset
 
-class WatchdogReset(Exception):
+
+class WatchdogReset(Reset):
     """Raised by the simulated watchdog: main.py restarts the node, as a reset would."""
+
+    def __init__(self):
+        super().__init__("watchdog")
 
 
 def _state(node, board):

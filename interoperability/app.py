@@ -18,7 +18,7 @@ from interoperability.api_state import ApiState, OpenStores
 from interoperability.auth.access import ForbiddenError, UnauthorizedError
 from interoperability.auth.gatekeeper import Gatekeeper, door_rules
 from interoperability.deps import BadRequestError, InvalidRequestError
-from interoperability.devices import commands_routes
+from interoperability.devices import commands_routes, firmware_routes
 from interoperability.devices import routes as devices_routes
 from interoperability.discovery import routes as discovery_routes
 from interoperability.entities import purge as entity_purge_routes
@@ -287,6 +287,7 @@ def create_app(
         admin_routes.router,
         devices_routes.router,
         commands_routes.router,
+        firmware_routes.router,
         opendata_routes.router,
         *routers,
     ):

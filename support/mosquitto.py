@@ -23,7 +23,7 @@ SEARCH_PATHS = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
 # Held for a disconnected or slow persistent client (the gateway): mosquitto's default of
 # 1000 queued messages would drop the rest of a burst silently, after acknowledging it.
 QUEUE_LIMITS = (
-    "max_inflight_messages 1000",
+    "max_inflight_messages 10000",
     "max_queued_messages 1000000",
     "max_queued_bytes 0",
 )

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         None, description="Share subscriptions in this group so several gateways split the load."
     )
     mqtt_receive_maximum: int = Field(
-        1000, ge=1, le=65535, description="Unacknowledged messages the broker may send us."
+        10000, ge=1, le=65535, description="Unacknowledged messages the broker may send us."
     )
     lorawan_mqtt_host: str | None = Field(
         None, description="A LoRaWAN network server's MQTT broker; unset: no LoRaWAN input."
@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     lorawan_mqtt_v311: bool = Field(
         False, description="Speak MQTT 3.1.1 to it (The Things Stack's MQTT server needs it)."
     )
-    batch_max_messages: int = Field(1000, ge=1, description="Flush a batch at this many messages.")
+    batch_max_messages: int = Field(5000, ge=1, description="Flush a batch at this many messages.")
     batch_max_wait_ms: int = Field(200, ge=1, description="Flush a batch after this long.")
     spool_dir: Path | None = Field(
         None, description="Store-and-forward spool; default data_dir/spool/<gateway client id>."
@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     provisioning_file: Path | None = Field(
         None,
         description="Provisioning (JSON or CSV) imported into the registry at gateway start.",
+    )
+    ota_start_resend_s: float = Field(
+        30.0,
+        ge=1,
+        le=3600,
+        description="Firmware updates: a start no node answered is sent again after this long.",
     )
 
     api_host: str = Field("127.0.0.1", description="Address the HTTP API binds to.")

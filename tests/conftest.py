@@ -74,6 +74,16 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoBro
     broker.stop()
 
 
+@pytest.fixture
+def private_mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoBroker]:
+    """A broker of the test's own, for tests whose nodes leave retained status messages
+    behind: on the session broker every later test's gateway would be handed them."""
+    broker = MosquittoBroker(free_port(), tmp_path_factory.mktemp("private-mosquitto"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """URI of a private PostgreSQL (pgserver, unix socket in a temp dir) for this session."""

@@ -29,6 +29,7 @@ from support import StoreUnavailableError
 from support.metrics import PlatformMetrics
 
 log = logging.getLogger(__name__)
+PREPARE_CHUNK_MESSAGES = 500
 
 
 class BatchSink(Protocol):
@@ -97,6 +98,57 @@ def assemble_batch(
     return Batch(tuple(readings), tuple(entities.values()), tuple(dead)), results
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A batch ready to store, with the messages it came from (to acknowledge after)."""
+
+    messages: list[InboundMessage]
+    batch: Batch
+
+
+class _Ahead:
+    """Prepared chunks waiting for the committer, at most ``limit`` messages of them."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._chunks: list[_Prepared] = []
+        self._count = 0
+        self._changed = asyncio.Event()
+
+    async def room(self) -> int:
+        """Waits until there is room; returns how many messages fit."""
+        while self._count >= self._limit:
+            self._changed.clear()
+            await self._changed.wait()
+        return self._limit - self._count
+
+    async def put(self, chunk: _Prepared) -> None:
+        self._chunks.append(chunk)
+        self._count += len(chunk.messages)
+        self._changed.set()
+
+    async def take(self) -> _Prepared:
+        """Everything prepared so far, as one batch (waits for the first chunk)."""
+        while not self._chunks:
+            self._changed.clear()
+            await self._changed.wait()
+        chunks, self._chunks, self._count = self._chunks, [], 0
+        self._changed.set()
+        return chunks[0] if len(chunks) == 1 else _merged(chunks)
+
+
+def _merged(chunks: list[_Prepared]) -> _Prepared:
+    entities = {(e.tenant, e.entity_id): e for c in chunks for e in c.batch.entities}
+    return _Prepared(
+        [m for c in chunks for m in c.messages],
+        Batch(
+            tuple(r for c in chunks for r in c.batch.readings),
+            tuple(entities.values()),
+            tuple(d for c in chunks for d in c.batch.dead_letters),
+        ),
+    )
+
+
 class ResultRecorder(Protocol):
     """Completes commands from their results (the command dispatcher implements it)."""
 
@@ -155,14 +207,40 @@ class Gateway:
         self._rate_limit = rate_limit
 
     async def run(self) -> None:
+        """Receives and normalises messages while the previous batch commits.
+
+        What arrives during a commit is prepared in chunks and committed together next,
+        up to ``max_messages``: under load batches grow and commits get fewer (much of a
+        commit's cost is per distinct device, not per message), and when quiet a batch
+        leaves after ``max_wait_s``. The broker's Receive Maximum must cover about two
+        batches for the stages to overlap (the defaults do).
+        """
+        ahead = _Ahead(self._max_messages)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._drain_forever(), name="spool-drain")
+            tasks.create_task(self._prepare_forever(ahead), name="gateway-prepare")
             while True:
-                await self.step()
+                await self._commit(await ahead.take())
 
     async def step(self) -> Batch:
         """Receives one batch of messages, makes it safe, then acknowledges it."""
-        messages = await self._source.next_batch(self._max_messages, self._max_wait_s)
+        prepared = await self._prepare(self._max_messages)
+        await self._commit(prepared)
+        return prepared.batch
+
+    async def _prepare_forever(self, ahead: _Ahead) -> None:
+        # In chunks of a few hundred messages: normalising one holds the event loop for
+        # milliseconds, so the commit in progress gets its turns between them (with a
+        # whole batch at once, PostgreSQL would wait on us for ~100 ms at a time).
+        while True:
+            room = await ahead.room()
+            await ahead.put(await self._prepare(min(room, PREPARE_CHUNK_MESSAGES)))
+
+    async def _prepare(self, max_messages: int) -> _Prepared:
+        messages = await self._source.next_batch(max_messages, self._max_wait_s)
+        return await self._prepare_messages(messages)
+
+    async def _prepare_messages(self, messages: list[InboundMessage]) -> _Prepared:
         admitted, limited = self._limit(messages)
         batch, results = assemble_batch(self._pipeline, admitted)
         if limited:
@@ -170,10 +248,12 @@ class Gateway:
         if results and self._commands is not None:
             status = await self._commands.record_results(results)
             batch = Batch(batch.readings + tuple(status), batch.entities, batch.dead_letters)
-        await self._store_or_spool(batch)
-        self._source.ack(messages)
-        self._count(messages, batch)
-        return batch
+        return _Prepared(messages, batch)
+
+    async def _commit(self, prepared: _Prepared) -> None:
+        await self._store_or_spool(prepared.batch)
+        self._source.ack(prepared.messages)
+        self._count(prepared.messages, prepared.batch)
 
     def _limit(
         self, messages: Sequence[InboundMessage]

@@ -1,43 +1,43 @@
-"""MQTT input for the gateway: a paho client on its own thread behind an async interface.
+"""MQTT input for the gateway: our own asyncio client, made for reading in batches.
 
-The paho network thread only enqueues (no user code runs there).  Messages are
-acknowledged *manually*, after the batch holding them is committed, so a crash
+No thread and no per-message callback: each socket read is parsed whole
+(``mqtt_packets.split_packets``) into messages appended to one queue, and a batch's
+acknowledgements go out as one write after the batch is committed, so a crash
 between reception and commit makes the broker redeliver (at-least-once; the
-store's idempotent writes turn that into exactly-once rows).  The MQTT 5
-Receive Maximum caps how many unacknowledged messages the broker sends us,
-which bounds the local queue: when the store is slow or down the broker holds
-the rest (backpressure) instead of us dropping anything.
+store's idempotent writes turn that into exactly-once rows). The MQTT 5 Receive
+Maximum caps how many unacknowledged messages the broker sends us, which bounds
+the local queue: when the store is slow or down the broker holds the rest
+(backpressure) instead of us dropping anything. With MQTT 3.1.1 (The Things
+Stack, NATS) the broker's own in-flight limit bounds it, and reading pauses when
+the queue is past its high-water mark.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import random
+import socket
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
-
+from acquisition.inputs import mqtt_packets as wire
+from acquisition.inputs.inbound import InboundMessage
+from acquisition.inputs.mqtt_link import Link, LinkEvents
 from capture import MEASURE_TOPIC_FILTERS
 from support import CiudadError
 
+__all__ = [
+    "GATEWAY_FILTERS",
+    "InboundMessage",
+    "MqttOptions",
+    "MqttSource",
+    "subscription_filters",
+]
 log = logging.getLogger(__name__)
 SESSION_EXPIRY_S = 7 * 86400
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    received_at: datetime
+_RECONNECT_MIN_S, _RECONNECT_MAX_S = 0.5, 30.0
 
 
 GATEWAY_FILTERS = (*MEASURE_TOPIC_FILTERS, "/json/+/+/status", "/json/+/+/cmdexe")
@@ -69,132 +69,158 @@ def subscription_filters(
     return [f"$share/{share_group}/{f}" for f in filters]
 
 
-class MqttSource:
+class MqttSource(LinkEvents):
     """Connects, (re)subscribes on every connect, and yields messages in batches."""
 
     def __init__(self, options: MqttOptions) -> None:
         self._options = options
-        self._queue: asyncio.Queue[InboundMessage] = asyncio.Queue()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: deque[InboundMessage] = deque()
+        self._arrived = asyncio.Event()
         self._connected = asyncio.Event()
-        self._client = self._make_client()
+        self._link: Link | None = None
+        self._generation = 0
+        self._keeper: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._outgoing: dict[int, bytes] = {}  # our QoS 1 publishes the broker has not acked
+        self._next_id = 0
+        # At this many queued messages reading pauses (3.1.1 and QoS 0 have no other bound).
+        self._high_water = max(4 * options.receive_maximum, 4000)
         self.peak_queue_depth = 0
-
-    def _make_client(self) -> mqtt.Client:
-        opts = self._options
-        v311 = opts.protocol_version == 4
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=opts.client_id,
-            protocol=mqtt.MQTTv311 if v311 else mqtt.MQTTv5,
-            clean_session=False if v311 else None,
-            manual_ack=True,
-        )
-        if opts.username:
-            client.username_pw_set(opts.username, opts.password)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
-        return client
 
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
     async def start(self, timeout_s: float = 15.0) -> None:
-        self._loop = asyncio.get_running_loop()
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = self._options.receive_maximum
         opts = self._options
         try:
-            if opts.protocol_version == 4:
-                self._client.connect(opts.host, opts.port, keepalive=opts.keepalive_s)
-            else:
-                self._client.connect(
-                    opts.host,
-                    opts.port,
-                    keepalive=opts.keepalive_s,
-                    clean_start=False,
-                    properties=props,
-                )
-        except OSError as exc:
+            await asyncio.wait_for(self._connect(), timeout_s)
+        except (OSError, wire.ProtocolError, CiudadError) as exc:
+            self.stop()
             raise CiudadError(f"cannot reach MQTT broker {opts.host}:{opts.port}: {exc}") from exc
-        self._client.loop_start()
-        try:
-            await asyncio.wait_for(self._connected.wait(), timeout_s)
         except TimeoutError:
             self.stop()
             raise CiudadError(f"MQTT broker {opts.host}:{opts.port} did not accept us") from None
+        self._keeper = asyncio.create_task(self._keep_connected(), name="mqtt-reconnect")
 
     def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._stopping = True
+        if self._keeper is not None:
+            self._keeper.cancel()
+        if self._link is not None:
+            self._link.close(wire.DISCONNECT_PACKET)
+
+    async def _connect(self) -> None:
+        """One connection: TCP, CONNECT/CONNACK, SUBSCRIBE/SUBACK; resends what is unacked."""
+        opts = self._options
+        loop = asyncio.get_running_loop()
+        self._generation += 1
+        _, link = await loop.create_connection(
+            lambda: Link(self, opts.protocol_version, self._generation), opts.host, opts.port
+        )
+        link.set_option(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        self._link = link
+        request = wire.ConnectRequest(
+            opts.client_id,
+            opts.keepalive_s,
+            opts.protocol_version,
+            opts.username,
+            opts.password,
+            SESSION_EXPIRY_S,
+            opts.receive_maximum,
+        )
+        session_present = await link.handshake(request)
+        log.info("MQTT connected", extra={"session_present": session_present})
+        refused = await link.subscribe(subscription_filters(opts.share_group, opts.filters))
+        if refused:
+            log.error("MQTT subscription refused", extra={"reasons": refused})
+            raise CiudadError(f"subscription refused: {refused}")
+        for packet in self._outgoing.values():
+            link.write(wire.mark_duplicate(packet))
+        # Ready only once the broker has the subscription, so no publish can slip past us.
+        self._connected.set()
+
+    async def _keep_connected(self) -> None:
+        attempt = 0
+        while True:
+            link = self._link
+            if link is not None:
+                await link.closed
+            self._connected.clear()
+            if self._stopping:
+                return
+            delay = min(_RECONNECT_MAX_S, _RECONNECT_MIN_S * 2.0**attempt)
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311
+            try:
+                await asyncio.wait_for(self._connect(), 15.0)
+                attempt = 0
+            except (OSError, TimeoutError, wire.ProtocolError, CiudadError) as exc:
+                attempt += 1
+                if self._link is not None:
+                    self._link.close()
+                log.warning("MQTT reconnect failed", extra={"error": str(exc) or repr(exc)})
 
     async def next_batch(self, max_messages: int, max_wait_s: float) -> list[InboundMessage]:
         """Waits for one message, then gathers more until ``max_wait_s`` or ``max_messages``."""
-        batch = [await self._queue.get()]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max_wait_s
-        while len(batch) < max_messages:
-            if self._queue.empty():
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
+        while not self._queue:
+            self._arrived.clear()
+            await self._arrived.wait()
+        if len(self._queue) < max_messages:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + max_wait_s
+            while len(self._queue) < max_messages and (left := deadline - loop.time()) > 0:
+                self._arrived.clear()
                 try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                    await asyncio.wait_for(self._arrived.wait(), left)
                 except TimeoutError:
                     break
-            else:
-                batch.append(self._queue.get_nowait())
+        queue = self._queue
+        batch = [queue.popleft() for _ in range(min(max_messages, len(queue)))]
+        if self._link is not None and len(queue) < self._high_water // 2:
+            self._link.resume()
         return batch
 
     def publish(self, topic: str, payload: bytes, qos: int) -> None:
-        """Publishes (commands downlink); paho queues it while we are disconnected."""
-        self._client.publish(topic, payload, qos=qos)
+        """Publishes (commands downlink); QoS 1 is resent on reconnect until acknowledged."""
+        version = self._options.protocol_version
+        if qos == 0:
+            if self._link is not None and self.connected:
+                self._link.write(wire.publish_packet(topic, payload, 0, version=version))
+            return
+        packet_id = self._free_packet_id()
+        packet = wire.publish_packet(topic, payload, 1, packet_id, version)
+        self._outgoing[packet_id] = packet
+        if self._link is not None and self.connected:
+            self._link.write(packet)
+
+    def _free_packet_id(self) -> int:
+        while True:
+            self._next_id = self._next_id % 65535 + 1
+            if self._next_id not in self._outgoing:
+                return self._next_id
 
     def ack(self, messages: Sequence[InboundMessage]) -> None:
-        for message in messages:
-            if message.qos > 0:
-                self._client.ack(message.mid, message.qos)
-
-    # paho callbacks: run on paho's network thread; they only hand over to the event loop.
-    def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
-    ) -> None:
-        if reason.is_failure:
-            log.error("MQTT connect refused", extra={"reason": str(reason)})
+        link = self._link
+        if link is None:
             return
-        opts = self._options
-        client.subscribe([(f, 1) for f in subscription_filters(opts.share_group, opts.filters)])
-        log.info("MQTT connected", extra={"session_present": bool(flags.session_present)})
+        # Messages of an earlier connection are redelivered by the broker: not ours to ack.
+        ids = [m.mid for m in messages if m.qos and m.connection == self._generation]
+        if ids:
+            link.write(wire.pubacks(ids))
 
-    def _on_subscribe(
-        self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], props: Any
-    ) -> None:
-        refused = [str(r) for r in reasons if r.is_failure]
-        if refused:
-            log.error("MQTT subscription refused", extra={"reasons": refused})
-            return
-        # Ready only once the broker has the subscription, so no publish can slip past us.
-        self._call_in_loop(self._connected.set)
+    # LinkEvents: called by the link on the event loop.
+    def room(self) -> int:
+        return self._high_water - len(self._queue)
 
-    def _on_disconnect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
-    ) -> None:
-        log.warning("MQTT disconnected; paho reconnects", extra={"reason": str(reason)})
-        self._call_in_loop(self._connected.clear)
+    def on_messages(self, messages: list[InboundMessage]) -> None:
+        self._queue.extend(messages)
+        self.peak_queue_depth = max(self.peak_queue_depth, len(self._queue))
+        self._arrived.set()
 
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        inbound = InboundMessage(msg.topic, bytes(msg.payload), msg.mid, msg.qos, datetime.now(UTC))
-        self._call_in_loop(self._enqueue, inbound)
+    def on_puback(self, packet_id: int) -> None:
+        self._outgoing.pop(packet_id, None)
 
-    def _enqueue(self, message: InboundMessage) -> None:
-        self._queue.put_nowait(message)
-        self.peak_queue_depth = max(self.peak_queue_depth, self._queue.qsize())
-
-    def _call_in_loop(self, func: Callable[..., object], *args: Any) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(func, *args)
+    def on_lost(self, reason: str) -> None:
+        if not self._stopping:
+            log.warning("MQTT disconnected; reconnecting", extra={"reason": reason})
+        self._connected.clear()

@@ -1,12 +1,13 @@
 """The gateway's fast path: decode and normalise a batch column by column.
 
-Single-object JSON measure messages of known devices (the common case) are
-grouped per device and attribute set, and each attribute becomes a column
-checked at once with numpy (types, finiteness, physical ranges, time
+JSON measure messages of known devices (single objects and backlog arrays) are
+split into measures and grouped per entity type and attribute set, across devices (a batch from a
+thousand devices is a few groups, not a thousand), and each attribute becomes
+a column checked at once with numpy (types, finiteness, physical ranges, time
 plausibility) and against the compiled schema checks. Every other message
-(backlog arrays, whose per-message cost is already spread over many
-measures; UltraLight; status; command results; the first update of an
-entity shape; anything that fails a check) goes through the per-message
+(UltraLight; status; command results; the first update of an entity shape;
+a message any measure of which fails a check: a message is taken whole or not
+at all) goes through the per-message
 pipeline, which names the reason for a refusal.
 Both paths give the same result (``tests/unit/test_columnar.py``).
 """
@@ -14,7 +15,6 @@ Both paths give the same result (``tests/unit/test_columnar.py``).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from acquisition.entities.base import AttributeSpec
-from acquisition.formats import MAX_PAYLOAD_BYTES
+from acquisition.formats import MAX_MEASURES_PER_MESSAGE, MAX_PAYLOAD_BYTES
 from acquisition.inputs.mqtt import InboundMessage
 from acquisition.normalise.decoding import parse_measure_topic
 from acquisition.normalise.device_entity import device_reading, device_record, last_reported
@@ -39,15 +39,18 @@ _TIME_ONLY = frozenset({TIME_KEY})
 
 @dataclass(slots=True)
 class _Row:
-    message: int  # index of its message in the device's list
+    message: int  # its message's index in the batch
+    device: Device
     measure: dict[str, object]
+    received_at: datetime
 
 
 @dataclass(slots=True)
 class _Group:
-    """Measures of one device that carry the same attributes."""
+    """Measures of one entity type with the same attributes, mapped the same way."""
 
-    device: Device
+    type_name: str
+    specs: tuple[AttributeSpec, ...]  # of the measure's attributes, by object id
     rows: list[_Row] = field(default_factory=list)
 
 
@@ -58,31 +61,21 @@ class ColumnarResult:
     leftovers: list[InboundMessage] = field(default_factory=list)  # for the scalar path
 
 
-def _candidates(
-    pipeline: MeasurePipeline, messages: Sequence[InboundMessage], out: ColumnarResult
-) -> dict[tuple[str, str], list[InboundMessage]]:
-    """Single-object JSON measure messages of known devices, grouped per device."""
-    by_device: dict[tuple[str, str], list[InboundMessage]] = defaultdict(list)
-    for message in messages:
-        payload = message.payload.lstrip()
-        if not message.topic.endswith("/attrs") or payload[:1] != b"{":
-            out.leftovers.append(message)
-            continue
-        try:
-            address = parse_measure_topic(message.topic)
-            pipeline.provisioning.lookup(address.apikey, address.device_id)
-        except PayloadError:
-            out.leftovers.append(message)
-            continue
-        if address.protocol == "ul":
-            out.leftovers.append(message)
-            continue
-        by_device[(address.apikey, address.device_id)].append(message)
-    return by_device
+def _device_of(pipeline: MeasurePipeline, message: InboundMessage) -> Device | None:
+    """The known device of a JSON measure message, or None when the scalar path must judge."""
+    if not message.topic.endswith("/attrs") or message.payload.lstrip()[:1] not in (b"{", b"["):
+        return None
+    try:
+        address = parse_measure_topic(message.topic)
+        device = pipeline.provisioning.lookup(address.apikey, address.device_id)
+    except PayloadError:
+        return None
+    return None if address.protocol == "ul" else device
 
 
 def _decode(payload: bytes) -> list[dict[str, object]] | None:
-    """The measure of a single-object message, or None when the scalar path must judge it."""
+    """The measures of a message, or None when the scalar path must judge it (it names
+    the reason): every measure an object with a text time and a value, no time twice."""
     # Each payload on its own: joining them into one document would let one message's
     # bytes complete another's, blurring message boundaries.
     if len(payload) > MAX_PAYLOAD_BYTES:
@@ -91,33 +84,45 @@ def _decode(payload: bytes) -> list[dict[str, object]] | None:
         body = json.loads(payload)
     except ValueError:
         return None
-    if not isinstance(body, dict) or len(body) < 2 or not isinstance(body.get(TIME_KEY), str):
+    measures = body if isinstance(body, list) else [body]
+    if not 0 < len(measures) <= MAX_MEASURES_PER_MESSAGE:
         return None
-    return [body]
+    times = set()
+    for m in measures:
+        if not isinstance(m, dict) or len(m) < 2 or not isinstance(m.get(TIME_KEY), str):
+            return None
+        times.add(m[TIME_KEY])
+    return measures if len(times) == len(measures) else None
 
 
-def _shape_groups(
-    device: Device, messages: list[InboundMessage], out: ColumnarResult
+def _groups(
+    pipeline: MeasurePipeline, messages: Sequence[InboundMessage], out: ColumnarResult
 ) -> list[_Group]:
-    groups: dict[frozenset[str], _Group] = {}
+    groups: dict[tuple[str, tuple[AttributeSpec, ...]], _Group] = {}
     for index, message in enumerate(messages):
-        measures = _decode(message.payload)
-        shapes = [frozenset(m) for m in measures] if measures is not None else None
-        if (
-            measures is None
-            or shapes is None
-            or not all(shape - _TIME_ONLY <= device.attributes.keys() for shape in shapes)
-        ):
+        device = _device_of(pipeline, message)
+        measures = _decode(message.payload) if device is not None else None
+        if device is None or measures is None:
             out.leftovers.append(message)
             continue
-        for measure, shape in zip(measures, shapes, strict=True):
-            groups.setdefault(shape, _Group(device)).rows.append(_Row(index, measure))
+        try:
+            keys = [(device.entity_type.type_name, _specs(device, measure)) for measure in measures]
+        except KeyError:
+            out.leftovers.append(message)  # an unmapped attribute: the scalar path names it
+            continue
+        for key, measure in zip(keys, measures, strict=True):
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(*key)
+            group.rows.append(_Row(index, device, measure, message.received_at))
     return list(groups.values())
 
 
-def _times(
-    pipeline: MeasurePipeline, group: _Group, messages: list[InboundMessage]
-) -> tuple[list[datetime | None], BoolArray]:
+def _specs(device: Device, measure: dict[str, object]) -> tuple[AttributeSpec, ...]:
+    return tuple(device.attributes[k] for k in sorted(measure) if k != TIME_KEY)
+
+
+def _times(pipeline: MeasurePipeline, group: _Group) -> tuple[list[datetime | None], BoolArray]:
     """Parsed observation times and the mask of plausible ones."""
     parsed: list[datetime | None] = []
     for row in group.rows:
@@ -130,7 +135,7 @@ def _times(
     ok = np.array([t is not None for t in parsed])
     if ok.any():
         policy = pipeline.policy
-        received = np.array([messages[r.message].received_at.timestamp() for r in group.rows])
+        received = np.array([r.received_at.timestamp() for r in group.rows])
         observed = np.array([t.timestamp() if t is not None else 0.0 for t in parsed])
         ahead = observed - received
         ok &= ahead <= policy.max_future.total_seconds()
@@ -164,14 +169,11 @@ Column = tuple[AttributeSpec, list[object], BoolArray]
 
 def _columns(pipeline: MeasurePipeline, group: _Group) -> tuple[list[Column], BoolArray] | None:
     """Converted columns and the mask of rows passing every check; None: use the scalar path."""
-    device = group.device
-    names = sorted(k for k in group.rows[0].measure if k != TIME_KEY)
-    specs = [device.attributes[n] for n in names]
-    if all(s.on_device for s in specs):
+    if all(s.on_device for s in group.specs):
         return None
     ok = np.ones(len(group.rows), dtype=bool)
     columns: list[Column] = []
-    for spec in specs:
+    for spec in group.specs:
         raw = [row.measure[spec.object_id] for row in group.rows]
         if spec.value_type is ValueType.NUMBER:
             values, valid = _number_column(spec, raw)
@@ -180,7 +182,7 @@ def _columns(pipeline: MeasurePipeline, group: _Group) -> tuple[list[Column], Bo
             valid = _text_column(spec, raw)
             column = raw
         if not spec.on_device:
-            check = pipeline.validator.value_check(device.entity_type.type_name, spec.name)
+            check = pipeline.validator.value_check(group.type_name, spec.name)
             if check is None:
                 return None
             valid &= np.array([v and check(x) is None for v, x in zip(valid, column, strict=True)])
@@ -189,40 +191,71 @@ def _columns(pipeline: MeasurePipeline, group: _Group) -> tuple[list[Column], Bo
     return columns, ok
 
 
-def _row_readings(
-    pipeline: MeasurePipeline, group: _Group, messages: list[InboundMessage]
-) -> list[tuple[datetime, list[Reading]] | None]:
-    """Per row: its observation time and readings, or None when the row must go scalar."""
-    device = group.device
-    built = _columns(pipeline, group)
-    if built is None or not _shape_known(pipeline, device, built[0]):
-        return [None] * len(group.rows)  # the scalar path validates the shape in full first
-    columns, ok = built
-    times, time_ok = _times(pipeline, group, messages)
-    ok &= time_ok
-    derive = device.entity_type.derive
-    return [
-        (
-            observed,
-            _readings_of_row(device, columns, i, observed, derive(observed, device.period_s)),
-        )
-        if ok[i] and observed is not None
-        else None
-        for i, observed in enumerate(times)
-    ]
-
-
-def _shape_known(pipeline: MeasurePipeline, device: Device, columns: list[Column]) -> bool:
-    """Whether this entity already had a full validation with these attributes.
+def _validated_names(group: _Group) -> frozenset[str]:
+    """The attributes an entity of the group ends up with: what a full validation covers.
 
     Derived attributes (observation periods and dates) are made by our code from a valid
     time, so they are always valid: the property test in tests/unit/test_columnar.py
     holds the fast path to the scalar one, which does check them.
     """
+    device = group.rows[0].device
     sample = device.entity_type.derive(datetime(2000, 1, 1, tzinfo=UTC), device.period_s)
-    names = {spec.name for spec, _, _ in columns if not spec.on_device}
-    names |= {name for name, _, _ in sample}
-    return pipeline.validator.shape_validated(device.entity_id, frozenset(names))
+    names = {spec.name for spec in group.specs if not spec.on_device}
+    return frozenset(names | {name for name, _, _ in sample})
+
+
+RowResult = tuple[datetime, list[Reading]] | None  # None: its message goes scalar
+
+
+def _group_results(pipeline: MeasurePipeline, group: _Group) -> list[RowResult]:
+    """Per row, its time and readings if it passes every check and its entity was already
+    fully validated with these attributes (the scalar path does that the first time)."""
+    built = _columns(pipeline, group)
+    if built is None:
+        return [None] * len(group.rows)
+    columns, ok = built
+    times, time_ok = _times(pipeline, group)
+    ok &= time_ok
+    names = _validated_names(group)
+    results: list[RowResult] = []
+    for i, (row, observed) in enumerate(zip(group.rows, times, strict=True)):
+        device = row.device
+        if not ok[i] or observed is None or not _shape_known(pipeline, row, names):
+            results.append(None)
+            continue
+        derived = device.entity_type.derive(observed, device.period_s)
+        results.append((observed, _readings_of_row(device, columns, i, observed, derived)))
+    return results
+
+
+def _shape_known(pipeline: MeasurePipeline, row: _Row, names: frozenset[str]) -> bool:
+    """Whether the row's entity had a full validation with these attributes; the first
+    time, the row gets it here, from the scalar path's own check (a failure leaves its
+    message to the scalar path, which names the reason)."""
+    shape_validated = pipeline.validator.shape_validated
+    if shape_validated(row.device.entity_id, names):
+        return True
+    try:
+        pipeline.normalise(row.device, row.measure, row.received_at)
+    except PayloadError:
+        return False
+    return shape_validated(row.device.entity_id, names)
+
+
+def _take(device: Device, rows: list[RowResult], out: ColumnarResult) -> None:
+    """A message whose every measure passed: its readings, its device's last report."""
+    times = []
+    for row in rows:
+        assert row is not None
+        times.append(row[0])
+        out.readings.extend(row[1])
+    out.readings.append(last_reported(device, max(times)))
+    if device.entity_id not in out.entities:
+        out.entities[device.entity_id] = EntityRecord(
+            device.tenant, device.entity_id, device.entity_type.type_name, device.static
+        )
+        record = device_record(device)
+        out.entities[record.entity_id] = record
 
 
 def _readings_of_row(
@@ -263,42 +296,19 @@ def _readings_of_row(
     return readings
 
 
-def _device_readings(
-    pipeline: MeasurePipeline,
-    device: Device,
-    messages: list[InboundMessage],
-    out: ColumnarResult,
-) -> None:
-    """Takes every message of the device whose measures all pass; the rest go scalar."""
-    per_message: dict[int, list[tuple[datetime, list[Reading]] | None]] = defaultdict(list)
-    for group in _shape_groups(device, messages, out):
-        for row, result in zip(group.rows, _row_readings(pipeline, group, messages), strict=True):
-            per_message[row.message].append(result)
-    taken = False
-    for index, results in per_message.items():
-        if any(r is None for r in results):
-            out.leftovers.append(messages[index])
-            continue
-        rows = [r for r in results if r is not None]
-        for _, readings in rows:
-            out.readings.extend(readings)
-        out.readings.append(last_reported(device, max(t for t, _ in rows)))
-        taken = True
-    if taken:
-        observed = EntityRecord(
-            device.tenant, device.entity_id, device.entity_type.type_name, device.static
-        )
-        out.entities[observed.entity_id] = observed
-        record = device_record(device)
-        out.entities[record.entity_id] = record
-
-
 def normalise_columns(
     pipeline: MeasurePipeline, messages: Sequence[InboundMessage]
 ) -> ColumnarResult:
     """Readings of every message the fast path can take; the rest in ``leftovers``."""
     out = ColumnarResult()
-    for (apikey, device_id), device_messages in _candidates(pipeline, messages, out).items():
-        device = pipeline.provisioning.lookup(apikey, device_id)
-        _device_readings(pipeline, device, device_messages, out)
+    per_message: dict[int, tuple[Device, list[RowResult]]] = {}
+    for group in _groups(pipeline, messages, out):
+        for row, result in zip(group.rows, _group_results(pipeline, group), strict=True):
+            per_message.setdefault(row.message, (row.device, []))[1].append(result)
+    for index in sorted(per_message):
+        device, rows = per_message[index]
+        if any(r is None for r in rows):
+            out.leftovers.append(messages[index])
+        else:
+            _take(device, rows, out)
     return out

@@ -51,6 +51,7 @@ def acl_file(credentials: Iterable[Credential], gateway_user: str) -> str:
         "topic read /+/+/attrs",
         "topic read /json/+/+/cmdexe",
         "topic read /json/+/+/status",
+        "topic read /json/+/+/ota",  # firmware updates (the OTA service's own connection)
         "topic write /+/+/cmd",
         "",
     ]
@@ -63,6 +64,7 @@ def acl_file(credentials: Iterable[Credential], gateway_user: str) -> str:
             f"topic write /{k}/{d}/attrs",
             f"topic write /json/{k}/{d}/cmdexe",
             f"topic write /json/{k}/{d}/status",
+            f"topic write /json/{k}/{d}/ota",
             f"topic read /{k}/{d}/cmd",
             "",
         ]

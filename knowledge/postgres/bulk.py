@@ -106,8 +106,15 @@ async def fetch_columns(
 
 
 class Transfer(Protocol):
+    direct_copy: bool
+
     async def load_rows(
-        self, cur: AsyncCursor[Any], table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]
+        self,
+        cur: AsyncCursor[Any],
+        table: str,
+        names: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        pg_types: Sequence[str] | None = None,
     ) -> None: ...
 
     async def load(
@@ -118,14 +125,26 @@ class Transfer(Protocol):
 class CopyTransfer:
     """Binary COPY both ways (the fast path)."""
 
+    direct_copy = True  # may COPY into a table with a primary key (and fall back on conflict)
+
     async def load_rows(
-        self, cur: AsyncCursor[Any], table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]
+        self,
+        cur: AsyncCursor[Any],
+        table: str,
+        names: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        pg_types: Sequence[str] | None = None,
     ) -> None:
-        """Rows of Python values (any types), as text COPY."""
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
+        """Rows of Python values: binary COPY when their PostgreSQL types are given (about 4x
+        faster: no text escaping or parsing), else text COPY."""
+        statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
+            sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, names)),
+            sql.SQL(" (FORMAT BINARY)" if pg_types else ""),
         )
         async with cur.copy(statement) as copy:
+            if pg_types:
+                copy.set_types(list(pg_types))
             for row in rows:
                 await copy.write_row(row)
 
@@ -165,8 +184,15 @@ async def _insert_in_chunks(
 class InsertTransfer:
     """INSERT/SELECT with the same contract, for servers without COPY."""
 
+    direct_copy = False
+
     async def load_rows(
-        self, cur: AsyncCursor[Any], table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]
+        self,
+        cur: AsyncCursor[Any],
+        table: str,
+        names: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        pg_types: Sequence[str] | None = None,
     ) -> None:
         row_sql = sql.SQL("({})").format(sql.SQL(", ").join([sql.Placeholder()] * len(names)))
         await _insert_in_chunks(cur, table, names, row_sql, list(rows))

@@ -26,16 +26,16 @@ ENTITY_CREATED, ENTITY_DELETED = "entityCreated", "entityDeleted"
 ATTRIBUTE_CREATED, ATTRIBUTE_UPDATED = "attributeCreated", "attributeUpdated"
 ATTRIBUTE_DELETED = "attributeDeleted"
 
-# The state merge, recording what it changed. ``ciudad_staging`` holds the batch.
+# The state merge, recording what it changed. ``ciudad_staging_latest`` holds the batch's
+# latest reading of each attribute (knowledge.postgres.staging).
 MERGE_STATE_RECORDING_CHANGES = f"""
 WITH changed AS (
     INSERT INTO ciudad_attr_state AS s
         (tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code,
          observed_at_stated)
-    SELECT DISTINCT ON (tenant, entity_id, attr)
-        tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code,
+    SELECT tenant, entity_id, attr, observed_at, num, txt, value_type, unit_code,
         coalesce(stated, true)
-    FROM ciudad_staging ORDER BY tenant, entity_id, attr, observed_at DESC
+    FROM ciudad_staging_latest
     ON CONFLICT (tenant, entity_id, attr) DO UPDATE SET
         observed_at = excluded.observed_at, num = excluded.num, txt = excluded.txt,
         value_type = excluded.value_type, unit_code = excluded.unit_code,

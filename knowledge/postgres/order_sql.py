@@ -21,6 +21,12 @@ ENTITY_COLUMNS = {
     "createdAt": "created_at",
     "modifiedAt": "modified_at",
 }
+# An entity is modified when its row is and when one of its readings is (the gateway
+# writes a device's entity row only when its static attributes change).
+ENTITY_MODIFIED_AT = (
+    "greatest(e.modified_at, (SELECT max(s.modified_at) FROM ciudad_attr_state s "
+    "WHERE s.tenant = e.tenant AND s.entity_id = e.entity_id))"
+)
 TIME_MEMBERS = frozenset({"createdAt", "modifiedAt", "observedAt"})
 # The text form of a time, as iso_utc writes it (milliseconds only when there are any),
 # made sortable as text: "...:05Z" would otherwise sort after "...:05.250Z".
@@ -94,6 +100,8 @@ def _time(path: tuple[str, ...], p: Bound) -> sql.Composable:
 
 
 def _expressions(key: OrderKey, p: Bound) -> list[sql.Composable]:
+    if key.path == ("modifiedAt",):
+        return [sql.SQL(ENTITY_MODIFIED_AT)]
     if len(key.path) == 1 and key.path[0] in ENTITY_COLUMNS:
         return [sql.SQL("e.{}").format(sql.Identifier(ENTITY_COLUMNS[key.path[0]]))]
     if len(key.path) > 1 and key.path[-1] in TIME_MEMBERS:

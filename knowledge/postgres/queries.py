@@ -58,10 +58,23 @@ async def _states(conn: Conn, tenant: str, rows: list[tuple[Any, ...]]) -> list[
         attrs[entity_id].append(AttributeState(attr, value, *rest))
     return [
         EntityState(
-            entity_id, entity_type, static, tuple(attrs[entity_id]), modified, created, tuple(more)
+            entity_id,
+            entity_type,
+            static,
+            tuple(attrs[entity_id]),
+            _last_modified(modified, attrs[entity_id]),
+            created,
+            tuple(more),
         )
         for entity_id, entity_type, static, modified, created, more in rows
     ]
+
+
+def _last_modified(row_modified: datetime, attrs: list[AttributeState]) -> datetime:
+    """The entity row's time or its latest reading's, whichever is later (the gateway writes
+    a device's entity row only when its static attributes change)."""
+    times = [a.modified_at for a in attrs if a.modified_at is not None]
+    return max([row_modified, *times])
 
 
 def _entity_where(entity_type: str | None, query: EntityQuery | None, p: Bound) -> sql.Composable:

@@ -193,6 +193,14 @@ async def store_observations(cur: AsyncCursor[Any], transfer: Transfer) -> int:
 async def merge_new_readings(cur: AsyncCursor[Any], transfer: Transfer) -> int:
     """Summarises ``ciudad_new_readings`` into the roll-ups; returns how many there were."""
     new = await fetch_columns(cur, sql.SQL("FROM ciudad_new_readings"), _NEW_READINGS)
+    return await merge_partials(cur, transfer, new)
+
+
+async def merge_partials(
+    cur: AsyncCursor[Any], transfer: Transfer, new: dict[str, np.ndarray[Any, Any]]
+) -> int:
+    """Merges the roll-ups of new readings (columns series_id, observed_at in microseconds,
+    num, energetic); returns how many there were."""
     count = int(new["series_id"].size)
     if count == 0:
         return 0

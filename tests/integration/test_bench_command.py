@@ -22,17 +22,22 @@ def test_quick_bench_writes_both_reports_with_baselines(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "[1/3 ingest]" in done.stderr
-    assert "[3/3 api" in done.stderr
+    assert "[1/4 ingest]" in done.stderr
+    assert "[4/4 fleet" in done.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["machine"]["cores"] >= 1
     sections = report["sections"]
     assert sections["ingest"]["raw_subscriber_messages_per_s"] > 0  # the baseline
     assert sections["ingest"]["gateway_single_vs_raw"] > 0
+    assert sections["ingest"]["gateway_batched_vs_copy"] > 0  # against bare binary COPY
+    fleet = sections["fleet"]["runs"][0]
+    assert fleet["sent"] == 3000
+    assert fleet["stored_vs_sent"] == 1.0  # nothing lost, nothing twice
+    assert fleet["processes"]["gateway-0"]["max_rss_mb"] > 0
     assert all("core_vs_naive" in r for r in sections["knowledge"]["aggregation"])
     assert sections["api"]["store_in_process"]["single GET"]["p95_ms"] > 0
     summary = (out / "report.md").read_text()
-    for heading in ("## ingest", "## knowledge", "## api", "| raw paho subscriber"):
+    for heading in ("## ingest", "## knowledge", "## api", "## fleet", "| raw paho subscriber"):
         assert heading in summary
 
 
@@ -45,4 +50,4 @@ def test_an_unknown_section_is_refused() -> None:
         check=False,
     )
     assert done.returncode == 1
-    assert "unknown section(s) warp: choose from ingest, knowledge, api" in done.stderr
+    assert "unknown section(s) warp: choose from ingest, knowledge, api, fleet" in done.stderr

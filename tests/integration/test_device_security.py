@@ -18,6 +18,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import (
+    OTA_FILTERS,
     Backoff,
     BrokerLayout,
     DeviceRegistry,
@@ -40,7 +41,7 @@ from support.tls import make_dev_ca
 from tests.helpers.databases import registry_at
 from tests.helpers.fleet import APIKEY, TENANT
 from tests.helpers.gateway import noise_message
-from tests.helpers.waiting import wait_until
+from tests.helpers.waiting import CEILING_S, wait_until
 
 pytestmark = pytest.mark.integration
 GATEWAY_USER = "ciudad-gateway"
@@ -241,3 +242,39 @@ async def test_tls_listener_with_the_development_ca(secure: SecureSetup) -> None
     )
     assert not plain.connack  # a plain-text client never gets a CONNACK from a TLS listener
     close(plain)
+
+
+async def test_a_device_reports_firmware_updates_only_as_itself_to_the_ota_connection(
+    secure: SecureSetup,
+) -> None:
+    """The ACL of `ciudad broker-config` lets the OTA service subscribe to the ota topics
+    and each device write its own (docs/firmware.md, "Updates over the air")."""
+    ota = MqttSource(
+        MqttOptions(
+            "127.0.0.1",
+            secure.broker.port,
+            f"gw-ota-{uuid.uuid4().hex[:6]}",
+            username=GATEWAY_USER,
+            password=secure.gateway_password,
+            filters=OTA_FILTERS,
+        )
+    )
+    await ota.start()  # refused subscriptions would never make it ready
+    try:
+        assert secure.layout.plain_port is not None
+        one = await asyncio.to_thread(
+            connect_device,
+            secure.layout.plain_port,
+            f"{APIKEY}.noise-001",
+            secure.passwords["noise-001"],
+        )
+        report = b'{"id": "abc123", "state": "downloading", "f": 0, "o": 0}'
+        own = await asyncio.to_thread(send, one, f"/json/{APIKEY}/noise-001/ota", report)
+        spoofed = await asyncio.to_thread(send, one, f"/json/{APIKEY}/noise-002/ota", report)
+        close(one)
+        assert not own.is_failure
+        assert spoofed.value == 0x87  # Not authorized, from the broker's ACL
+        (received,) = await asyncio.wait_for(ota.next_batch(10, 0.5), CEILING_S)
+        assert received.topic == f"/json/{APIKEY}/noise-001/ota"
+    finally:
+        ota.stop()

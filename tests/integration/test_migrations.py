@@ -95,7 +95,7 @@ async def test_a_database_from_before_migrations_is_refused_then_upgraded_with_i
 
     upgrade = await asyncio.to_thread(ciudad, "db", "upgrade", database_url=database_url)
     assert upgrade.returncode == 0, upgrade.stderr
-    assert "applied 12 migration(s)" in upgrade.stdout, "every revision, once"
+    assert "applied 14 migration(s)" in upgrade.stdout, "every revision, once"
     assert "schema: current" in upgrade.stdout
     again = await asyncio.to_thread(ciudad, "db", "upgrade", database_url=database_url)
     assert "applied 0 migration(s)" in again.stdout

@@ -49,7 +49,7 @@ def test_the_broker_holds_a_large_backlog_and_keeps_it_on_disk() -> None:
     for line in (
         "max_queued_messages 1000000",
         "max_queued_bytes 0",
-        "max_inflight_messages 1000",
+        "max_inflight_messages 10000",
         "persistence true",
         "persistence_location /var/lib/mosquitto/",
         "log_dest file /var/log/mosquitto/mosquitto.log",

@@ -173,3 +173,29 @@ def test_realistic_traffic_takes_the_fast_path_and_agrees(
     fast = normalise_columns(fast_pipeline, messages[len(generators) :])
     assert fast.leftovers == []  # every realistic message went the columnar way
     assert _batched(fast_pipeline, messages) == _scalar(_pipeline(provisioning), messages)
+
+
+def test_backlog_arrays_take_the_fast_path_whole_and_agree(
+    provisioning: Provisioning, fleet: tuple[DeviceSpec, ...]
+) -> None:
+    generators = [ReadingGenerator(d) for d in fleet]
+    first = [
+        _message(n, measure_topic(g.device.apikey, g.device.device_id), encode_measures(m))
+        for n, g in enumerate(generators)
+        for m in [g.measure(NOW.timestamp() - 7200)]
+    ]
+    backlogs = [
+        _message(
+            len(first) + n,
+            measure_topic(g.device.apikey, g.device.device_id),
+            encode_measures([g.measure(NOW.timestamp() - 3600 + k) for k in range(50)]),
+        )
+        for n, g in enumerate(generators)
+    ]
+    fast_pipeline = _pipeline(provisioning)
+    assemble_batch(fast_pipeline, first)  # first sight: full validation
+    fast = normalise_columns(fast_pipeline, backlogs)
+    assert fast.leftovers == []
+    assert _batched(fast_pipeline, first + backlogs) == _scalar(
+        _pipeline(provisioning), first + backlogs
+    )
