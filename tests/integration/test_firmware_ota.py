@@ -70,16 +70,14 @@ def bundle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def node_site(port: int, seed: bytes = SEED, **extra: Any) -> dict[str, Any]:
-    return site(
-        "parking",
-        port,
-        device_id=DEVICE,
-        park_calibration_samples=3,
-        ota_pubkey=public_key(seed).hex(),
-        ota_retry_s=1,
-        device_info_s=2,
-        **extra,
-    )
+    defaults = {
+        "device_id": DEVICE,
+        "park_calibration_samples": 3,
+        "ota_pubkey": public_key(seed).hex(),
+        "ota_retry_s": 1,
+        "device_info_s": 2,
+    }
+    return site("parking", port, **(defaults | extra))
 
 
 @contextmanager
@@ -297,3 +295,46 @@ async def test_a_chunk_damaged_on_the_way_is_fetched_again_by_the_node(
     asked = [(b["f"], b["o"]) for b in listener.seen if b.get("state") == "downloading"]
     assert asked.count((1, 0)) == 2, "the damaged chunk was dropped and asked for again"
     assert installed.devices[0].state.value == "confirmed"
+
+
+STAGED_GROUP = "ota-staged"
+
+
+async def test_a_staged_roll_out_to_ten_percent_of_a_group_halts_when_its_node_fails(
+    mosquitto: MosquittoBroker, database_url: str, tmp_path: Path
+) -> None:
+    """Ten MicroPython nodes in a group of their own; 10 % of it gets a build that crashes:
+    that one node rolls back, the roll-out halts, and no other node is ever offered it."""
+    nodes = [f"staged-{n}" for n in range(10)]
+    bad = build_bundle(crashing_firmware(tmp_path), "parking", "1.6.0", SEED, arch="host")
+    async with opened_database(database_url, max_size=3) as db:
+        await register(db, TENANT, STAGED_GROUP, dict.fromkeys(nodes, "ParkingSpot"))
+        ota = OtaStore(db)
+        bundle_id = (await ota.put_bundle(TENANT, bad, encode_bundle(bad))).id
+        procs = [
+            start_node(
+                tmp_path / device,
+                node_site(mosquitto.port, device_id=device, apikey=STAGED_GROUP, ota_max_boots=2),
+                {"field": [300, -200, 400]},
+                RUN_S,
+            )
+            for device in nodes
+        ]
+        try:
+            with gateway_process(database_url, mosquitto.port, tmp_path / "gw.log"):
+                made = await start_rollout(
+                    ota,
+                    DeviceRegistry(db),
+                    TENANT,
+                    bundle_id,
+                    RolloutTarget(STAGED_GROUP, None, 10),
+                )
+                halted = await settled(db, made.id, "halted", "completed")
+        finally:
+            outputs = [stop([p]) for p in procs]
+    (chosen,) = halted.devices
+    assert halted.state.value == "halted"
+    assert (chosen.state.value, chosen.reason) == ("rolled_back", "crash")
+    for device, output in zip(nodes, outputs, strict=True):
+        offered = "ota: accepted" in output
+        assert offered == (chosen.device_id == device), device
