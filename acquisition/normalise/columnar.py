@@ -34,7 +34,6 @@ from capture import TIME_KEY
 from support import PayloadError
 
 BoolArray = npt.NDArray[np.bool_]
-_TIME_ONLY = frozenset({TIME_KEY})
 
 
 @dataclass(slots=True)

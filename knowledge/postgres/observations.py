@@ -23,6 +23,7 @@ from psycopg import AsyncCursor
 from acquisition import Reading
 from knowledge.postgres.bulk import Transfer
 from knowledge.postgres.rollups import DECIBEL_UNIT, merge_partials
+from knowledge.postgres.staging import history_row
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -62,9 +63,7 @@ async def copy_new_observations(
         async with cur.copy(_COPY) as copy:
             copy.set_types(_TYPES)
             for r in history:
-                number = r.value if isinstance(r.value, float) else None
-                text = r.value if isinstance(r.value, str) else None
-                await copy.write_row((r.tenant, r.entity_id, r.attr, r.observed_at, number, text))
+                await copy.write_row(history_row(r))
     except psycopg.errors.UniqueViolation:
         await cur.execute("ROLLBACK TO SAVEPOINT ciudad_direct_copy")
         return None

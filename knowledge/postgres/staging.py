@@ -45,11 +45,15 @@ def split_for_staging(readings: Iterable[Reading]) -> tuple[list[Reading], list[
     return history, list(latest.values())
 
 
-def _row(r: Reading) -> tuple[Any, ...]:
+def history_row(r: Reading) -> tuple[Any, ...]:
+    """(tenant, entity_id, attr, observed_at, num, txt): a reading as the history keeps it."""
     number = r.value if isinstance(r.value, float) else None
     text = r.value if isinstance(r.value, str) else None
-    return (r.tenant, r.entity_id, r.attr, r.observed_at, number, text, r.value_type.value,
-            r.unit_code, r.time_stated)  # fmt: skip
+    return (r.tenant, r.entity_id, r.attr, r.observed_at, number, text)
+
+
+def _row(r: Reading) -> tuple[Any, ...]:
+    return (*history_row(r), r.value_type.value, r.unit_code, r.time_stated)
 
 
 async def stage(
