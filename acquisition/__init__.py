@@ -7,6 +7,7 @@ from acquisition.gateway.loop import Backoff, BatchSink, Gateway, GatewayStats, 
 from acquisition.gateway.rate_limit import RATE_LIMITED, DeviceRateLimiter
 from acquisition.gateway.spool import Spool, SpoolFullError, batch_from_json, batch_to_json
 from acquisition.inputs.mqtt import InboundMessage, MqttOptions, MqttSource, subscription_filters
+from acquisition.inputs.nats import NatsOptions, NatsSource
 from acquisition.lorawan import LORAWAN_FILTERS
 from acquisition.lorawan.codecs import CodecError, decode_cayenne, decode_layout, encode_layout
 from acquisition.lorawan.frames import FrameTracker
@@ -126,6 +127,8 @@ __all__ = [
     "MessageOutcome",
     "MqttOptions",
     "MqttSource",
+    "NatsOptions",
+    "NatsSource",
     "OtaOptions",
     "OtaService",
     "OtaStore",

@@ -71,6 +71,20 @@ SECTIONS = (
         ("--rates", "2500,5000,10000", "--workers", "1,2", "--seconds", "15"),
         ("--rates", "1000", "--workers", "1", "--seconds", "3"),
     ),
+    Section(
+        "nats-fleet",
+        "nats_fleet.py",
+        "broker tier: a backlog drained from a 3-node NATS JetStream cluster by 1-3 workers",
+        ("--workers", "1,2,3", "--backlog", "60000"),
+        ("--workers", "1", "--backlog", "2000"),
+    ),
+    Section(
+        "db-failover",
+        "db_failover.py",
+        "database tier: the Patroni primary killed under load; failover time, spool peak",
+        ("--runs", "3"),
+        ("--runs", "1", "--seconds", "12", "--kill-after", "3"),
+    ),
 )
 
 

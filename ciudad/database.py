@@ -56,6 +56,27 @@ async def platform_database(settings: Settings) -> AsyncIterator[Database]:
 
 
 @asynccontextmanager
+async def platform_read_database(settings: Settings) -> AsyncIterator[Database | None]:
+    """Where the API's queries read (CIUDAD_DATABASE_READ_URL, e.g. a standby), closed on
+    exit; None: they read the platform database. No session set-up: a standby refuses the
+    temporary tables that writes stage in."""
+    if settings.database_read_url is None:
+        yield None
+        return
+    db = await Database.open(
+        settings.database_read_url.get_secret_value(),
+        platform_migrations(),
+        settings.db_pool_max,
+        settings.db_timeout_s,
+        application_name="ciudad-api-read",
+    )
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@asynccontextmanager
 async def platform_store(settings: Settings) -> AsyncIterator[PostgresStore]:
     """The knowledge store on the configured database, for one-off commands."""
     async with platform_database(settings) as db:

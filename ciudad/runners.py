@@ -28,6 +28,8 @@ from acquisition import (
     MeasurePipeline,
     MqttOptions,
     MqttSource,
+    NatsOptions,
+    NatsSource,
     OtaOptions,
     OtaService,
     OtaStore,
@@ -48,7 +50,12 @@ from capture import (
     connect_publisher,
     drain_and_close,
 )
-from ciudad.database import check_schema, platform_database, platform_store
+from ciudad.database import (
+    check_schema,
+    platform_database,
+    platform_read_database,
+    platform_store,
+)
 from interoperability import create_app
 from knowledge import PostgresStore, RetentionReport, open_store, retention_policy
 from services import ServiceTables, service_jobs, service_routers
@@ -96,7 +103,7 @@ def device_rate_limiter(settings: Settings) -> DeviceRateLimiter | None:
 
 
 def mqtt_options(settings: Settings) -> MqttOptions:
-    return MqttOptions(
+    options = MqttOptions(
         host=settings.mqtt_host,
         port=settings.mqtt_port,
         client_id=settings.gateway_client_id,
@@ -105,6 +112,22 @@ def mqtt_options(settings: Settings) -> MqttOptions:
         keepalive_s=settings.mqtt_keepalive_s,
         share_group=settings.gateway_share_group,
         receive_maximum=settings.mqtt_receive_maximum,
+        protocol_version=4 if settings.mqtt_v311 else 5,
+    )
+    if settings.gateway_input == "nats":
+        # Devices come in over NATS: this link only publishes commands (OTA has its own).
+        return dataclasses.replace(options, filters=())
+    return options
+
+
+def nats_options(settings: Settings) -> NatsOptions:
+    """The NATS input (CIUDAD_GATEWAY_INPUT=nats): every worker shares one durable consumer."""
+    return NatsOptions(
+        servers=tuple(url.strip() for url in settings.nats_urls.split(",") if url.strip()),
+        stream=settings.nats_stream,
+        consumer=settings.nats_consumer,
+        max_ack_pending=settings.nats_max_ack_pending,
+        ack_wait_s=settings.nats_ack_wait_s,
     )
 
 
@@ -157,12 +180,15 @@ async def _run_gateway_loop(
     store = await open_store(db, settings)
     queue = CommandQueue(db)
     source = MqttSource(mqtt_options(settings))
+    devices = NatsSource(nats_options(settings)) if settings.gateway_input == "nats" else None
     lora_options = lorawan_options(settings)
     lora = MqttSource(lora_options) if lora_options is not None else None
     ota_link = MqttSource(ota_options(settings))
     ops: OpsServer | None = None
     try:
         await source.start()
+        if devices is not None:
+            await devices.start()
         if lora is not None:
             await lora.start()
         ota_on = await _start_ota_link(ota_link)
@@ -187,8 +213,9 @@ async def _run_gateway_loop(
             commands=dispatcher,
             metrics=metrics,
         )
-        gateway = loop_on(source, spool=spool, rate_limit=device_rate_limiter(settings))
-        ops = await start_gateway_ops(settings, gateway, source, store)
+        inbound = source if devices is None else devices
+        gateway = loop_on(inbound, spool=spool, rate_limit=device_rate_limiter(settings))
+        ops = await start_gateway_ops(settings, gateway, inbound, store)
         log.info("gateway running", extra={"broker": f"{settings.mqtt_host}:{settings.mqtt_port}"})
         work = {
             "gateway-loop": gateway.run(),
@@ -216,6 +243,8 @@ async def _run_gateway_loop(
     finally:
         if ops is not None:
             await ops.close()
+        if devices is not None:
+            await devices.close()  # its last acknowledgements go out first
         source.stop()
         if lora is not None:
             lora.stop()
@@ -235,7 +264,7 @@ async def _start_ota_link(link: MqttSource) -> bool:
 
 
 async def start_gateway_ops(
-    settings: Settings, gateway: Gateway, source: MqttSource, store: PostgresStore
+    settings: Settings, gateway: Gateway, source: MqttSource | NatsSource, store: PostgresStore
 ) -> OpsServer | None:
     """/metrics and /health/* of the gateway, or None when CIUDAD_GATEWAY_OPS_PORT is 0."""
     if not settings.gateway_ops_port:
@@ -292,6 +321,7 @@ def run_api(settings: Settings) -> None:
         platform_database,
         routers=service_routers(tables),
         jobs=service_jobs(settings, tables),
+        read_database=platform_read_database,
     )
     config = uvicorn.Config(
         app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False

@@ -40,6 +40,7 @@ class OpenStores:
     audit: AuditLog
     subscriptions: SubscriptionStore
     database: Database  # the one they all share (closed by whoever opened it)
+    reader: KnowledgeStore  # what entity and temporal queries read: the store, or a standby's
 
 
 @dataclass(slots=True)

@@ -44,7 +44,7 @@ from interoperability.temporal import query_routes as temporal_query_routes
 from interoperability.temporal import read_routes as temporal_routes
 from interoperability.temporal import write_routes as temporal_write_routes
 from interoperability.trailing_slash import TRIMMED, TrailingSlash
-from knowledge import KnowledgeStore, open_store
+from knowledge import KnowledgeStore, open_read_store, open_store
 from support import (
     AlreadyExistsError,
     ConfigurationError,
@@ -64,6 +64,8 @@ StoreOpener = Callable[[Database, Settings], Awaitable[KnowledgeStore]]
 # The platform's database, opened for the app's lifetime (ciudad.database builds it: the API
 # does not choose which layers' tables it holds).
 DatabaseOpener = Callable[[Settings], AbstractAsyncContextManager[Database]]
+# Where queries read instead (a standby), or None: the platform database.
+ReadDatabaseOpener = Callable[[Settings], AbstractAsyncContextManager[Database | None]]
 # Work a service runs beside the API (alert evaluation): started once the store and the
 # platform tables are open, cancelled at shutdown.
 BackgroundJob = Callable[[ApiState], Coroutine[Any, Any, None]]
@@ -169,7 +171,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         return respond(503, "InternalError", "Store unavailable", "the store is unreachable")
 
 
-async def _open_platform_tables(db: Database, store: KnowledgeStore) -> OpenStores:
+async def _open_platform_tables(
+    db: Database, store: KnowledgeStore, reader: KnowledgeStore
+) -> OpenStores:
     """The owners of the platform's tables, all over the one database."""
     stores = OpenStores(
         store=store,
@@ -179,6 +183,7 @@ async def _open_platform_tables(db: Database, store: KnowledgeStore) -> OpenStor
         audit=AuditLog(db),
         subscriptions=SubscriptionStore(db),
         database=db,
+        reader=reader,
     )
     await stores.audit.check()
     return stores
@@ -213,9 +218,15 @@ async def _background(
         await notifying[1].close()
 
 
+@asynccontextmanager
+async def _no_read_database(settings: Settings) -> AsyncIterator[None]:
+    yield None
+
+
 def _lifespan(
     settings: Settings,
     database: DatabaseOpener,
+    read_database: ReadDatabaseOpener,
     opener: StoreOpener,
     terms: SubscriberTerms,
     jobs: Sequence[BackgroundJob],
@@ -224,15 +235,18 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state: ApiState = app.state.api
         try:
-            async with database(settings) as db:
+            async with database(settings) as db, read_database(settings) as read_db:
                 store = await opener(db, settings)
+                reader = store if read_db is None else await open_read_store(read_db)
                 try:
-                    state.stores = await _open_platform_tables(db, store)
+                    state.stores = await _open_platform_tables(db, store, reader)
                     async with _background(state, state.stores, terms, jobs):
                         yield
                 finally:
                     state.stores = None
                     await store.close()
+                    if reader is not store:
+                        await reader.close()
         finally:
             await terms.close()
 
@@ -246,9 +260,11 @@ def create_app(
     open_store_fn: StoreOpener | None = None,
     metrics: PlatformMetrics | None = None,
     jobs: Sequence[BackgroundJob] = (),
+    read_database: ReadDatabaseOpener | None = None,
 ) -> FastAPI:
     """The API over the knowledge layer, on the database ``database`` opens; ``routers``
-    adds the smart services' endpoints and ``jobs`` their background work."""
+    adds the smart services' endpoints and ``jobs`` their background work; entity and
+    temporal queries read where ``read_database`` opens, if it opens one."""
     outbound = OutboundPolicy.parse(settings.outbound_allow)
     resolver = ContextResolver(outbound, settings.jsonld_context_timeout_s)
     platform = platform_context()
@@ -257,7 +273,14 @@ def create_app(
         title="ciudad interoperability API",
         version="0.1.0",
         description="NGSI-LD style access to a city's sensor entities and their history.",
-        lifespan=_lifespan(settings, database, open_store_fn or open_store, terms, jobs),
+        lifespan=_lifespan(
+            settings,
+            database,
+            read_database or _no_read_database,
+            open_store_fn or open_store,
+            terms,
+            jobs,
+        ),
     )
     state = ApiState(
         settings, metrics or PlatformMetrics(), ApiStats(), outbound, platform, resolver=resolver

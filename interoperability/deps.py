@@ -92,6 +92,12 @@ def get_store(request: Request) -> KnowledgeStore:
     return store
 
 
+def get_reader(request: Request) -> KnowledgeStore:
+    """The store queries read: a standby's when CIUDAD_DATABASE_READ_URL names one."""
+    reader: KnowledgeStore = request.app.state.api.open().reader
+    return reader
+
+
 def get_database(request: Request) -> Database:
     """The platform's database, for the owners' functions that take it (api_counts)."""
     db: Database = request.app.state.api.open().database
@@ -104,6 +110,7 @@ def wants_ld_json(request: Request) -> bool:
 
 StoreDep = Annotated[KnowledgeStore, Depends(get_store)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+ReaderDep = Annotated[KnowledgeStore, Depends(get_reader)]
 # A URI: a scheme, a colon, then printable characters (NGSI-LD ids; 400 for anything else).
 URI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\x00-\x20\x7f]{1,250}$"
 EntityIdPath = Annotated[str, Path(pattern=URI_PATTERN, description="Entity id (a URI)")]

@@ -12,7 +12,7 @@ from knowledge.aggregate.indicators import (
 )
 from knowledge.aggregate.partials import Partials, merge, per_series, rebucket, summarise
 from knowledge.embedded import embedded_postgres, postmaster_pid, start_embedded_postgres
-from knowledge.factory import open_store, resolve_dsn, retention_policy
+from knowledge.factory import open_read_store, open_store, resolve_dsn, retention_policy
 from knowledge.postgres import MIGRATIONS
 from knowledge.postgres.change_feed import (
     ANY_TYPE,
@@ -97,6 +97,7 @@ __all__ = [
     "filter_matches",
     "merge",
     "noise_indicators",
+    "open_read_store",
     "open_store",
     "parse_geometry",
     "per_series",

@@ -28,6 +28,11 @@ async def open_store(db: Database, settings: Settings) -> PostgresStore:
     return await PostgresStore.open(db, mirror=InfluxMirror(influx_writer(settings)))
 
 
+async def open_read_store(db: Database) -> PostgresStore:
+    """The store over a database that is only read (a standby): no mirror, nothing staged."""
+    return await PostgresStore.open(db)
+
+
 def influx_writer(settings: Settings) -> InfluxWriter:
     if settings.influx_url is None:
         raise ConfigurationError("CIUDAD_INFLUX_URL is not set")

@@ -39,8 +39,19 @@ command -v influxd >/dev/null 2>&1 || need_debs+=(influxdb)
 # Headless Chromium (with its WebDriver) runs the dashboard test.
 command -v chromium >/dev/null 2>&1 || need_debs+=(chromium fonts-dejavu-core)  # a font for screenshots
 command -v chromedriver >/dev/null 2>&1 || need_debs+=(chromium-driver)
+# The clusters of docs/scaling.md, started on loopback by the tests and scripts/: a NATS
+# JetStream cluster, and PostgreSQL managed by Patroni over etcd. `postgresql` installs the
+# server binaries Patroni runs.
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_debs+=(nats-server)
+command -v patroni >/dev/null 2>&1 || need_debs+=(patroni)
+command -v etcd >/dev/null 2>&1 || need_debs+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need_debs+=(etcd-client)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need_debs+=(postgresql)
 
 apt_install() {
+  # Patroni creates its own clusters: Debian's postgresql must not create and start one.
+  mkdir -p /etc/postgresql-common/createcluster.d
+  echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/ciudad.conf
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }

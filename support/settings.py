@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         None,
         description="PostgreSQL DSN; empty starts the embedded PostgreSQL under data_dir/pg.",
     )
+    database_read_url: SecretStr | None = Field(
+        None,
+        description="Where the API's entity and temporal queries read, e.g. a Patroni standby "
+        "(target_session_attrs=prefer-standby); empty: the database_url (docs/scaling.md).",
+    )
     db_pool_max: int = Field(4, ge=1, le=64, description="Largest PostgreSQL pool per process.")
     db_timeout_s: float = Field(
         5.0, gt=0, description="How long to wait for a database connection before giving up."
@@ -54,6 +59,32 @@ class Settings(BaseSettings):
     )
     mqtt_receive_maximum: int = Field(
         10000, ge=1, le=65535, description="Unacknowledged messages the broker may send us."
+    )
+    mqtt_v311: bool = Field(
+        False, description="Speak MQTT 3.1.1 to the broker (NATS's MQTT listener needs it)."
+    )
+    gateway_input: Literal["mqtt", "nats"] = Field(
+        "mqtt", description="Where the gateway reads device messages: MQTT, or NATS JetStream."
+    )
+    nats_urls: str = Field(
+        "nats://127.0.0.1:4222",
+        description="NATS servers (comma-separated; give every cluster node) for input nats.",
+    )
+    nats_stream: str = Field(
+        "$MQTT_msgs",
+        pattern=r"^[^.*>\s]{1,64}$",
+        description="JetStream stream read: $MQTT_msgs (every MQTT QoS 1 publish) or one of ours.",
+    )
+    nats_consumer: str = Field(
+        "ciudad-gateway",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Durable consumer name; gateway workers sharing it split the messages.",
+    )
+    nats_max_ack_pending: int = Field(
+        20_000, ge=1, description="Messages the workers may hold unacknowledged (backpressure)."
+    )
+    nats_ack_wait_s: float = Field(
+        120.0, ge=5, description="An unacknowledged message is redelivered after this long."
     )
     lorawan_mqtt_host: str | None = Field(
         None, description="A LoRaWAN network server's MQTT broker; unset: no LoRaWAN input."

@@ -36,7 +36,9 @@ from knowledge import PostgresStore, start_embedded_postgres
 from knowledge.influx import InfluxMirror, InfluxV1Writer
 from support import LEON_LATITUDE, LEON_LONGITUDE
 from support.mosquitto import MosquittoBroker
+from support.nats import NatsCluster
 from support.net import free_port
+from support.store.patroni import PatroniCluster
 from tests.helpers.databases import fresh_database
 from tests.helpers.fleet import APIKEY, TENANT
 from tests.helpers.influx import influx_query
@@ -82,6 +84,15 @@ def private_mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosq
     broker.start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    """Three JetStream nodes with MQTT listeners, the test's own (fault tests kill nodes)."""
+    cluster = NatsCluster(tmp_path_factory.mktemp("nats"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")
@@ -222,3 +233,13 @@ def private_postgres(tmp_path: Path) -> Iterator[PrivatePostgres]:
     yield server
     with contextlib.suppress(Exception):  # already stopped by the test
         server.stop()
+
+
+@pytest.fixture
+def patroni_cluster(tmp_path: Path) -> Iterator[PatroniCluster]:
+    """Two PostgreSQL 15 nodes under Patroni (synchronous replication) over three etcd
+    members, on free loopback ports: a cluster of the test's own, always stopped."""
+    cluster = PatroniCluster(tmp_path / "patroni")
+    cluster.start()
+    yield cluster
+    cluster.stop()

@@ -1,1 +1,1 @@
-"""Where device messages come in: the MQTT input (manual acknowledgements)."""
+"""Where device messages come in: the MQTT and NATS inputs (manual acknowledgements)."""

@@ -131,7 +131,9 @@ class MqttSource(LinkEvents):
         )
         session_present = await link.handshake(request)
         log.info("MQTT connected", extra={"session_present": session_present})
-        refused = await link.subscribe(subscription_filters(opts.share_group, opts.filters))
+        # No filters: a link that only publishes (commands, when devices come in over NATS).
+        filters = subscription_filters(opts.share_group, opts.filters)
+        refused = await link.subscribe(filters) if filters else []
         if refused:
             log.error("MQTT subscription refused", extra={"reasons": refused})
             raise CiudadError(f"subscription refused: {refused}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from interoperability.api_state import api_state
 from interoperability.auth.access import TenantDep
-from interoperability.deps import LdJsonDep, StoreDep, ngsi_response
+from interoperability.deps import LdJsonDep, ReaderDep, ngsi_response
 from interoperability.discovery import documents
 from interoperability.ngsild import CORE_CONTEXT
 from support import NotFoundError
@@ -28,7 +28,7 @@ def _answer(doc: object, ld_json: bool) -> Response:
 
 @router.get("/types", summary="The entity types the tenant holds")
 async def list_types(
-    request: Request, store: StoreDep, tenant: TenantDep, ld_json: LdJsonDep,
+    request: Request, store: ReaderDep, tenant: TenantDep, ld_json: LdJsonDep,
     details: DetailsQuery = False,
 ) -> Response:  # fmt: skip
     types = await store.entity_types(tenant)
@@ -41,7 +41,7 @@ async def list_types(
 
 @router.get("/types/{type_name:path}", summary="One entity type: its entities and attributes")
 async def get_type(
-    type_name: NamePath, request: Request, store: StoreDep, tenant: TenantDep, ld_json: LdJsonDep
+    type_name: NamePath, request: Request, store: ReaderDep, tenant: TenantDep, ld_json: LdJsonDep
 ) -> Response:
     entities = (await store.entity_types(tenant)).get(type_name)
     if entities is None:
@@ -53,7 +53,7 @@ async def get_type(
 
 @router.get("/attributes", summary="The attributes the tenant's entities carry")
 async def list_attributes(
-    request: Request, store: StoreDep, tenant: TenantDep, ld_json: LdJsonDep,
+    request: Request, store: ReaderDep, tenant: TenantDep, ld_json: LdJsonDep,
     details: DetailsQuery = False,
 ) -> Response:  # fmt: skip
     uses = await store.attribute_uses(tenant)
@@ -65,7 +65,7 @@ async def list_attributes(
 
 @router.get("/attributes/{attr:path}", summary="One attribute: its types and entity types")
 async def get_attribute(
-    attr: NamePath, request: Request, store: StoreDep, tenant: TenantDep, ld_json: LdJsonDep
+    attr: NamePath, request: Request, store: ReaderDep, tenant: TenantDep, ld_json: LdJsonDep
 ) -> Response:
     found = [u for u in await store.attribute_uses(tenant) if u.attr == attr]
     if not found:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from interoperability.auth.access import TenantDep
-from interoperability.deps import BadRequestError, StoreDep
+from interoperability.deps import BadRequestError, ReaderDep
 from interoperability.entities.linked import JOIN_LEVELS
 from interoperability.entities.order_by import ORDER_BY_DOC, ordered
 from interoperability.entities.read_routes import (
@@ -73,7 +73,7 @@ def _joining(shape: Representation, body: dict[str, Any]) -> Representation:
 @router.post("/entityOperations/query", summary="Query entities by POST")
 async def query_by_post(
     body: Annotated[dict[str, Any], Body(description="A Query: entities, attrs, q, geoQ")],
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     shape: RepresentationDep,
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,

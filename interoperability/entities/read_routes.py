@@ -14,7 +14,7 @@ from interoperability.deps import (
     URI_PATTERN,
     BadRequestError,
     EntityIdPath,
-    StoreDep,
+    ReaderDep,
     check_name,
     page_links,
 )
@@ -123,7 +123,7 @@ def with_attributes(query: EntityQuery, shape: Representation) -> EntityQuery:
 @router.get("/entities", summary="Query entities")
 async def query_entities(
     request: Request,
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     shape: RepresentationDep,
     type_: Annotated[
@@ -165,7 +165,7 @@ async def query_entities(
 
 @router.get("/entities/{entity_id}", summary="Retrieve one entity")
 async def retrieve_entity(
-    entity_id: EntityIdPath, store: StoreDep, tenant: TenantDep, shape: RepresentationDep
+    entity_id: EntityIdPath, store: ReaderDep, tenant: TenantDep, shape: RepresentationDep
 ) -> Response:
     state = await store.get_entity(tenant, entity_id)
     document = shape.document(state)

@@ -12,7 +12,7 @@ from interoperability.auth.access import TenantDep
 from interoperability.deps import (
     BadRequestError,
     LdJsonDep,
-    StoreDep,
+    ReaderDep,
     ngsi_response,
     parse_time,
 )
@@ -49,7 +49,7 @@ MAX_LIMIT = 1000
 
 @router.get("/entities", summary="Query the temporal evolution of entities")
 async def query_temporal_entities(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     ld_json: LdJsonDep,
     projection: TemporalProjectionDep,
@@ -185,7 +185,7 @@ async def _answer(
 @router.post("/entityOperations/query", summary="Query the temporal evolution by POST")
 async def query_temporal_by_post(
     body: Annotated[dict[str, Any], Body(description="A Query with temporalQ")],
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     ld_json: LdJsonDep,
     projection: TemporalProjectionDep,

@@ -15,7 +15,7 @@ from interoperability.deps import (
     EntityIdPath,
     InvalidRequestError,
     LdJsonDep,
-    StoreDep,
+    ReaderDep,
     check_time,
     ngsi_response,
 )
@@ -102,7 +102,7 @@ router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
 @router.get("/entities/{entity_id}", summary="Retrieve the temporal evolution of an entity")
 async def retrieve_temporal_entity(
     entity_id: EntityIdPath,
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     ld_json: LdJsonDep,
     projection: TemporalProjectionDep,

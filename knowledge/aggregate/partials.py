@@ -44,9 +44,10 @@ class HistogramSpec:
     bins: int = 320  # 0-160 dB in half decibels
 
     def bin_of(self, values: F64) -> I64:
-        # Truncation is floor for every value that lands above bin 0; the rest clip to 0.
-        bins = ((values - self.low) * (1.0 / self.width)).astype(np.int64)
-        return np.clip(bins, 0, self.bins - 1, out=bins)
+        # Clipped while still floats: a value past int64 (1e300 dB is valid JSON) would cast to
+        # garbage. Truncation is floor for every value that lands above bin 0.
+        scaled = np.clip((values - self.low) * (1.0 / self.width), 0.0, float(self.bins - 1))
+        return scaled.astype(np.int64)
 
     def lower_edge(self, bins: I64) -> F64:
         return self.low + bins.astype(np.float64) * self.width

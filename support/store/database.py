@@ -60,6 +60,7 @@ class Database:
         max_size: int = 4,
         timeout_s: float = 30.0,
         session_setup: Sequence[SessionSetup] = (),
+        application_name: str | None = None,
     ) -> Database:
         """Checks the schema (creating it in an empty database), then opens the pool.
 
@@ -72,19 +73,27 @@ class Database:
             for setup in session_setup:
                 await setup(conn)
 
+        # PGlite serves every client from one backend, so a new connection would meet the
+        # previous one's prepared statements: don't prepare there.
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "options": _UTC,
+            "prepare_threshold": None if single else 5,
+        }
+        if application_name is not None:  # which pool a connection is, in pg_stat_activity
+            kwargs["application_name"] = application_name
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             dsn,
             min_size=1,
             max_size=1 if single else max_size,
             open=False,
             timeout=timeout_s,
-            # PGlite serves every client from one backend, so a new connection would meet
-            # the previous one's prepared statements: don't prepare there.
-            kwargs={
-                "autocommit": True,
-                "options": _UTC,
-                "prepare_threshold": None if single else 5,
-            },
+            # A lost connection is replaced with a backoff that doubles up to
+            # reconnect_timeout (5 min by default): after a failover the new primary would
+            # wait for the next far-off attempt. Giving up after timeout_s instead lets the
+            # next request start a fresh, immediate attempt (docs/scaling.md).
+            reconnect_timeout=timeout_s,
+            kwargs=kwargs,
             configure=configure,
         )
         try:

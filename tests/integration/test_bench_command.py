@@ -22,8 +22,10 @@ def test_quick_bench_writes_both_reports_with_baselines(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "[1/4 ingest]" in done.stderr
-    assert "[4/4 fleet" in done.stderr
+    assert "[1/6 ingest]" in done.stderr
+    assert "[4/6 fleet" in done.stderr
+    assert "[5/6 nats-fleet" in done.stderr
+    assert "[6/6 db-failover" in done.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["machine"]["cores"] >= 1
     sections = report["sections"]
@@ -34,6 +36,12 @@ def test_quick_bench_writes_both_reports_with_baselines(tmp_path: Path) -> None:
     assert fleet["sent"] == 3000
     assert fleet["stored_vs_sent"] == 1.0  # nothing lost, nothing twice
     assert fleet["processes"]["gateway-0"]["max_rss_mb"] > 0
+    nats = sections["nats-fleet"]["runs"][0]
+    assert nats["stored_vs_published"] == 1.0  # through the cluster: nothing lost or twice
+    assert nats["stored_per_s"] > 0
+    failover = sections["db-failover"]
+    assert failover["stored_vs_published"] == [1.0] and failover["doubles"] == [0]
+    assert failover["failover_s_max"] > 0
     assert all("core_vs_naive" in r for r in sections["knowledge"]["aggregation"])
     assert sections["api"]["store_in_process"]["single GET"]["p95_ms"] > 0
     summary = (out / "report.md").read_text()

@@ -220,3 +220,10 @@ def test_time_ordered_streams_summarised_in_slices_equal_the_oracle(
 def monkeypatch_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     """Slices of a few readings, so hypothesis' small inputs cross many slice cuts."""
     monkeypatch.setattr(partials_module, "SLICE_READINGS", 4)
+
+
+def test_values_outside_the_histogram_land_in_its_end_bins_however_large() -> None:
+    # Valid JSON numbers far past int64 once cast the bin index to garbage (bin 0 for 1e300).
+    values = np.array([-1e300, -3.0, 0.0, 59.9, 160.0, 1e41, 1e300])
+    top = DB_HISTOGRAM.bins - 1
+    assert DB_HISTOGRAM.bin_of(values).tolist() == [0, 0, 0, 119, top, top, top]
