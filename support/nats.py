@@ -313,27 +313,33 @@ def _cli_start(directory: Path, size: int) -> int:
     return 0
 
 
-def _cli_stop(directory: Path) -> int:
+def _recorded(directory: Path) -> dict[str, Any] | None:
+    """What ``start`` recorded in ``directory``, or None (said on stderr)."""
     state_file = directory / STATE_FILE
     if not state_file.exists():
         print(f"no cluster recorded in {directory}", file=sys.stderr)
+        return None
+    state: dict[str, Any] = json.loads(state_file.read_text())
+    return state
+
+
+def _cli_stop(directory: Path) -> int:
+    state = _recorded(directory)
+    if state is None:
         return 1
-    state = json.loads(state_file.read_text())
     for pid in state["pids"]:
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-    state_file.unlink()
+    (directory / STATE_FILE).unlink()
     print(f"stopped {len(state['pids'])} nodes")
     return 0
 
 
 def _cli_status(directory: Path) -> int:
-    state_file = directory / STATE_FILE
-    if not state_file.exists():
-        print(f"no cluster recorded in {directory}", file=sys.stderr)
+    state = _recorded(directory)
+    if state is None:
         return 1
-    state = json.loads(state_file.read_text())
     for url in state["monitor_urls"]:
         try:
             status, body = _get_json(f"{url}/healthz")

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from acquisition.inputs import mqtt_packets as wire
-from acquisition.inputs.inbound import InboundMessage
+from acquisition.inputs.inbound import InboundMessage, take_batch
 from acquisition.inputs.mqtt_link import Link, LinkEvents
 from capture import MEASURE_TOPIC_FILTERS
 from support import CiudadError
@@ -164,21 +164,8 @@ class MqttSource(LinkEvents):
 
     async def next_batch(self, max_messages: int, max_wait_s: float) -> list[InboundMessage]:
         """Waits for one message, then gathers more until ``max_wait_s`` or ``max_messages``."""
-        while not self._queue:
-            self._arrived.clear()
-            await self._arrived.wait()
-        if len(self._queue) < max_messages:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + max_wait_s
-            while len(self._queue) < max_messages and (left := deadline - loop.time()) > 0:
-                self._arrived.clear()
-                try:
-                    await asyncio.wait_for(self._arrived.wait(), left)
-                except TimeoutError:
-                    break
-        queue = self._queue
-        batch = [queue.popleft() for _ in range(min(max_messages, len(queue)))]
-        if self._link is not None and len(queue) < self._high_water // 2:
+        batch = await take_batch(self._queue, self._arrived, max_messages, max_wait_s)
+        if self._link is not None and len(self._queue) < self._high_water // 2:
             self._link.resume()
         return batch
 

@@ -35,7 +35,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StreamConfig
 
-from acquisition.inputs.inbound import InboundMessage
+from acquisition.inputs.inbound import InboundMessage, take_batch
 from acquisition.inputs.mqtt import GATEWAY_FILTERS
 from support import CiudadError
 
@@ -234,19 +234,7 @@ class NatsSource:
 
     async def next_batch(self, max_messages: int, max_wait_s: float) -> list[InboundMessage]:
         """Waits for one message, then gathers more until ``max_wait_s`` or ``max_messages``."""
-        while not self._queue:
-            self._arrived.clear()
-            await self._arrived.wait()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max_wait_s
-        while len(self._queue) < max_messages and (left := deadline - loop.time()) > 0:
-            self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), left)
-            except TimeoutError:
-                break
-        queue = self._queue
-        return [queue.popleft() for _ in range(min(max_messages, len(queue)))]
+        return await take_batch(self._queue, self._arrived, max_messages, max_wait_s)
 
     def ack(self, messages: Sequence[InboundMessage]) -> None:
         """Acknowledges a stored (or spooled) batch; the publishes go out in a task that
