@@ -94,6 +94,8 @@ def main() -> int:
         updater = ota_heap(work / "ota-heap")
         if args.ota_only:
             print(json.dumps({"ota_updater": updater}, indent=2))
+            if args.markdown:
+                _updater_table(updater)
             return 0
         sizes, nodes = mpy_sizes(work), node_heaps(args.seconds, work)
     report = {
@@ -115,10 +117,14 @@ def main() -> int:
         for name, size in sizes.items():
             print(f"| {name} | {size} |")
         print(f"| **total** | **{report['mpy_total_bytes']}** |")
-        print("\n| OTA updater (unix port, 64-bit) | bytes |\n|---|---|")
-        for name, value in updater.items():
-            print(f"| {name} | {value} |")
+        _updater_table(updater)
     return 0
+
+
+def _updater_table(updater: dict[str, int]) -> None:
+    print("\n| OTA updater (unix port, 64-bit) | bytes |\n|---|---|")
+    for name, value in updater.items():
+        print(f"| {name} | {value} |")
 
 
 if __name__ == "__main__":

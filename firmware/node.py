@@ -3,6 +3,7 @@
 # only when an update is under way) firmware updates. Apps only sense.
 import gc
 import random
+import sys
 import time
 
 import codec
@@ -11,6 +12,8 @@ from mqtt import MQTTClient, MQTTError
 from ringbuf import RingBuffer
 from schedule import Every
 
+_OTA_START = b'{"ota":{'  # how the platform's start message begins
+
 
 class Node:
     def __init__(self, cfg, board, app, boot=None):
@@ -18,8 +21,12 @@ class Node:
         self.board = board
         self.app = app
         self.boot = boot  # main.py's boot state (bootloader.Boot); None: no OTA
+        # This boot runs a version on trial. Not boot.trial, which an install in this run sets
+        # before the reset: the old version must not confirm the new one.
+        self._on_trial = boot is not None and bool(boot.trial)
         self._ota = None
-        self._ota_accepted = False
+        self._ota_start = None  # [an update's start], accepted at the next step
+        self._ota_accepted = False  # one was: the updater is loaded at the step after
         self.buffer = RingBuffer(cfg.buffer_capacity)
         self.client = MQTTClient(
             cfg.device_id,
@@ -77,7 +84,8 @@ class Node:
             self.buffer.discard(min(done, self._in_flight))
             self.sent += min(done, self._in_flight)
             self._in_flight = 0
-            if self.boot is not None and self.boot.trial and done:
+            if self._on_trial and done:
+                self._on_trial = False
                 self.updater().confirm()  # a new version connected and published: keep it
         if self._in_flight or not len(self.buffer):
             return
@@ -140,6 +148,11 @@ class Node:
         if topic != self._topics[1]:
             return
         self.commands += 1
+        if self._ota is None and self.boot is not None and bytes(payload[:8]) == _OTA_START:
+            # An update's start, kept as received: its manifest is kilobytes of base64, as
+            # JSON it would take three times the room (docs/firmware.md, "OTA on the node").
+            self._ota_start = [bytes(payload)]
+            return
         try:
             name, value = codec.decode_command(payload)
         except ValueError as exc:
@@ -158,17 +171,29 @@ class Node:
 
     def _ota_command(self, name, value):
         if name == "ota" and self._ota is None and isinstance(value, dict) and "id" in value:
-            # A start is checked before the updater is loaded: the signature check is the
-            # heap peak of an update (docs/firmware.md, "OTA on the node").
-            import sys
-
-            from ota_start import accept
-
-            # The updater is loaded at the next step, once this message's buffers are free.
-            self._ota_accepted = accept(self, value)
-            del sys.modules["ota_start"]
+            # Accepted at the next step, once the received message is freed and with the
+            # updater not loaded: accepting a start is the heap peak of an update
+            # (docs/firmware.md, "OTA on the node").
+            self._ota_start = [value]
             return
         self.updater().handle(name, value)
+
+    def _accept_start(self, box):
+        if self._ota is not None:  # loaded since the start came (another message): its turn
+            start = box[0]
+            if not isinstance(start, dict):
+                try:
+                    start = codec.decode_command(start)[1]
+                except ValueError:
+                    start = None  # answered as a bad request
+            self._ota.handle("ota", start)
+            return False
+        from ota_start import accept
+
+        try:
+            return accept(self, box)  # empties box: the message is let go inside
+        finally:
+            del sys.modules["ota_start"]
 
     # ---- main loop -------------------------------------------------------------------
     def _device_fields(self):
@@ -188,10 +213,18 @@ class Node:
             self.record(fields)
         self._service_link()
         if self._ota_accepted:
+            # A step after the accepting one, so that the two heap peaks never add up: the
+            # start and the code that checked it are let go before the updater is loaded.
             self._ota_accepted = False
             self.updater().on_connect()  # resumes the download just accepted: chunk 0
+        box, self._ota_start = self._ota_start, None
+        if box is not None and self._accept_start(box):
+            self._ota_accepted = True
         if self._ota is not None:
             self._ota.poll()
+            if self._ota.idle():  # an update ended (failed, or reported): its code is let go
+                self._ota = None
+                sys.modules.pop("ota", None)
         if self._status.due():
             gc.collect()
             print(

@@ -9,30 +9,30 @@ import os
 import time
 from binascii import a2b_base64, hexlify
 
+from micropython import const
+
 import codec
 from bootloader import Reset, read_json, remove_tree, write_json
 
-_CHUNK_TRIES = 3  # the same chunk failing its hash this often ends the update
+_CHUNK_TRIES = const(3)  # the same chunk failing its hash this often ends the update
 
 
-def file_sha256(path, buf):
-    """The file's sha256 digest (32 bytes), read through ``buf``."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            h.update(memoryview(buf)[:n])
-    return h.digest()
+def _write(path, offset, data):
+    # Rewriting at the recorded offset makes a chunk written before a power loss (but not
+    # yet recorded in _pos.json) harmless: it is simply written again.
+    with open(path, "r+b" if offset else "wb") as f:
+        if offset:
+            f.seek(offset)
+        f.write(data)
 
 
 class Updater:
     """One update at a time. In the download folder, written once the signed manifest is
-    accepted: ``_sha.bin`` each file's sha256 (32 bytes each, in manifest order), ``_ota.json``
-    the update's id, version, chunk size and [name, size] of each file; then ``_pos.json``
-    the next chunk wanted (f, o), the failures of that chunk (bad) and the files already
-    downloaded twice (redo). Small files, so a resume parses no manifest."""
+    accepted (ota_start.py): ``_files.txt`` a line "<sha256 hex> <size> <name>" for each file
+    in manifest order, ``_ota.json`` the update's id, version, chunk size and number of files
+    (n); then ``_pos.json`` the next chunk wanted (f, o), the failures of that chunk (bad) and
+    the files already downloaded twice (redo). Only the file being downloaded is held in RAM
+    (read from ``_files.txt`` when the download reaches it): a resume parses no manifest."""
 
     def __init__(self, node):
         cfg = node.cfg
@@ -42,10 +42,9 @@ class Updater:
         self.retry_ms = int(getattr(cfg, "ota_retry_s", 10) * 1000)
         # Empty while no download is under way.
         self.job = {}
-        self.files = []
-        self.chunk = 0
         self.pos = {}
         self.folder = ""
+        self._file = None  # (index, name, size) of the file at pos["f"]
         self._due = None  # when to send the request (or pending report) again
         self._reboot_at = None
         self._verify = False  # all chunks written: verify and install at the next poll
@@ -61,14 +60,19 @@ class Updater:
         if job is None or pos is None:
             self._drop()
             return
-        self._load(job, pos)
+        self.job, self.pos = job, pos
         print("ota: resuming", job["id"], "at file", pos["f"], "offset", pos["o"])
 
-    def _load(self, job, pos):
-        self.job = {"id": job["id"], "version": job["version"]}
-        self.pos = pos
-        self.files = job["files"]
-        self.chunk = job["chunk"]
+    def _current(self):
+        """(name, size) of the file at the position, read from ``_files.txt`` once a file."""
+        f = self.pos["f"]
+        if self._file is None or self._file[0] != f:
+            with open(self.folder + "/_files.txt") as lines:
+                for _ in range(f + 1):
+                    line = lines.readline()
+            _, size, name = line.split()
+            self._file = (f, name, int(size))
+        return self._file[1], self._file[2]
 
     def _save_pos(self):
         write_json(self.folder + "/_pos.json", self.pos)
@@ -80,7 +84,7 @@ class Updater:
             except OSError:
                 pass
             remove_tree(self.folder)
-        self.job, self.files, self.pos, self.folder = {}, [], {}, ""
+        self.job, self.pos, self.folder, self._file = {}, {}, "", None
         self._due = None
 
     # ---- messages out -------------------------------------------------------------------
@@ -134,56 +138,58 @@ class Updater:
             print("ota: confirmed", self.boot.version)
             self._send_report()
 
+    def idle(self):
+        """Nothing under way, to report or to reset for: node.py then lets the updater go."""
+        if self.job or self._verify or self._due is not None or self._reboot_at is not None:
+            return False
+        return self.boot.report is None
+
     def poll(self):
         if self._verify:
             # Here, not in the last chunk's handler: that chunk's buffers are freed by now.
             self._verify = False
-            self._finish()
+            import sys
+
+            import ota_finish  # loaded to verify and install only, and let go after
+
+            try:
+                ota_finish.finish(self)
+            finally:
+                del sys.modules["ota_finish"]
         now = time.ticks_ms()
         if self._reboot_at is not None and time.ticks_diff(now, self._reboot_at) >= 0:
-            self._reboot()
+            node = self.node
+            node.buffer.save(node.cfg.buffer_file)
+            node.client.disconnect()
+            raise Reset("ota")
         if self._due is not None and time.ticks_diff(now, self._due) >= 0:
             if self.job:
                 self._request()  # the chunk (or the platform) is late: ask again
             else:
                 self._send_report()
 
-    def _reboot(self):
-        node = self.node
-        node.buffer.save(node.cfg.buffer_file)
-        node.client.disconnect()
-        raise Reset("ota")
-
     # ---- messages in --------------------------------------------------------------------
     def handle(self, name, msg):
         update_id = msg.get("id") if isinstance(msg, dict) else None
+        ours = self.job and self.job["id"] == update_id
         try:
-            self._handle(name, update_id, msg)
+            if not isinstance(update_id, str):
+                self._send({"id": "", "state": "failed", "reason": "bad_request"})
+            elif name == "ota" and self.job:  # repeated (carry on where we are), or another
+                if ours:
+                    self._request()
+                else:
+                    self._send({"id": update_id, "state": "failed", "reason": "busy"})
+            elif name == "ota" and accept(self.node, msg):
+                self._resume()
+                self._advance()
+            elif name == "otachunk" and ours:
+                self._chunk(msg)
+            elif name == "otaabort" and ours:
+                self._fail(update_id, "aborted")
         except OSError as exc:  # the file system (full, or failing), not the link
             print("ota: flash error", exc)
             self._fail(update_id, "no_space")
-
-    def _handle(self, name, update_id, msg):
-        if not isinstance(update_id, str):
-            self._send({"id": "", "state": "failed", "reason": "bad_request"})
-        elif name == "ota":
-            self._start(update_id, msg)
-        elif name == "otachunk":
-            if self.job and self.job["id"] == update_id:
-                self._chunk(msg)
-        elif name == "otaabort" and self.job and self.job["id"] == update_id:
-            self._fail(update_id, "aborted")
-
-    def _start(self, update_id, msg):
-        if self.job:
-            if self.job["id"] == update_id:
-                self._request()  # the platform repeated the start: carry on where we are
-            else:
-                self._send({"id": update_id, "state": "failed", "reason": "busy"})
-            return
-        if accept(self.node, msg):
-            self._resume()
-            self._advance()
 
     def _chunk(self, msg):
         pos = self.pos
@@ -196,13 +202,13 @@ class Updater:
             ):
                 self._request()
             return
-        name, size = self.files[pos["f"]]
+        name, size = self._current()
         try:
             data = a2b_base64(msg["d"])
         except (KeyError, ValueError, TypeError):
             data = b""
         digest = hexlify(hashlib.sha256(data).digest()).decode()
-        if len(data) != min(self.chunk, size - pos["o"]) or digest != msg.get("h"):
+        if len(data) != min(self.job["chunk"], size - pos["o"]) or digest != msg.get("h"):
             pos["bad"] += 1
             if pos["bad"] >= _CHUNK_TRIES:
                 self._fail(self.job["id"], "chunk_hash")
@@ -211,7 +217,7 @@ class Updater:
             self._request()
             return
         try:
-            self._write(name, pos["o"], data)
+            _write(self.folder + "/" + name, pos["o"], data)
         except OSError:
             self._fail(self.job["id"], "no_space")
             return
@@ -219,69 +225,24 @@ class Updater:
         pos["bad"] = 0
         self._advance()
 
-    def _write(self, name, offset, data):
-        path = self.folder + "/" + name
-        # Rewriting at the recorded offset makes a chunk written before a power loss (but not
-        # yet recorded in _pos.json) harmless: it is simply written again.
-        with open(path, "r+b" if offset else "wb") as f:
-            if offset:
-                f.seek(offset)
-            f.write(data)
-
     def _advance(self):
         """Moves past finished (and empty) files, records the position, asks for the next."""
         pos = self.pos
-        while pos["f"] < len(self.files) and pos["o"] >= self.files[pos["f"]][1]:
-            if self.files[pos["f"]][1] == 0:
-                self._write(self.files[pos["f"]][0], 0, b"")
+        n = self.job["n"]
+        while pos["f"] < n:
+            name, size = self._current()
+            if pos["o"] < size:
+                break
+            if size == 0:
+                _write(self.folder + "/" + name, 0, b"")
             # A file fetched again after a hash mismatch: the others are already verified.
-            pos["f"] = len(self.files) if pos["f"] in pos["redo"] else pos["f"] + 1
+            pos["f"] = n if pos["f"] in pos["redo"] else pos["f"] + 1
             pos["o"] = 0
         self._save_pos()
-        if pos["f"] < len(self.files):
+        if pos["f"] < n:
             self._request()
         else:
             self._verify = True
-
-    def _first_bad_file(self):
-        """Index of the first file whose size or sha256 on flash is not the manifest's."""
-        buf = bytearray(512)
-        with open(self.folder + "/_sha.bin", "rb") as shas:
-            for index, (name, size) in enumerate(self.files):
-                want = shas.read(32)
-                path = self.folder + "/" + name
-                try:
-                    if os.stat(path)[6] != size or file_sha256(path, buf) != want:
-                        return index
-                except OSError:
-                    return index
-        return None
-
-    def _finish(self):
-        update_id = self.job["id"]
-        self._send({"id": update_id, "state": "verifying"})
-        index = self._first_bad_file()
-        if index is not None:
-            if index in self.pos["redo"]:
-                self._fail(update_id, "hash_mismatch")
-                return
-            self.pos["redo"].append(index)  # once more from offset 0, then give up
-            self.pos["f"], self.pos["o"] = index, 0
-            self._save_pos()
-            self._request()
-            return
-        version = self.job["version"]
-        self.boot.install(self.boot.free_slot(), version, update_id)
-        try:
-            os.remove(self.folder + "/_pos.json")
-        except OSError:
-            pass
-        self.job, self.files, self.pos = {}, [], {}
-        self._due = None
-        print("ota: installed", version)
-        self._send({"id": update_id, "state": "installed", "version": version}, "ota-installed")
-        # Reboot once the platform has the news (PUBACK), or after ota_retry_s without it.
-        self._reboot_at = time.ticks_add(time.ticks_ms(), self.retry_ms)
 
 
 def accept(node, msg):
@@ -292,6 +253,6 @@ def accept(node, msg):
     import ota_start
 
     try:
-        return ota_start.accept(node, msg)
+        return ota_start.accept(node, [msg])
     finally:
         del sys.modules["ota_start"]

@@ -1,82 +1,80 @@
 # Accepting a firmware update (docs/firmware.md, "OTA on the node"): the start message's
-# signature, node kind, bootloader version, file names and the space they need are checked,
-# then the download is recorded on flash for ota.Updater. Loaded only for a start and let go
-# after it, with ed25519: the signature check is the heap peak of an update, so the rest of
-# the updater is not loaded yet when it runs.
+# signature first, then (ota_manifest.py) the manifest and the download recorded on flash.
+# Accepting a start is the heap peak of an update, so node.py runs it after the MQTT message
+# that carried it is freed, with nothing else of the updater loaded; each part is loaded only
+# for its turn (sha512, ed25519, ota_manifest), and the manifest waits on flash meanwhile
+# (``<ota_dir>/_manifest.tmp``, deleted after): it is never whole on the heap, nor is the
+# start message once its manifest is there.
 import json
 import os
 from binascii import a2b_base64, unhexlify
 
 import codec
-from bootloader import BOOT_VERSION, remove_tree, write_json
-
-_MAX_FILES = 32
-_KEEP_FREE = 8192  # bytes of flash left free after the download (the buffer file, state)
-_EXTENSIONS = (".mpy", ".py", ".json")
-_RESERVED = ("main", "bootloader", "boot")  # the bootloader is never replaced
 
 
-def valid_name(name):
-    """Flat ``[a-z0-9_]+.(mpy|py|json)`` not starting with "_" (the updater's own files)."""
-    if not isinstance(name, str) or name[:1] in ("", "_") or len(name) > 40:
-        return False
-    stem, dot, ext = name.rpartition(".")
-    if not dot or "." + ext not in _EXTENSIONS or stem in _RESERVED:
-        return False
-    return all(c == "_" or "a" <= c <= "z" or "0" <= c <= "9" for c in stem)
+def _field(msg, key):
+    """The string ``key`` of the start: an item of a decoded one (a dict), or ``"key":"..."``
+    in the raw message node.py keeps (ids and base64 hold no quote or backslash), as a view."""
+    if isinstance(msg, dict):
+        value = msg.get(key)
+        return value if isinstance(value, str) else None
+    i = msg.find(b'"' + key.encode() + b'":"')
+    j = msg.find(b'"', i + len(key) + 4)
+    return memoryview(msg)[i + len(key) + 4 : j] if 0 <= i < j else None
 
 
-def _valid_entry(entry):
-    if not isinstance(entry, list) or len(entry) != 3 or not valid_name(entry[0]):
-        return False
-    if not isinstance(entry[1], int) or entry[1] < 0 or not isinstance(entry[2], str):
-        return False
+def _update_id(box):
+    # Its own frame, so that no stale reference to the message outlives it.
+    value = _field(box[0], "id")
+    return value if value is None or isinstance(value, str) else str(value, "utf-8")
+
+
+def _park(path, box):
+    """The signature, once the manifest is decoded to flash at ``path`` a piece at a time;
+    None if the start has no valid base64 for them. Takes the message out of ``box``."""
+    msg = box.pop()
     try:
-        return len(unhexlify(entry[2])) == 32
-    except ValueError:
-        return False
+        sig = a2b_base64(_field(msg, "sig"))
+        text = _field(msg, "manifest")
+        with open(path, "wb") as f:
+            for i in range(0, len(text), 512):
+                f.write(a2b_base64(text[i : i + 512]))
+    except (ValueError, TypeError):
+        return None
+    return sig
 
 
-def check_manifest(m, kind):
-    """The reason a signed manifest cannot be installed on this node, or None."""
-    if not isinstance(m, dict) or m.get("v") != 1 or not isinstance(m.get("version"), str):
-        return "bad_request"
-    files = m.get("files")
-    chunk = m.get("chunk")
-    if not isinstance(files, list) or not 0 < len(files) <= _MAX_FILES:
-        return "bad_request"
-    if not isinstance(chunk, int) or not 0 < chunk <= 4096:
-        return "bad_request"
-    if not all(_valid_entry(entry) for entry in files):
-        return "bad_request"
-    if m.get("node") != kind:
-        return "wrong_node"
-    if m.get("min_boot", 1) > BOOT_VERSION:
-        return "min_boot"
-    return None
+def _signed_bytes(sig, key, path):
+    # What Ed25519 hashes: R, the public key, then the manifest read back from flash.
+    yield sig[:32]
+    yield key
+    buf = bytearray(128)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                return
+            yield memoryview(buf)[:n]
 
 
-def signature_ok(pubkey_hex, manifest, sig):
-    import sys
-
+def _signature_ok(path, cfg, sig):
     try:
-        key = unhexlify(pubkey_hex)
+        key = unhexlify(getattr(cfg, "ota_pubkey", ""))
     except (ValueError, TypeError):
         return False
-    import ed25519  # loaded only to verify, and let go after: no steady-state heap
+    # Each loaded for its part of the check only, and let go after: never both at once.
+    import sys
+
+    import sha512
+
+    h = sha512.digest(_signed_bytes(sig, key, path))
+    del sha512, sys.modules["sha512"]
+    import ed25519
 
     try:
-        return ed25519.verify(key, manifest, sig)
+        return ed25519.verify_hashed(key, h, sig)
     finally:
         del sys.modules["ed25519"]
-
-
-def _free_bytes(path):
-    try:
-        st = os.statvfs(path)
-    except OSError:
-        return 1 << 30  # unknown: a write fails later and reports no_space
-    return st[0] * st[4]
 
 
 def _report(node, update_id, reason):
@@ -89,71 +87,52 @@ def _report(node, update_id, reason):
         client.publish(codec.ota_topic(cfg.apikey, cfg.device_id), json.dumps(body), qos=qos)
 
 
-def _decode(msg):
-    # Popped: the base64 text is let go as soon as it is decoded (less heap at the peak).
-    try:
-        return a2b_base64(msg.pop("manifest")), a2b_base64(msg.pop("sig"))
-    except (KeyError, ValueError, TypeError):
-        return None, None
-
-
-def accept(node, msg):
-    """True if the update ``msg`` (the "ota" command's value) is accepted and recorded in the
-    free app folder; otherwise reports why (state "failed") and returns False."""
+def accept(node, box):
+    """True if the update in ``box`` is accepted and recorded in the free app folder;
+    otherwise reports why (state "failed") and returns False. ``box``: a list holding the
+    start, the "ota" command's value or the raw message (bytes); emptied here, so that the
+    message is let go as soon as its manifest is on flash."""
     boot = node.boot
-    update_id = msg["id"]
-    m, reason = _checked(node, msg)
-    if reason is None:
-        folder = boot.folder(boot.free_slot())
+    update_id = _update_id(box)
+    path = boot.root + "/_manifest.tmp"
+    try:
+        if update_id is None:
+            reason = "bad_request"
+        elif boot.free_slot() is None:
+            reason = "busy"
+        else:
+            reason = _checked(path, node, update_id, box)
+    finally:
+        box.clear()
         try:
-            reason = _record(folder, boot.root, update_id, m)
-        except OSError as exc:  # the file system (full, or failing), not the link
-            print("ota: flash error", exc)
-            reason = "no_space"
-        if reason:
-            remove_tree(folder)
+            os.remove(path)
+        except OSError:
+            pass  # never written
     if reason:
-        _report(node, update_id, reason)
+        _report(node, update_id or "", reason)
         return False
-    print("ota: accepted", update_id, m["version"])
     return True
 
 
-def _checked(node, msg):
-    """(manifest, None) for a start this node may install, or (None, the reason not)."""
-    if node.boot.free_slot() is None:  # a new version is on trial and not yet confirmed
-        return None, "busy"
-    manifest, sig = _decode(msg)
-    if manifest is None:
-        return None, "bad_request"
-    # The signature first, before the manifest is parsed: less heap at the peak.
-    if not signature_ok(getattr(node.cfg, "ota_pubkey", ""), manifest, sig):
-        return None, "bad_signature"
+def _checked(path, node, update_id, box):
     try:
-        m = json.loads(manifest)
-    except ValueError:
-        return None, "bad_request"
-    return m, check_manifest(m, node.cfg.kind)
+        os.mkdir(node.boot.root)
+    except OSError:
+        pass  # already there
+    try:
+        sig = _park(path, box)
+        if sig is None:
+            return "bad_request"
+        if not _signature_ok(path, node.cfg, sig):
+            return "bad_signature"
+        import sys
 
+        import ota_manifest
 
-def _record(folder, root, update_id, m):
-    """Records the download on flash; "no_space" if its files would not fit."""
-    remove_tree(folder)  # an old version or a dropped download: its space counts as free
-    for path in (root, folder):
         try:
-            os.mkdir(path)
-        except OSError:
-            pass  # already there
-    files = [entry[:2] for entry in m["files"]]
-    if sum(size for _, size in files) + _KEEP_FREE > _free_bytes(folder):
+            return ota_manifest.record(node.boot, update_id, path, node.cfg.kind)
+        finally:
+            del sys.modules["ota_manifest"]
+    except OSError as exc:  # the file system (full, or failing), not the link
+        print("ota: flash error", exc)
         return "no_space"
-    with open(folder + "/_sha.bin", "wb") as f:
-        for entry in m["files"]:
-            f.write(unhexlify(entry[2]))
-    write_json(
-        folder + "/_ota.json",
-        {"id": update_id, "version": m["version"], "chunk": m["chunk"], "files": files},
-    )
-    # Last: its presence is what makes this folder a download to resume.
-    write_json(folder + "/_pos.json", {"f": 0, "o": 0, "bad": 0, "redo": []})
-    return None

@@ -4,9 +4,12 @@
 # runs "import ota_heap; ota_heap.main(<mode>, <work dir>)". By hand, from source:
 #   micropython firmware/tests/ota_heap.py <mode> <work dir>
 # <work dir>/job.json: {"kind", "pubkey", "start": <ota command payload>, "chunk": <bytes per
-# chunk>}; <work dir>/files/<name>: the bundle's files; <work dir>/ota: the node's OTA folder.
-# Modes: base (what every mode holds), start (accept: signature check), chunk (one chunk
-# message decoded, checked, written), finish (the last chunk, then verify and install);
+# chunk>, "files": [[name, size], ...] in manifest order}; <work dir>/files/<name>: the
+# bundle's files; <work dir>/ota: the node's OTA folder.
+# Modes: base (what every mode holds), start (accept: signature check), load (after an
+# accepted start, the updater loaded and asking for chunk 0, as node.py does a step later),
+# chunk (one chunk message decoded, checked, written), finish (the last chunk, then verify
+# and install);
 # prepare-chunk and prepare-finish make the OTA folder the chunk and finish modes start from.
 # With a ballast of N small blocks taken before the step, the step runs in what is left: the
 # bench finds the largest N the step still succeeds with; "free" then is the step's peak.
@@ -60,8 +63,30 @@ def _deliver(updater, payload):
     updater.handle(name, value)
 
 
+# A message is referenced only from a one-item list and the frame that takes it out: let go
+# when that frame returns, as when the node's MQTT callback returns. (A stale copy in the
+# frame of main(), which runs throughout, would keep it for the whole step; the node's loop
+# holds none.)
+
+
+def _start_payload(job):
+    # As received: the MQTT payload, compact JSON as the platform sends it.
+    return [json.dumps(job["start"], separators=(",", ":")).encode()]
+
+
+def _received(box, ballast):
+    """The ballast, and the start message kept as node.py keeps it when it is received: a
+    copy of the raw message (the MQTT client's buffer is let go) in a list."""
+    weight = _ballast(ballast)
+    return weight, [bytes(memoryview(box.pop()))]
+
+
+def _deliver_box(updater, box):
+    _deliver(updater, box.pop())
+
+
 def _serve(updater, node, work, job, stop_before_last):
-    files = updater.files
+    files = job["files"]
     while True:
         body = node.client.sent[-1][0]
         if body["state"] != "downloading":
@@ -88,13 +113,12 @@ def _ballast(n):
     return weight
 
 
-def _accept(node, start):
-    # As node.py does: the start is accepted before the updater is loaded, which is loaded
-    # at the next step of the node loop, once the message is gone.
-    name, value = codec.decode_command(start)
+def _accept(node, box):
+    # As node.py does at the step after the start came: the received message is gone, the
+    # updater is not loaded; it is loaded after this returns.
     import ota_start
 
-    assert ota_start.accept(node, value), node.client.sent
+    assert ota_start.accept(node, box), node.client.sent
     del sys.modules["ota_start"]
 
 
@@ -109,17 +133,25 @@ def _load_updater(node):
 def main(mode, work, ballast=0):
     with open(work + "/job.json") as f:
         job = json.load(f)
-    start = json.dumps(job.pop("start")).encode()  # as received: the MQTT payload
     node = _Node(job, work)
     base = _heap()
     print("heap", base)
     if mode == "base":
         return
-    if mode in ("start", "prepare-chunk", "prepare-finish"):
-        print("payload", len(start))
+    if mode == "load":
+        _accept(node, _start_payload(job))
+        print("residue", _heap() - base)  # what accepting left behind (module names...)
+        print("payload", 0)
         weight = _ballast(ballast)
-        _accept(node, start)
-        del start
+        _load_updater(node)
+    elif mode == "start":
+        box = _start_payload(job)
+        print("payload", len(box[0]))
+        weight, box = _received(box, ballast)
+        _accept(node, box)
+    elif mode in ("prepare-chunk", "prepare-finish"):
+        weight = None
+        _accept(node, _start_payload(job))
         updater = _load_updater(node)
         if mode == "prepare-finish":
             _serve(updater, node, work, job, True)
@@ -129,18 +161,18 @@ def main(mode, work, ballast=0):
         updater = ota.Updater(node)  # resumes the prepared download
         updater.on_connect()
         body = node.client.sent[-1][0]
-        payload = _chunk_payload(work, job, updater.files, body["f"], body["o"])
+        box = [_chunk_payload(work, job, job["files"], body["f"], body["o"])]
         node.client.sent = []
-        print("held", _heap() - base - len(payload))
-        print("payload", len(payload))
+        print("held", _heap() - base - len(box[0]))
+        print("payload", len(box[0]))
         weight = _ballast(ballast)
-        _deliver(updater, payload)
-        del payload
+        _deliver_box(updater, box)
         updater.poll()  # the node loop: verify and install after the last chunk
         want = "installed" if mode == "finish" else "downloading"
         assert node.client.sent[-1][0]["state"] == want, node.client.sent
     del weight
-    print("state", node.client.sent[-1][0]["state"])
+    if node.client.sent:  # accepting a start sends nothing: the loaded updater asks
+        print("state", node.client.sent[-1][0]["state"])
     print("held", _heap() - base)
 
 

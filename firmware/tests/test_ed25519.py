@@ -3,7 +3,8 @@
 import time
 from binascii import unhexlify
 
-from ed25519 import SHA512, verify
+from ed25519 import verify
+from sha512 import digest
 
 _SHA = (
     (b"", "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
@@ -43,17 +44,27 @@ def _hex(data):
 
 def test_sha512_matches_the_fips_examples():
     for message, expected in _SHA:
-        assert _hex(SHA512(message).digest()) == expected, message
+        assert _hex(digest((message,))) == expected, message
 
 
-def test_sha512_fed_in_pieces_equals_one_update():
+def test_sha512_fed_in_pieces_equals_one_piece():
     data = bytes(range(256)) * 3
-    whole = SHA512(data).digest()
+    whole = digest((data,))
     for step in (1, 7, 127, 128, 129, 500):
-        h = SHA512()
-        for i in range(0, len(data), step):
-            h.update(data[i : i + step])
-        assert h.digest() == whole, step
+        pieces = [data[i : i + step] for i in range(0, len(data), step)]
+        assert digest(pieces) == whole, step
+    # Every padding case: the length in the last data block, or in a block of its own.
+    for n, expected in (
+        (111, "a1a111449b198d9b1f538bad7f3fc1022b3a5b1a5e90a0bc860de8512746cbc3"
+         "1599e6c834de3a3235327af0b51ff57bf7acf1974a73014d9c3953812edc7c8d"),
+        (112, "c5fbd731d19d2ae1180f001be72c2c1aaba1d7b094b3748880e24593b8e117a7"
+         "50e11c1bd867cc2f96dace8c8b74abd2d5c4f236be444e77d30d1916174070b9"),
+        (239, "cb4c7fd522756d5781ad3a4f590a1d862906b960e7720136cb3fb36b563caa1e"
+         "a5689134291fa79c80ccc2b4092b41df32ebdcb36dbe79db483440228c1622a8"),
+        (240, "6c48466c9f6c07e4ab762c696b7eeb35cfe236fca73683e5fab873ac3489b4d2"
+         "eb3d7afcce7e8165dbbf37aded3b5b0c889c0b7e0f1790a8330d8677429d91a5"),
+    ):  # fmt: skip
+        assert _hex(digest((data[:n],))) == expected, n
 
 
 def test_rfc8032_vectors_verify():

@@ -192,7 +192,9 @@ def test_a_file_changed_on_flash_is_fetched_once_more_then_the_update_fails():
 def _power_loss_in_install(module, name, call):
     node, updater = _started()
     if module is os:
-        restore = fail_os(name, call, (ota, bootloader))
+        import ota_finish  # imported again for each install: this one serves the next
+
+        restore = fail_os(name, call, (ota, ota_finish, bootloader))
     else:
         restore = fail_on(module, name, call)
     try:
@@ -231,9 +233,9 @@ def test_power_loss_at_any_step_of_a_download_and_its_install_ends_installed():
 
 
 def test_a_bundle_too_big_for_the_flash_is_refused():
-    import ota_start  # the module ota.accept loads: patched for this one start
+    import ota_manifest  # the module ota.accept loads: patched for this one start
 
-    ota_start._free_bytes = lambda path: 4096
+    ota_manifest._free_bytes = lambda path: 4096
     node, _ = _started()
     assert node.last() == {"id": "u1", "state": "failed", "reason": "no_space"}
     assert not node.boot.has_download()

@@ -1,6 +1,6 @@
-"""The node's Ed25519 verifier (firmware/ed25519.py, run by MicroPython) against signatures
-made by the ``cryptography`` package: random manifests signed with random keys are accepted;
-any change to the manifest, the signature or the key is rejected."""
+"""The node's Ed25519 verifier (firmware/ed25519.py with sha512.py, run by MicroPython) against
+signatures made by the ``cryptography`` package: random manifests signed with random keys are
+accepted; any change to the manifest, the signature or the key is rejected."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ VERIFY = """
 import sys, json
 from binascii import unhexlify
 sys.path.insert(0, {firmware!r})
-from ed25519 import verify, SHA512
+from ed25519 import verify
+from sha512 import digest
 with open({cases!r}) as f:
     cases = json.load(f)
 out = []
 for pub, msg, sig in cases:
     out.append(verify(unhexlify(pub), unhexlify(msg), unhexlify(sig)))
-digests = [SHA512(unhexlify(msg)).digest().hex() for _, msg, _ in cases[:20]]
+digests = [digest((unhexlify(msg),)).hex() for _, msg, _ in cases[:20]]
 print(json.dumps([out, digests]))
 """
 

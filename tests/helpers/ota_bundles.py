@@ -204,7 +204,8 @@ class OtaServer:
 
     def publish(self, message: Mapping[str, Any]) -> None:
         assert self._client is not None
-        self._client.publish(self.command_topic, json.dumps(message), qos=1).wait_for_publish()
+        payload = json.dumps(message, separators=(",", ":"))  # as the platform sends it
+        self._client.publish(self.command_topic, payload, qos=1).wait_for_publish()
 
     def start(self, bundle: Bundle | None = None, update_id: str | None = None) -> None:
         self.publish((bundle or self.bundle).start(update_id or self.update_id))

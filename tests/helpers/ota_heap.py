@@ -53,7 +53,8 @@ def _step_peak(work: Path, mode: str) -> int:
         low, high = (middle, high) if _probe(work, mode, middle) else (low, middle)
     found = _probe(work, mode, low)
     assert found is not None, f"ota_heap.py {mode} fails without ballast"
-    return found.get("held", 0) * (mode != "start") + found["payload"] + found["free"]
+    before = found.get("held", 0) if mode in ("chunk", "finish") else found.get("residue", 0)
+    return before + found["payload"] + found["free"]
 
 
 def ota_heap(work: Path) -> dict[str, int]:
@@ -70,7 +71,8 @@ def ota_heap(work: Path) -> dict[str, int]:
     for name, data in bundle.files:
         (work / "files" / name).write_bytes(data)
     job = {"kind": "noise", "pubkey": public_hex(key), "start": bundle.start("u1")}
-    (work / "job.json").write_text(json.dumps({**job, "chunk": bundle.chunk}))
+    files = [[name, len(data)] for name, data in bundle.files]
+    (work / "job.json").write_text(json.dumps({**job, "chunk": bundle.chunk, "files": files}))
     for step in ("chunk", "finish"):
         _probe(work, f"prepare-{step}", 0)
         shutil.copytree(work / "ota", work / f"prepared-{step}")
@@ -81,6 +83,7 @@ def ota_heap(work: Path) -> dict[str, int]:
         "bundle_bytes": sum(len(d) for _, d in bundle.files),
         "held_between_chunks_bytes": held["held"],
         "peak_accept_and_signature_bytes": _step_peak(work, "start"),
+        "peak_load_updater_bytes": _step_peak(work, "load"),
         "peak_chunk_bytes": _step_peak(work, "chunk"),
         "peak_verify_and_install_bytes": _step_peak(work, "finish"),
     }
