@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from support.mosquitto import MosquittoBroker
-from tests.helpers.firmware import FIRMWARE, power_cycle, start_node
+from tests.helpers.firmware import FIRMWARE, power_cycle, running_node, stop_node
 from tests.helpers.fleet import APIKEY
 from tests.helpers.nodes import site
 from tests.helpers.ota_bundles import Bundle, OtaServer, build_bundle, public_hex
@@ -53,20 +52,8 @@ def node_site(port: int, device_id: str, key: Ed25519PrivateKey, **extra: Any) -
     )
 
 
-@contextmanager
 def running(workdir: Path, node_site: dict[str, Any]) -> Iterator[list[subprocess.Popen[str]]]:
-    """The node process (a list: a power cycle replaces it); killed at the end."""
-    procs = [start_node(workdir, node_site, {"field": [300, -200, 400]}, RUN_S)]
-    try:
-        yield procs
-    finally:
-        if procs[0].poll() is None:
-            stop(procs)
-
-
-def stop(procs: list[subprocess.Popen[str]]) -> str:
-    procs[0].kill()
-    return str(procs[0].communicate()[0])
+    return running_node(workdir, node_site, RUN_S)
 
 
 def requests(platform: OtaServer, since: int = 0) -> list[tuple[int, int]]:
@@ -101,7 +88,7 @@ def test_an_update_is_downloaded_installed_and_confirmed_while_the_node_keeps_me
         }
         # The confirmation is delivered (PUBACK) and then forgotten: not re-sent at each boot.
         eventually(lambda: boot_state(tmp_path).get("report") is None)
-        output = stop(procs)
+        output = stop_node(procs)
     chunks = sum(-(-len(data) // bundle.chunk) for _, data in bundle.files)
     asked = requests(platform)
     assert asked == sorted(asked)  # never back to a chunk it had (a late one may be re-asked)
@@ -131,7 +118,7 @@ def test_a_corrupted_chunk_is_asked_for_again_and_three_in_a_row_fail_the_update
         platform.wait_measure()
         platform.start()
         platform.wait_for("confirmed")
-        stop(procs)
+        stop_node(procs)
     asked = requests(platform)
     assert asked.count((1, 0)) >= 2  # asked again after the corrupted one
     assert asked == sorted(asked)
@@ -146,7 +133,7 @@ def test_a_corrupted_chunk_is_asked_for_again_and_three_in_a_row_fail_the_update
         platform.start()
         assert platform.wait_for("failed")["reason"] == "chunk_hash"
         platform.wait_measure()  # still running the factory firmware
-        output = stop(procs)
+        output = stop_node(procs)
     assert platform.served[(2, 0)] >= 3  # (a retry may have been answered too)
     assert max(requests(platform)) == (2, 0)
     assert "reset:" not in output.replace("reset: power-on", "")
@@ -188,7 +175,7 @@ def test_a_bundle_the_node_must_not_install_is_refused_before_any_download(
         platform.update_id = "u2"
         platform.start()
         assert platform.wait_for("confirmed")["id"] == "u2"
-        stop(procs)
+        stop_node(procs)
     assert platform.served  # only u2's chunks: u1 was never downloaded
     assert platform.states()[0] == "failed"
 
@@ -212,7 +199,7 @@ def test_power_loss_mid_download_resumes_from_the_last_verified_chunk(
         _, procs[0] = power_cycle(procs[0], tmp_path, RUN_S)
         platform.serve = True
         assert platform.wait_for("confirmed")["version"] == "1.4.0"
-        output = stop(procs)
+        output = stop_node(procs)
     assert (wanted["f"], wanted["o"]) != (0, 0)
     after = requests(platform, mark)
     assert after[0] == (wanted["f"], wanted["o"]), after[:3]
@@ -239,7 +226,7 @@ def test_power_loss_mid_install_recovers_into_the_new_version(
         platform.wait_for(kill_at)
         _, procs[0] = power_cycle(procs[0], tmp_path, RUN_S)
         assert platform.wait_for("confirmed")["version"] == "1.4.0"
-        output = stop(procs)
+        output = stop_node(procs)
     assert "boot parking " + device + " fw 1.4.0" in output
     state = boot_state(tmp_path)
     assert (state["active"], state["version"], state["trial"]) == ("a", "1.4.0", "")
@@ -265,7 +252,7 @@ def test_a_new_version_that_crashes_at_start_up_is_rolled_back_by_the_node(
         report = platform.wait_for("rolled_back")
         platform.wait_measure()
         eventually(lambda: boot_state(tmp_path).get("report") is None)
-        output = stop(procs)
+        output = stop_node(procs)
     assert report == {
         "id": "u1",
         "state": "rolled_back",
@@ -306,7 +293,7 @@ def test_a_new_version_that_never_connects_is_rolled_back_after_its_boots(
         platform.start()
         platform.wait_for("installed")
         report = platform.wait_for("rolled_back")
-        output = stop(procs)
+        output = stop_node(procs)
     assert (report["failed_version"], report["reason"]) == ("3.0.0", "not_confirmed")
     assert output.count("this build cannot connect") >= 2
     assert output.splitlines().count("reset: not_confirmed") == 2  # ota_max_boots

@@ -7,6 +7,8 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +61,23 @@ def power_cycle(
     node.send_signal(signal.SIGKILL)
     output = node.communicate()[0]
     return output, restart_node(workdir, seconds)
+
+
+@contextmanager
+def running_node(
+    workdir: Path, site: dict[str, Any], seconds: float
+) -> Iterator[list[subprocess.Popen[str]]]:
+    """A node measuring a fixed field (in a list: a power cycle replaces its process);
+    killed at the end if the test has not stopped it."""
+    procs = [start_node(workdir, site, {"field": [300, -200, 400]}, seconds)]
+    try:
+        yield procs
+    finally:
+        if procs[0].poll() is None:
+            stop_node(procs)
+
+
+def stop_node(procs: list[subprocess.Popen[str]]) -> str:
+    """Kills the node; what it printed."""
+    procs[0].kill()
+    return str(procs[0].communicate()[0])

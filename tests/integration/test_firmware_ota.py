@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from support import ConfigurationError, NotFoundError
 from support.mosquitto import MosquittoBroker
 from support.store import Database
 from tests.helpers.databases import opened_database
-from tests.helpers.firmware import FIRMWARE, power_cycle, start_node
+from tests.helpers.firmware import FIRMWARE, power_cycle, running_node, start_node, stop_node
 from tests.helpers.fleet import APIKEY, TENANT
 from tests.helpers.nodes import site
 from tests.helpers.ota_nodes import running_ota_service
@@ -80,21 +80,8 @@ def node_site(port: int, seed: bytes = SEED, **extra: Any) -> dict[str, Any]:
     return site("parking", port, **(defaults | extra))
 
 
-@contextmanager
 def node(workdir: Path, port: int, **extra: Any) -> Iterator[list[subprocess.Popen[str]]]:
-    """The node process (in a list: a power cycle replaces it); killed at the end."""
-    procs = [start_node(workdir, node_site(port, **extra), {"field": [300, -200, 400]}, RUN_S)]
-    try:
-        yield procs
-    finally:
-        if procs[0].poll() is None:
-            stop(procs)
-
-
-def stop(procs: list[subprocess.Popen[str]]) -> str:
-    """Kills the node; what it printed."""
-    procs[0].kill()
-    return str(procs[0].communicate()[0])
+    return running_node(workdir, node_site(port, **extra), RUN_S)
 
 
 @asynccontextmanager
@@ -158,7 +145,7 @@ async def test_an_update_built_uploaded_and_rolled_out_with_the_cli_is_confirmed
                 )
             )
             done = await settled(db, made["id"], "completed", "halted")
-            output = stop(procs)
+            output = stop_node(procs)
         (status,) = done.devices
         assert (done.state.value, status.state.value, status.version) == (
             "completed", "confirmed", "1.4.0",
@@ -201,7 +188,7 @@ async def test_a_wrong_signature_and_another_nodes_bundle_are_refused_by_the_nod
             # ... and so does the node, when a start for it comes all the same.
             listener.publish(f"/{APIKEY}/{DEVICE}/cmd", start_payload("rogue1", air))
             refused = listener.wait_for("failed", "rogue1")
-            output = stop(procs)
+            output = stop_node(procs)
     listener.close()
     assert refused == {"id": "rogue1", "state": "failed", "reason": "wrong_node"}
     assert "fw 0.1.0" in output
@@ -259,7 +246,7 @@ async def test_a_version_that_crashes_at_start_up_is_rolled_back_by_the_node(
                 ota, DeviceRegistry(db), TENANT, bundle_id, RolloutTarget(APIKEY, DEVICE)
             )
             halted = await settled(db, made.id, "halted", "completed")
-            output = stop(procs)
+            output = stop_node(procs)
     (status,) = halted.devices
     assert (status.state.value, status.reason, status.version) == ("rolled_back", "crash", "0.1.0")
     assert halted.reason == f"{APIKEY}/{DEVICE} rolled_back (crash)"
@@ -331,7 +318,7 @@ async def test_a_staged_roll_out_to_ten_percent_of_a_group_halts_when_its_node_f
                 )
                 halted = await settled(db, made.id, "halted", "completed")
         finally:
-            outputs = [stop([p]) for p in procs]
+            outputs = [stop_node([p]) for p in procs]
     (chosen,) = halted.devices
     assert halted.state.value == "halted"
     assert (chosen.state.value, chosen.reason) == ("rolled_back", "crash")
