@@ -3,8 +3,9 @@
 from acquisition.commands.dispatch import CommandDispatcher
 from acquisition.entities import ENTITY_TYPES, AttributeSpec, EntityType
 from acquisition.formats import DECODERS, decode_json_measures, decode_ultralight
-from acquisition.gateway.loop import Backoff, BatchSink, Gateway, GatewayStats, assemble_batch
+from acquisition.gateway.loop import Backoff, Gateway, GatewayStats, assemble_batch
 from acquisition.gateway.rate_limit import RATE_LIMITED, DeviceRateLimiter
+from acquisition.gateway.sink import BatchSink, BatchWriter, UnstagedSink
 from acquisition.gateway.spool import Spool, SpoolFullError, batch_from_json, batch_to_json
 from acquisition.inputs.mqtt import InboundMessage, MqttOptions, MqttSource, subscription_filters
 from acquisition.inputs.nats import NatsOptions, NatsSource
@@ -94,6 +95,7 @@ __all__ = [
     "Backoff",
     "Batch",
     "BatchSink",
+    "BatchWriter",
     "BrokerLayout",
     "Bundle",
     "BundleError",
@@ -143,6 +145,7 @@ __all__ = [
     "SpoolFullError",
     "TargetStatus",
     "TimePolicy",
+    "UnstagedSink",
     "ValueType",
     "acl_file",
     "assemble_batch",

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+import msgspec
+
 
 class ValueType(StrEnum):
     """How an attribute value is typed in NGSI-LD."""
@@ -16,9 +18,14 @@ class ValueType(StrEnum):
     DATETIME = "DateTime"
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """One attribute value of one entity at one observation time."""
+class Reading(msgspec.Struct, frozen=True, gc=False):
+    """One attribute value of one entity at one observation time.
+
+    A frozen msgspec record rather than a dataclass: the gateway makes several per
+    measure, and a frozen dataclass costs 1.1 us to build against 0.15 us
+    (docs/decisions/0009-readings-as-msgspec-structs.md). ``gc=False``: it holds only
+    texts, numbers and a time, so it can form no cycle for the collector to find.
+    """
 
     tenant: str
     entity_id: str

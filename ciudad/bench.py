@@ -36,8 +36,8 @@ SECTIONS = (
         "ingest",
         "gateway_throughput.py",
         "end to end: mosquitto -> gateway -> PostgreSQL (QoS 1) vs a bare subscriber",
-        ("--messages", "20000"),
-        ("--messages", "2000"),
+        ("--messages", "20000", "--batched-messages", "2000"),
+        ("--messages", "2000", "--batched-messages", "40"),
     ),
     Section(
         "knowledge",

@@ -10,6 +10,7 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -60,6 +61,7 @@ from interoperability import create_app
 from knowledge import PostgresStore, RetentionReport, open_store, retention_policy
 from services import ServiceTables, service_jobs, service_routers
 from support import CiudadError, ConfigurationError, Settings, StoreUnavailableError
+from support.heap import settle_heap
 from support.metrics import PlatformMetrics
 from support.ops_server import OpsServer
 from support.store import Database
@@ -239,6 +241,7 @@ async def _run_gateway_loop(
             )
             work["ota-reports"] = ota.serve()
             work["ota-starts"] = ota.follow(db)
+        settle_heap()  # everything long-lived is built: out of the collector's sight
         await run_together(work)
     finally:
         if ops is not None:
@@ -264,7 +267,7 @@ async def _start_ota_link(link: MqttSource) -> bool:
 
 
 async def start_gateway_ops(
-    settings: Settings, gateway: Gateway, source: MqttSource | NatsSource, store: PostgresStore
+    settings: Settings, gateway: Gateway[Any], source: MqttSource | NatsSource, store: PostgresStore
 ) -> OpsServer | None:
     """/metrics and /health/* of the gateway, or None when CIUDAD_GATEWAY_OPS_PORT is 0."""
     if not settings.gateway_ops_port:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from acquisition.gateway.loop import BatchSink
+from acquisition.gateway.sink import BatchWriter
 from acquisition.lorawan.downlink import downlink
 from acquisition.normalise.pipeline import MeasurePipeline
 from acquisition.records import Batch, EntityRecord, Reading
@@ -41,7 +41,7 @@ class CommandDispatcher:
         self,
         queue: CommandQueue,
         publisher: CommandPublisher,
-        sink: BatchSink,
+        sink: BatchWriter,
         pipeline: MeasurePipeline,
         lorawan: CommandPublisher | None = None,
     ) -> None:

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from acquisition.entities.base import AttributeSpec, DerivedValues, EntityType, iso
-from acquisition.records import ValueType
+from acquisition.entities.base import AttributeSpec, DerivedTime, EntityType
 
 MICROGRAM_PER_M3 = "GQ"
 CELSIUS = "CEL"
 FRACTION = "C62"  # "one": the schema wants relativeHumidity in 0..1
-
-
-def _date_observed(observed_at: datetime, period_s: float) -> DerivedValues:
-    return [("dateObserved", iso(observed_at), ValueType.DATETIME)]
 
 
 # Upper bounds are far above any recorded urban value but below sensor-fault garbage.
@@ -30,5 +23,5 @@ ENTITY = EntityType(
             "rh", "relativeHumidity", unit_code=FRACTION, minimum=0, maximum=100, scale=0.01
         ),
     ),
-    derive=_date_observed,
+    derived_times=(DerivedTime("dateObserved"),),
 )

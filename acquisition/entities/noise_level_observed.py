@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from acquisition.entities.base import AttributeSpec, DerivedValues, EntityType, iso
-from acquisition.records import ValueType
+from acquisition.entities.base import AttributeSpec, DerivedTime, EntityType
 
 DECIBEL = "2N"  # UN/CEFACT common code for dB
-
-
-def _period(observed_at: datetime, period_s: float) -> DerivedValues:
-    start = observed_at - timedelta(seconds=period_s)
-    return [
-        ("dateObservedFrom", iso(start), ValueType.DATETIME),
-        ("dateObservedTo", iso(observed_at), ValueType.DATETIME),
-    ]
 
 
 # 0-140 dB(A): below is no real environment, above is instant hearing damage / mic clipping.
@@ -31,5 +20,5 @@ ENTITY = EntityType(
         AttributeSpec("l10", "LA10", unit_code=DECIBEL, minimum=0, maximum=140),
         AttributeSpec("l90", "LA90", unit_code=DECIBEL, minimum=0, maximum=140),
     ),
-    derive=_period,
+    derived_times=(DerivedTime("dateObservedFrom", periods=1), DerivedTime("dateObservedTo")),
 )

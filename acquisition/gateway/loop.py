@@ -16,9 +16,17 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Generic, Protocol
 
+from acquisition.gateway.chunks import (
+    PREPARE_CHUNK_BYTES,
+    Ahead,
+    Prepared,
+    by_size,
+    merged_batches,
+)
 from acquisition.gateway.rate_limit import RATE_LIMITED, DeviceRateLimiter
+from acquisition.gateway.sink import BatchSink, Staged
 from acquisition.gateway.spool import Spool, SpoolFullError
 from acquisition.inputs.mqtt import InboundMessage
 from acquisition.normalise.columnar import normalise_columns
@@ -30,12 +38,6 @@ from support.metrics import PlatformMetrics
 
 log = logging.getLogger(__name__)
 PREPARE_CHUNK_MESSAGES = 500
-
-
-class BatchSink(Protocol):
-    """Where accepted readings and dead letters go (the knowledge store implements it)."""
-
-    async def write_batch(self, batch: Batch) -> None: ...
 
 
 class MessageSource(Protocol):
@@ -98,57 +100,6 @@ def assemble_batch(
     return Batch(tuple(readings), tuple(entities.values()), tuple(dead)), results
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A batch ready to store, with the messages it came from (to acknowledge after)."""
-
-    messages: list[InboundMessage]
-    batch: Batch
-
-
-class _Ahead:
-    """Prepared chunks waiting for the committer, at most ``limit`` messages of them."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._chunks: list[_Prepared] = []
-        self._count = 0
-        self._changed = asyncio.Event()
-
-    async def room(self) -> int:
-        """Waits until there is room; returns how many messages fit."""
-        while self._count >= self._limit:
-            self._changed.clear()
-            await self._changed.wait()
-        return self._limit - self._count
-
-    async def put(self, chunk: _Prepared) -> None:
-        self._chunks.append(chunk)
-        self._count += len(chunk.messages)
-        self._changed.set()
-
-    async def take(self) -> _Prepared:
-        """Everything prepared so far, as one batch (waits for the first chunk)."""
-        while not self._chunks:
-            self._changed.clear()
-            await self._changed.wait()
-        chunks, self._chunks, self._count = self._chunks, [], 0
-        self._changed.set()
-        return chunks[0] if len(chunks) == 1 else _merged(chunks)
-
-
-def _merged(chunks: list[_Prepared]) -> _Prepared:
-    entities = {(e.tenant, e.entity_id): e for c in chunks for e in c.batch.entities}
-    return _Prepared(
-        [m for c in chunks for m in c.messages],
-        Batch(
-            tuple(r for c in chunks for r in c.batch.readings),
-            tuple(entities.values()),
-            tuple(d for c in chunks for d in c.batch.dead_letters),
-        ),
-    )
-
-
 class ResultRecorder(Protocol):
     """Completes commands from their results (the command dispatcher implements it)."""
 
@@ -166,7 +117,7 @@ class Backoff:
         return min(self.cap_s, self.base_s * 2.0**attempt) * random.uniform(0.5, 1.0)  # noqa: S311
 
 
-class Gateway:
+class Gateway(Generic[Staged]):
     """Receives, validates and stores batches; acknowledges only what is safe.
 
     A batch is safe once the store committed it or the spool fsync'd it. While
@@ -179,7 +130,7 @@ class Gateway:
         self,
         source: MessageSource,
         pipeline: MeasurePipeline,
-        sink: BatchSink,
+        sink: BatchSink[Staged],
         max_messages: int = 1000,
         max_wait_s: float = 0.2,
         backoff: Backoff | None = None,
@@ -215,12 +166,12 @@ class Gateway:
         leaves after ``max_wait_s``. The broker's Receive Maximum must cover about two
         batches for the stages to overlap (the defaults do).
         """
-        ahead = _Ahead(self._max_messages)
+        ahead: Ahead[Staged] = Ahead(self._max_messages)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._drain_forever(), name="spool-drain")
             tasks.create_task(self._prepare_forever(ahead), name="gateway-prepare")
             while True:
-                await self._commit(await ahead.take())
+                await self._commit(self._merged(await ahead.take()))
 
     async def step(self) -> Batch:
         """Receives one batch of messages, makes it safe, then acknowledges it."""
@@ -228,19 +179,33 @@ class Gateway:
         await self._commit(prepared)
         return prepared.batch
 
-    async def _prepare_forever(self, ahead: _Ahead) -> None:
+    def _merged(self, chunks: list[Prepared[Staged]]) -> Prepared[Staged]:
+        if len(chunks) == 1:
+            return chunks[0]
+        batch = merged_batches([c.batch for c in chunks])
+        return Prepared(
+            [m for c in chunks for m in c.messages],
+            batch,
+            self._sink.merge_staged([c.staged for c in chunks], batch),
+        )
+
+    async def _prepare_forever(self, ahead: Ahead[Staged]) -> None:
         # In chunks of a few hundred messages: normalising one holds the event loop for
         # milliseconds, so the commit in progress gets its turns between them (with a
         # whole batch at once, PostgreSQL would wait on us for ~100 ms at a time).
         while True:
             room = await ahead.room()
-            await ahead.put(await self._prepare(min(room, PREPARE_CHUNK_MESSAGES)))
+            limit = min(room, PREPARE_CHUNK_MESSAGES)
+            messages = await self._source.next_batch(limit, self._max_wait_s)
+            for chunk in by_size(messages, PREPARE_CHUNK_BYTES):
+                await ahead.put(await self._prepare_messages(chunk))
+                await asyncio.sleep(0)  # the commit in progress gets its turn
 
-    async def _prepare(self, max_messages: int) -> _Prepared:
+    async def _prepare(self, max_messages: int) -> Prepared[Staged]:
         messages = await self._source.next_batch(max_messages, self._max_wait_s)
         return await self._prepare_messages(messages)
 
-    async def _prepare_messages(self, messages: list[InboundMessage]) -> _Prepared:
+    async def _prepare_messages(self, messages: list[InboundMessage]) -> Prepared[Staged]:
         admitted, limited = self._limit(messages)
         batch, results = assemble_batch(self._pipeline, admitted)
         if limited:
@@ -248,10 +213,10 @@ class Gateway:
         if results and self._commands is not None:
             status = await self._commands.record_results(results)
             batch = Batch(batch.readings + tuple(status), batch.entities, batch.dead_letters)
-        return _Prepared(messages, batch)
+        return Prepared(messages, batch, self._sink.stage_batch(batch))
 
-    async def _commit(self, prepared: _Prepared) -> None:
-        await self._store_or_spool(prepared.batch)
+    async def _commit(self, prepared: Prepared[Staged]) -> None:
+        await self._store_or_spool(prepared)
         self._source.ack(prepared.messages)
         self._count(prepared.messages, prepared.batch)
 
@@ -268,14 +233,14 @@ class Gateway:
         log.warning("rate limited", extra={"messages": len(over), "first_topic": over[0].topic})
         return admitted, self._rate_limit.dead_letters(over, self._pipeline.provisioning)
 
-    async def _store_or_spool(self, batch: Batch) -> None:
+    async def _store_or_spool(self, prepared: Prepared[Staged]) -> None:
         while True:
             async with self._lock:
-                if await self._drain() and await self._try_store(batch):
+                if await self._drain() and await self._try_store(prepared.batch, prepared):
                     return
                 if self._spool is not None:
                     try:
-                        self._spool.append(batch)
+                        self._spool.append(prepared.batch)
                         self.stats.spooled += 1
                         self._spool_full = False
                         return
@@ -288,13 +253,17 @@ class Gateway:
     def _store_resting(self) -> bool:
         return asyncio.get_running_loop().time() < self._store_retry_at
 
-    async def _try_store(self, batch: Batch) -> bool:
-        """One write attempt, skipped while the store is known down; True if committed."""
+    async def _try_store(self, batch: Batch, prepared: Prepared[Staged] | None = None) -> bool:
+        """One write attempt (of ``prepared`` if given: ``batch`` staged), skipped while the
+        store is known down; True if committed."""
         if self._store_resting():
             return False
         started = time.perf_counter()
         try:
-            await self._sink.write_batch(batch)
+            if prepared is None:
+                await self._sink.write_batch(batch)
+            else:
+                await self._sink.write_staged(prepared.staged)
         except StoreUnavailableError as exc:
             if self.metrics is not None:
                 self.metrics.write_failures.inc()

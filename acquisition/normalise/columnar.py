@@ -14,11 +14,11 @@ Both paths give the same result (``tests/unit/test_columnar.py``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -32,8 +32,10 @@ from acquisition.provisioning.model import Device
 from acquisition.records import EntityRecord, Reading, ValueType
 from capture import TIME_KEY
 from support import PayloadError
+from support.times import to_epoch_us
 
 BoolArray = npt.NDArray[np.bool_]
+_JSON = msgspec.json.Decoder()  # stateless; 2-3x json.loads on measure payloads
 
 
 @dataclass(slots=True)
@@ -80,9 +82,9 @@ def _decode(payload: bytes) -> list[dict[str, object]] | None:
     if len(payload) > MAX_PAYLOAD_BYTES:
         return None
     try:
-        body = json.loads(payload)
-    except ValueError:
-        return None
+        body = _JSON.decode(payload)
+    except msgspec.DecodeError:
+        return None  # also NaN, 1e400 and lone surrogates, which the scalar path judges
     measures = body if isinstance(body, list) else [body]
     if not 0 < len(measures) <= MAX_MEASURES_PER_MESSAGE:
         return None
@@ -98,6 +100,9 @@ def _groups(
     pipeline: MeasurePipeline, messages: Sequence[InboundMessage], out: ColumnarResult
 ) -> list[_Group]:
     groups: dict[tuple[str, tuple[AttributeSpec, ...]], _Group] = {}
+    # A device's measures mostly repeat their keys: its group is found by the device and the
+    # keys as sent, without sorting them or hashing the attribute specs again.
+    known: dict[tuple[int, tuple[str, ...]], _Group] = {}
     for index, message in enumerate(messages):
         device = _device_of(pipeline, message)
         measures = _decode(message.payload) if device is not None else None
@@ -105,16 +110,31 @@ def _groups(
             out.leftovers.append(message)
             continue
         try:
-            keys = [(device.entity_type.type_name, _specs(device, measure)) for measure in measures]
+            targets = [_group_of(device, measure, groups, known) for measure in measures]
         except KeyError:
             out.leftovers.append(message)  # an unmapped attribute: the scalar path names it
             continue
-        for key, measure in zip(keys, measures, strict=True):
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = _Group(*key)
+        for group, measure in zip(targets, measures, strict=True):
             group.rows.append(_Row(index, device, measure, message.received_at))
-    return list(groups.values())
+    return [g for g in groups.values() if g.rows]  # a group of a refused message only: none
+
+
+def _group_of(
+    device: Device,
+    measure: dict[str, object],
+    groups: dict[tuple[str, tuple[AttributeSpec, ...]], _Group],
+    known: dict[tuple[int, tuple[str, ...]], _Group],
+) -> _Group:
+    """The group of the measure (KeyError: an attribute the device does not map)."""
+    sent = (id(device), tuple(measure))
+    group = known.get(sent)
+    if group is None:
+        key = (device.entity_type.type_name, _specs(device, measure))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group(*key)
+        known[sent] = group
+    return group
 
 
 def _specs(device: Device, measure: dict[str, object]) -> tuple[AttributeSpec, ...]:
@@ -197,10 +217,9 @@ def _validated_names(group: _Group) -> frozenset[str]:
     time, so they are always valid: the property test in tests/unit/test_columnar.py
     holds the fast path to the scalar one, which does check them.
     """
-    device = group.rows[0].device
-    sample = device.entity_type.derive(datetime(2000, 1, 1, tzinfo=UTC), device.period_s)
+    derived = group.rows[0].device.entity_type.derived_times
     names = {spec.name for spec in group.specs if not spec.on_device}
-    return frozenset(names | {name for name, _, _ in sample})
+    return frozenset(names | {d.name for d in derived})
 
 
 RowResult = tuple[datetime, list[Reading]] | None  # None: its message goes scalar
@@ -216,15 +235,30 @@ def _group_results(pipeline: MeasurePipeline, group: _Group) -> list[RowResult]:
     times, time_ok = _times(pipeline, group)
     ok &= time_ok
     names = _validated_names(group)
+    derived = _derived_columns(group, times, ok)
     results: list[RowResult] = []
     for i, (row, observed) in enumerate(zip(group.rows, times, strict=True)):
-        device = row.device
         if not ok[i] or observed is None or not _shape_known(pipeline, row, names):
             results.append(None)
             continue
-        derived = device.entity_type.derive(observed, device.period_s)
-        results.append((observed, _readings_of_row(device, columns, i, observed, derived)))
+        results.append((observed, _readings_of_row(row.device, columns, i, observed, derived)))
     return results
+
+
+def _derived_columns(
+    group: _Group, times: list[datetime | None], ok: BoolArray
+) -> list[tuple[str, list[str]]]:
+    """The derived attributes (observation dates) of the group's rows, formatted at once;
+    a refused row's are placeholders, never used."""
+    entity_type = group.rows[0].device.entity_type  # a group is of one entity type
+    if not entity_type.derived_times:
+        return []
+    observed_us = np.array(
+        [to_epoch_us(t) if t is not None and k else 0 for t, k in zip(times, ok, strict=True)],
+        dtype=np.int64,
+    )
+    periods = np.array([row.device.period_s for row in group.rows], dtype=np.float64)
+    return entity_type.derive_columns(observed_us, periods)
 
 
 def _shape_known(pipeline: MeasurePipeline, row: _Row, names: frozenset[str]) -> bool:
@@ -262,7 +296,7 @@ def _readings_of_row(
     columns: list[Column],
     i: int,
     observed: datetime,
-    derived: list[tuple[str, float | str, ValueType]],
+    derived: list[tuple[str, list[str]]],
 ) -> list[Reading]:
     type_name = device.entity_type.type_name
     readings: list[Reading] = []
@@ -286,10 +320,17 @@ def _readings_of_row(
                     spec.unit_code,
                 )
             )
-    for name, value, value_type in derived:
+    for name, texts in derived:
         readings.append(
             Reading(
-                device.tenant, device.entity_id, type_name, name, observed, value, value_type, None
+                device.tenant,
+                device.entity_id,
+                type_name,
+                name,
+                observed,
+                texts[i],
+                ValueType.DATETIME,
+                None,
             )
         )
     return readings

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from acquisition.gateway.loop import BatchSink
+from acquisition.gateway.sink import BatchWriter
 from acquisition.inputs.mqtt import InboundMessage
 from acquisition.normalise.device_entity import device_reading, device_record
 from acquisition.ota.bundle import Bundle, BundleError, decode_bundle
@@ -72,7 +72,7 @@ class OtaService:
         store: OtaStore,
         link: OtaLink,
         provisioning: Callable[[], Provisioning],
-        sink: BatchSink | None = None,
+        sink: BatchWriter | None = None,
         options: OtaOptions | None = None,
     ) -> None:
         self._store = store

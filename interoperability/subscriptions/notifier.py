@@ -39,6 +39,7 @@ from interoperability.subscriptions.transport import DeliveryError, Notification
 from knowledge import Change, EntityQuery, KnowledgeStore, take_changes
 from support import StoreUnavailableError
 from support.metrics import PlatformMetrics
+from support.runs import runs_of_at_most
 from support.store import Connection, Database, try_session_lock
 from support.times import iso_utc
 
@@ -246,15 +247,7 @@ def _chunks(rows: list[PendingNotification], most: int) -> list[list[PendingNoti
     """Queued rows in order, joined into notifications of at most ``most`` entities: a
     backlog (an endpoint back from an outage, a throttled subscription) leaves in few
     requests."""
-    chunks: list[list[PendingNotification]] = []
-    size = most
-    for row in rows:
-        if size + len(row.data) > most:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(row)
-        size += len(row.data)
-    return chunks
+    return runs_of_at_most(rows, lambda row: len(row.data), most)
 
 
 def _link(sub: Subscription) -> str:

@@ -283,23 +283,28 @@ def _summarise(
     starts = g.group_starts
     count = np.diff(np.append(starts, series.size))
     first_at, first, last_at, last = _first_last(starts, count, t, v)
+    # Extreme values (valid JSON numbers, e.g. 1e300) overflow a sum, a square or a power
+    # to inf, as float8 arithmetic in PostgreSQL does: no warning, the row still stores.
     with np.errstate(over="ignore"):
         power = np.where(e, np.exp(v * (np.log(10.0) / 10.0)), 0.0) if e.any() else v * 0.0
+        total = np.add.reduceat(v, starts)
+        total_sq = np.add.reduceat(v * v, starts)
+        energy = np.add.reduceat(power, starts)
     run_count = np.diff(np.append(g.run_starts, series.size))
     binned = binned_db[g.order][g.run_starts]
     columns = {
         "series": g.group_key // n_buckets,
         "bucket": (g.group_key % n_buckets) * window_us + origin,
         "count": count,
-        "total": np.add.reduceat(v, starts),
-        "total_sq": np.add.reduceat(v * v, starts),
+        "total": total,
+        "total_sq": total_sq,
         "minimum": np.minimum.reduceat(v, starts),
         "maximum": np.maximum.reduceat(v, starts),
         "first_at": first_at,
         "first": first,
         "last_at": last_at,
         "last": last,
-        "energy": np.add.reduceat(power, starts),
+        "energy": energy,
     }
     return _build(columns, g.run_group[binned], g.run_bin[binned], run_count[binned])
 

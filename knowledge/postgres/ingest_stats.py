@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
-
-from acquisition import Reading
 
 # Upper edges in seconds; the last bucket holds everything slower.
 LAG_EDGES_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
@@ -35,19 +33,20 @@ def bucket_of(lag_s: float) -> int:
 
 
 def latency_rows(
-    readings: Iterable[Reading], stored_at: datetime
+    times: Mapping[tuple[str, datetime], int], stored_at: datetime
 ) -> list[tuple[str, datetime, int, list[int]]]:
-    """(tenant, minute stored, readings, counts per latency bucket) of a batch."""
+    """(tenant, minute stored, readings, counts per latency bucket) of a batch, from its
+    reading counts per tenant and observation time."""
     minute = stored_at.replace(second=0, microsecond=0)
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * (len(LAG_EDGES_S) + 1))
     stored_s = stored_at.timestamp()
-    for reading in readings:
-        counts[reading.tenant][bucket_of(stored_s - reading.observed_at.timestamp())] += 1
+    for (tenant, observed_at), readings in times.items():
+        counts[tenant][bucket_of(stored_s - observed_at.timestamp())] += readings
     return [(tenant, minute, sum(c), c) for tenant, c in counts.items()]
 
 
 async def record_latency(
-    conn: AsyncConnection[Any], readings: Iterable[Reading], stored_at: datetime
+    conn: AsyncConnection[Any], times: Mapping[tuple[str, datetime], int], stored_at: datetime
 ) -> None:
-    for row in latency_rows(readings, stored_at):  # a row per tenant: a handful
+    for row in latency_rows(times, stored_at):  # a row per tenant: a handful
         await conn.execute(_UPSERT, row)

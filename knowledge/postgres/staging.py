@@ -14,7 +14,7 @@ from typing import Any
 
 from psycopg import AsyncCursor
 
-from acquisition import Reading, ValueType
+from acquisition import Reading
 from knowledge.postgres.bulk import Transfer
 
 _COLUMNS = ("tenant", "entity_id", "attr", "observed_at", "num", "txt", "value_type",
@@ -28,21 +28,6 @@ CREATE TEMP TABLE IF NOT EXISTS ciudad_staging (
 CREATE TEMP TABLE IF NOT EXISTS ciudad_staging_latest (LIKE ciudad_staging)
     ON COMMIT DELETE ROWS
 """
-
-
-def split_for_staging(readings: Iterable[Reading]) -> tuple[list[Reading], list[Reading]]:
-    """The readings with a history, and the latest reading of each attribute (at an equal
-    time the first stays, as it does in the history and the state)."""
-    history: list[Reading] = []
-    latest: dict[tuple[str, str, str], Reading] = {}
-    for r in readings:
-        if r.value_type is not ValueType.DATETIME:
-            history.append(r)
-        key = (r.tenant, r.entity_id, r.attr)
-        kept = latest.get(key)
-        if kept is None or r.observed_at > kept.observed_at:
-            latest[key] = r
-    return history, list(latest.values())
 
 
 def history_row(r: Reading) -> tuple[Any, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Sequence, Set
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -31,7 +31,8 @@ from knowledge.postgres.partitions import (
     partitioning_of,
 )
 from knowledge.postgres.retention import RetentionPolicy, RetentionReport, apply_retention
-from knowledge.postgres.staging import split_for_staging, stage
+from knowledge.postgres.staged import StagedBatch, merge_staged, stage_batch
+from knowledge.postgres.staging import stage
 from knowledge.query.filters import EntityQuery
 from knowledge.query.records import (
     AttributeHistory,
@@ -138,15 +139,27 @@ class PostgresStore(EntityLifecycle):
             await conn.execute("SELECT 1")
 
     # ---- writes -------------------------------------------------------------------------
+    def stage_batch(self, batch: Batch) -> StagedBatch:
+        """The batch's Python work for the write, done ahead (pure: no connection)."""
+        return stage_batch(batch)
+
+    def merge_staged(self, parts: Sequence[StagedBatch], batch: Batch) -> StagedBatch:
+        return merge_staged(parts, batch)
+
     async def write_batch(self, batch: Batch) -> None:
         """Stores a batch in one transaction; replaying the same batch changes nothing."""
+        await self.write_staged(stage_batch(batch))
+
+    async def write_staged(self, staged: StagedBatch) -> None:
+        """Stores a staged batch in one transaction, as ``write_batch`` does."""
+        batch = staged.batch
         async with self.connection() as conn:
-            await self._ensure_partitions(conn, batch.readings)
+            await self._ensure_days(conn, staged.days)
             async with conn.transaction():
                 if batch.entities:
                     await self._upsert_entities(conn, batch.entities)
-                if batch.readings and await self._merge_readings(conn, batch.readings):
-                    await record_latency(conn, batch.readings, datetime.now(UTC))
+                if batch.readings and await self._merge_staged(conn, staged):
+                    await record_latency(conn, staged.times, datetime.now(UTC))
                 if batch.dead_letters:
                     await self._insert_dead_letters(conn, batch.dead_letters)
         if self._mirror is not None and batch.readings:
@@ -165,11 +178,14 @@ class PostgresStore(EntityLifecycle):
     async def _ensure_partitions(
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
     ) -> None:
-        if self._partitioning is not Partitioning.NATIVE or not readings:
+        await self._ensure_days(conn, days_covering([r.observed_at for r in readings]))
+
+    async def _ensure_days(self, conn: AsyncConnection[Any], days: Set[date]) -> None:
+        if self._partitioning is not Partitioning.NATIVE or not days:
             return
-        missing = days_covering([r.observed_at for r in readings]) - self._known_days
+        missing = days - self._known_days
         if missing:
-            await ensure_day_partitions(conn, missing)
+            await ensure_day_partitions(conn, set(missing))
             self._known_days |= missing
 
     async def _upsert_entities(
@@ -186,16 +202,18 @@ class PostgresStore(EntityLifecycle):
         self, conn: AsyncConnection[Any], readings: tuple[Reading, ...]
     ) -> int:
         """Stores readings; returns how many numeric ones were new (0 for a replay)."""
-        history, latest = split_for_staging(readings)
+        return await self._merge_staged(conn, stage_batch(Batch(readings)))
+
+    async def _merge_staged(self, conn: AsyncConnection[Any], staged: StagedBatch) -> int:
         transfer = self._transfer
         async with conn.cursor() as cur:
-            new = None if history else 0
+            new = None if staged.history else 0
             if new is None and transfer.direct_copy:
-                new = await copy_new_observations(cur, transfer, history)
+                new = await copy_new_observations(cur, transfer, staged)
             if new is None:  # something of it was stored before: the staged path sorts it out
-                await stage(cur, transfer, "ciudad_staging", history)
+                await stage(cur, transfer, "ciudad_staging", staged.history)
                 new = await rollups.store_observations(cur, transfer)
-            await stage(cur, transfer, "ciudad_staging_latest", latest)
+            await stage(cur, transfer, "ciudad_staging_latest", staged.latest.values())
             await cur.execute(MERGE_STATE_RECORDING_CHANGES)
             return new
 

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -45,8 +46,8 @@ def noise_message(level: float, seconds_ago: float = 10.0) -> tuple[str, bytes]:
 
 @asynccontextmanager
 async def running_gateway(
-    broker: MosquittoBroker, pipeline: MeasurePipeline, sink: BatchSink, client_id: str
-) -> AsyncIterator[Gateway]:
+    broker: MosquittoBroker, pipeline: MeasurePipeline, sink: BatchSink[Any], client_id: str
+) -> AsyncIterator[Gateway[Any]]:
     source = MqttSource(MqttOptions("127.0.0.1", broker.port, client_id, receive_maximum=50))
     await source.start()
     gateway = Gateway(

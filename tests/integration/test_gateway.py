@@ -10,6 +10,7 @@ import pytest
 from acquisition import (
     Batch,
     MeasurePipeline,
+    UnstagedSink,
 )
 from capture import measure_topic
 from knowledge import PostgresStore, TimeRange
@@ -57,7 +58,7 @@ async def test_valid_readings_are_stored_and_garbage_is_dead_lettered(
         assert gw.stats.dead_letters == {"bad_json": 1, "unknown_device": 1}
 
 
-class FlakyStore:
+class FlakyStore(UnstagedSink):
     """The real store behind a link that fails the first ``failures`` writes."""
 
     def __init__(self, store: PostgresStore, failures: int) -> None:
@@ -85,7 +86,7 @@ async def test_store_outage_is_retried_without_losing_readings(
         assert gw.stats.write_retries == 3
 
 
-class StuckStore:
+class StuckStore(UnstagedSink):
     """A store that never finishes a write: the gateway receives but can never commit."""
 
     def __init__(self) -> None:

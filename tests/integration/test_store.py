@@ -139,3 +139,24 @@ async def test_export_streams_a_types_observations_in_the_window(store: Postgres
         (NOISE_ID, T0 + timedelta(minutes=m), "LAeq", 50.0 + m, "2N") for m in (1, 2, 3)
     ]
     assert [r async for r in store.export_rows("leon", "Streetlight", None, window)] == []
+
+
+async def test_history_rows_come_back_exactly_as_written(store: PostgresStore) -> None:
+    """Each batch's history goes in as binary COPY rows built while staging: microseconds,
+    times before 2000, texts beyond ASCII, extreme numbers."""
+    times = [datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), T0.replace(microsecond=7)]
+    numbers = [-1.5e300, 61.234567890123]
+    readings = [
+        Reading("leon", NOISE_ID, "NoiseLevelObserved", "LAeq", t, v, ValueType.NUMBER, "2N")
+        for t, v in zip(times, numbers, strict=True)
+    ] + [
+        Reading("leon", NOISE_ID, "NoiseLevelObserved", "note", t, text, ValueType.TEXT)
+        for t, text in zip(times, ["señal ✓", "x" * 5000], strict=True)
+    ]
+    await store.write_batch(_batch(*readings))
+    history = await store.history("leon", NOISE_ID, ["LAeq", "note"], TimeRange())
+    got = {h.name: (h.times, h.values) for h in history}
+    assert got == {
+        "LAeq": (tuple(times), tuple(numbers)),
+        "note": (tuple(times), ("señal ✓", "x" * 5000)),
+    }

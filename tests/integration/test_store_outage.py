@@ -12,7 +12,16 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from acquisition import Backoff, Batch, Gateway, MeasurePipeline, MqttOptions, MqttSource, Spool
+from acquisition import (
+    Backoff,
+    Batch,
+    Gateway,
+    MeasurePipeline,
+    MqttOptions,
+    MqttSource,
+    Spool,
+    UnstagedSink,
+)
 from capture import encode_measures, format_time, measure_topic
 from ciudad.database import open_store_at
 from knowledge import PostgresStore, TimeRange
@@ -107,7 +116,7 @@ async def test_thirty_second_database_outage_under_load(
     assert gateway.stats.measure_messages == readings  # each accepted once: no redelivery
 
 
-class DownStore:
+class DownStore(UnstagedSink):
     """The real store behind a switch: while ``down`` every write fails."""
 
     def __init__(self, store: PostgresStore) -> None:
