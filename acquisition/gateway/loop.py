@@ -190,9 +190,10 @@ class Gateway(Generic[Staged]):
         )
 
     async def _prepare_forever(self, ahead: Ahead[Staged]) -> None:
-        # In chunks of a few hundred messages: normalising one holds the event loop for
-        # milliseconds, so the commit in progress gets its turns between them (with a
-        # whole batch at once, PostgreSQL would wait on us for ~100 ms at a time).
+        # In chunks of 8 KB of payload, each normalised and staged for the store: a chunk
+        # holds the event loop for about half a millisecond, so the commit in progress
+        # gets its turns between them (with larger chunks PostgreSQL waits on us; at
+        # 64 KB the 50-measure drain was a fifth slower, docs/benchmarks.md).
         while True:
             room = await ahead.room()
             limit = min(room, PREPARE_CHUNK_MESSAGES)
