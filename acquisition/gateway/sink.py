@@ -32,7 +32,10 @@ class BatchSink(BatchWriter, Protocol[Staged]):
 
 
 class UnstagedSink:
-    """For a sink with nothing to stage: a batch is its own staged form."""
+    """A ``BatchWriter`` as a sink with nothing to stage: a batch is its own staged form."""
+
+    def __init__(self, writer: BatchWriter) -> None:
+        self._writer = writer
 
     def stage_batch(self, batch: Batch) -> Batch:
         return batch
@@ -41,7 +44,7 @@ class UnstagedSink:
         return batch
 
     async def write_staged(self, staged: Batch) -> None:
-        await self.write_batch(staged)
+        await self._writer.write_batch(staged)
 
     async def write_batch(self, batch: Batch) -> None:
-        raise NotImplementedError
+        await self._writer.write_batch(batch)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
@@ -22,10 +22,9 @@ import numpy as np
 from acquisition import Batch, Reading, ValueType
 from knowledge.postgres.copy_rows import observation_rows
 from knowledge.postgres.rollups import DECIBEL_UNIT
+from support.times import to_epoch_us
 
 SeriesKey = tuple[str, str, str]  # tenant, entity id, attribute
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _series_key = attrgetter("tenant", "entity_id", "attr")
 _tenant_time = attrgetter("tenant", "observed_at")
 _observed_at = attrgetter("observed_at")
@@ -53,7 +52,7 @@ def stage_batch(batch: Batch) -> StagedBatch:
     numeric = [r for r in history if isinstance(r.value, float)]
     numeric_times = list(map(_observed_at, numeric))
     # Readings of one measure share their time: convert each distinct time once.
-    since_epoch = {t: (t - _EPOCH) // _MICROSECOND for t in set(numeric_times)}
+    since_epoch = {t: to_epoch_us(t) for t in set(numeric_times)}
     numeric_keys = list(map(_series_key, numeric))
     return StagedBatch(
         batch=batch,

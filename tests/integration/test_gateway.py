@@ -58,7 +58,7 @@ async def test_valid_readings_are_stored_and_garbage_is_dead_lettered(
         assert gw.stats.dead_letters == {"bad_json": 1, "unknown_device": 1}
 
 
-class FlakyStore(UnstagedSink):
+class FlakyStore:
     """The real store behind a link that fails the first ``failures`` writes."""
 
     def __init__(self, store: PostgresStore, failures: int) -> None:
@@ -76,7 +76,8 @@ async def test_store_outage_is_retried_without_losing_readings(
     mosquitto: MosquittoBroker, pipeline: MeasurePipeline, store: PostgresStore
 ) -> None:
     flaky = FlakyStore(store, failures=3)
-    async with running_gateway(mosquitto, pipeline, flaky, f"gw-{uuid.uuid4().hex[:8]}") as gw:
+    sink = UnstagedSink(flaky)
+    async with running_gateway(mosquitto, pipeline, sink, f"gw-{uuid.uuid4().hex[:8]}") as gw:
         publish(mosquitto, [noise_message(60.0 + n, 60 - n) for n in range(5)])
 
         async def all_five() -> bool:
@@ -86,7 +87,7 @@ async def test_store_outage_is_retried_without_losing_readings(
         assert gw.stats.write_retries == 3
 
 
-class StuckStore(UnstagedSink):
+class StuckStore:
     """A store that never finishes a write: the gateway receives but can never commit."""
 
     def __init__(self) -> None:
@@ -102,7 +103,7 @@ async def test_unacknowledged_messages_are_redelivered_after_a_gateway_dies(
 ) -> None:
     client_id = f"gw-{uuid.uuid4().hex[:8]}"
     stuck = StuckStore()
-    async with running_gateway(mosquitto, pipeline, stuck, client_id):
+    async with running_gateway(mosquitto, pipeline, UnstagedSink(stuck), client_id):
         publish(mosquitto, [noise_message(40.0 + n, 60 - n) for n in range(4)])
 
         async def received() -> bool:

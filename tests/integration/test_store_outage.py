@@ -116,7 +116,7 @@ async def test_thirty_second_database_outage_under_load(
     assert gateway.stats.measure_messages == readings  # each accepted once: no redelivery
 
 
-class DownStore(UnstagedSink):
+class DownStore:
     """The real store behind a switch: while ``down`` every write fails."""
 
     def __init__(self, store: PostgresStore) -> None:
@@ -144,7 +144,7 @@ async def test_a_full_spool_holds_acknowledgements_instead_of_dropping(
     gateway = Gateway(
         source,
         pipeline,
-        switch,
+        UnstagedSink(switch),
         max_messages=5,
         max_wait_s=0.05,
         backoff=Backoff(0.05, 0.2),
