@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("gateway", help="run the acquisition gateway (MQTT -> store)")
     sub.add_parser("api", help="serve the NGSI-LD HTTP API")
-    sub.add_parser("retention", help="drop raw data and roll-ups past their retention, once")
+    sub.add_parser(
+        "retention", help="drop raw data, roll-ups and dead letters past their retention, once"
+    )
     openapi = sub.add_parser("openapi", help="write the HTTP API's OpenAPI document")
     openapi.add_argument("--output", type=Path, default=Path("docs/openapi.json"))
     simulate = sub.add_parser("simulate", help="publish the simulated fleet's readings")
@@ -150,6 +152,7 @@ def _retention(settings: Settings) -> int:
     print(f"dropped {len(report.dropped_partitions)} raw partitions/chunks")
     for seconds, rows in sorted(report.deleted_rollups.items()):
         print(f"deleted {rows} roll-up rows at {seconds} s resolution")
+    print(f"deleted {report.deleted_dead_letters} dead letters")
     return 0
 
 

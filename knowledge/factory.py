@@ -62,4 +62,5 @@ def retention_policy(settings: Settings) -> RetentionPolicy:
             3600: days(settings.retention_hour_days),
             86_400: days(settings.retention_day_days),
         },
+        dead_letter_days=days(settings.retention_dead_letter_days),
     )

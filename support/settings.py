@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     )
     retention_hour_days: int = Field(0, ge=0, description="Days hourly roll-ups are kept.")
     retention_day_days: int = Field(0, ge=0, description="Days daily roll-ups are kept.")
+    retention_dead_letter_days: int = Field(
+        30, ge=0, description="Days dead letters are kept (0 keeps them forever)."
+    )
     retention_interval_s: float = Field(
         3600.0, ge=0, description="How often the gateway applies retention (0: never)."
     )

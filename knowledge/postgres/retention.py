@@ -3,7 +3,9 @@
 Raw observations go a whole partition at a time: a native daily partition is
 dropped once its whole day is older than the cut-off; with TimescaleDB,
 ``drop_chunks``.  Roll-ups are deleted per resolution by bucket end (a BRIN
-index on ``bucket`` keeps that cheap).  ``None`` keeps a resolution forever.
+index on ``bucket`` keeps that cheap).  Dead letters go by the time they were
+received, so a device that floods the gateway with refused input cannot fill the
+disk for good.  ``None`` keeps a resolution (or the dead letters) forever.
 """
 
 from __future__ import annotations
@@ -23,18 +25,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
-    """Days to keep raw observations and each roll-up resolution (by seconds)."""
+    """Days to keep raw observations, each roll-up resolution (by seconds) and dead letters."""
 
     raw_days: int | None = 30
     rollup_days: Mapping[int, int | None] = field(
         default_factory=lambda: {60: 365, 900: 730, 3600: None, 86_400: None}
     )
+    dead_letter_days: int | None = 30
 
 
 @dataclass(frozen=True, slots=True)
 class RetentionReport:
     dropped_partitions: tuple[str, ...]
     deleted_rollups: Mapping[int, int]  # resolution -> rows deleted (with their histograms)
+    deleted_dead_letters: int = 0
 
 
 async def apply_retention(
@@ -53,8 +57,18 @@ async def apply_retention(
     for seconds, days in policy.rollup_days.items():
         if days is not None:
             deleted[seconds] = await _delete_rollups(conn, seconds, now - timedelta(days=days))
-    report = RetentionReport(dropped, deleted)
-    log.info("retention applied", extra={"dropped": len(dropped), "deleted": dict(deleted)})
+    dead_letters = 0
+    if policy.dead_letter_days is not None:
+        cutoff = now - timedelta(days=policy.dead_letter_days)
+        cur = await conn.execute(
+            "DELETE FROM ciudad_dead_letters WHERE received_at < %s", (cutoff,)
+        )
+        dead_letters = cur.rowcount
+    report = RetentionReport(dropped, deleted, dead_letters)
+    log.info(
+        "retention applied",
+        extra={"dropped": len(dropped), "deleted": dict(deleted), "dead_letters": dead_letters},
+    )
     return report
 
 

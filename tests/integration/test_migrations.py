@@ -95,7 +95,8 @@ async def test_a_database_from_before_migrations_is_refused_then_upgraded_with_i
 
     upgrade = await asyncio.to_thread(ciudad, "db", "upgrade", database_url=database_url)
     assert upgrade.returncode == 0, upgrade.stderr
-    assert "applied 14 migration(s)" in upgrade.stdout, "every revision, once"
+    revisions = sum(1 for _ in platform_migrations().scripts().walk_revisions())
+    assert f"applied {revisions} migration(s)" in upgrade.stdout, "every revision, once"
     assert "schema: current" in upgrade.stdout
     again = await asyncio.to_thread(ciudad, "db", "upgrade", database_url=database_url)
     assert "applied 0 migration(s)" in again.stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from acquisition import Batch, EntityRecord, Reading, ValueType
+from acquisition import Batch, DeadLetter, EntityRecord, Reading, ValueType
 from ciudad.database import open_store_at
 from knowledge import KeptInstance, Partitioning, PostgresStore, TimeRange
 from knowledge.aggregate.indicators import day_noise
@@ -214,6 +214,24 @@ async def test_retention_drops_old_raw_data_and_fine_rollups(store: PostgresStor
         assert all(name.startswith("ciudad_observations_p") for name in report.dropped_partitions)
 
 
+async def test_retention_deletes_dead_letters_past_their_age_and_keeps_the_rest(
+    store: PostgresStore,
+) -> None:
+    def refused(at: datetime, n: int) -> DeadLetter:
+        return DeadLetter(at, "/json/k/d/attrs", f"flood {n}", "rate_limited", "over", "leon", "d")
+
+    old = [refused(T0 - timedelta(days=31, minutes=n), n) for n in range(3)]
+    recent = [refused(T0 - timedelta(days=29, minutes=n), 100 + n) for n in range(2)]
+    await store.write_batch(Batch((), (), tuple(old + recent)))
+    forever = RetentionPolicy(raw_days=None, rollup_days={}, dead_letter_days=None)
+    assert (await store.apply_retention(forever, now=T0)).deleted_dead_letters == 0
+    assert len(await store.dead_letters("leon", 10)) == 5
+    month = RetentionPolicy(raw_days=None, rollup_days={}, dead_letter_days=30)
+    assert (await store.apply_retention(month, now=T0)).deleted_dead_letters == 3
+    kept = await store.dead_letters("leon", 10)
+    assert sorted(d.payload for d in kept) == ["flood 100", "flood 101"]
+
+
 async def test_lden_of_a_day_from_the_quarter_hour_rollups(store: PostgresStore) -> None:
     # Madrid, November (UTC+1): local 07-19 at 60 dB, 19-23 at 55 dB, 23-07 at 50 dB,
     # one reading a minute from 07:00 local on the 20th to 07:00 local on the 21st.
@@ -242,6 +260,8 @@ async def test_ciudad_retention_command_applies_the_configured_policy(
     old = [_laeq(noon_ten_days_ago + timedelta(minutes=m), 50.0) for m in range(3)]
     try:
         await _write(store, [*old, _laeq(now, 51.0)])
+        refused = DeadLetter(noon_ten_days_ago, "/json/k/d/attrs", "{", "bad_json", "x", "leon")
+        await store.write_batch(Batch((), (), (refused,)))
     finally:
         await store.close()
     env = dict(
@@ -251,6 +271,7 @@ async def test_ciudad_retention_command_applies_the_configured_policy(
         CIUDAD_RETENTION_RAW_DAYS="5",
         CIUDAD_MAX_PAST_AGE_S=str(4 * 86400),
         CIUDAD_RETENTION_MINUTE_DAYS="5",
+        CIUDAD_RETENTION_DEAD_LETTER_DAYS="5",
     )
     result = subprocess.run(
         [sys.executable, "-m", "ciudad", "retention"],
@@ -262,6 +283,7 @@ async def test_ciudad_retention_command_applies_the_configured_policy(
     assert result.returncode == 0, result.stderr
     assert "dropped 1 raw partitions/chunks" in result.stdout
     assert "deleted 3 roll-up rows at 60 s resolution" in result.stdout
+    assert "deleted 1 dead letters" in result.stdout
     store = await open_store_at(database_url, max_size=1)
     try:
         (history,) = await store.history("leon", ENTITIES[0], ["LAeq"], TimeRange())
