@@ -47,7 +47,12 @@ def render_attribute(attr: AttributeState, sys_attrs: bool = False) -> dict[str,
 
 def entity_types(state: EntityState) -> str | list[str]:
     """The entity's ``type`` member: one name, or the list of an entity of several types."""
-    return [state.entity_type, *state.other_types] if state.other_types else state.entity_type
+    return type_member(state.types)
+
+
+def type_member(types: tuple[str, ...]) -> str | list[str]:
+    """``type`` as NGSI-LD shows it: one name, or the list of several (4.16)."""
+    return list(types) if len(types) > 1 else types[0]
 
 
 SYSTEM_ATTRIBUTES = ("createdAt", "modifiedAt")

@@ -11,7 +11,7 @@ from interoperability.entities.concise import concise
 from interoperability.entities.instances import instances
 from interoperability.jsonld.resolver import ContextResolver, ContextUnavailableError
 from interoperability.jsonld.terms import Context, ContextError, TermMapper
-from interoperability.ngsild import VALUE_MEMBER, render_entity
+from interoperability.ngsild import VALUE_MEMBER, render_entity, type_member
 from interoperability.subscriptions.changes import (
     ENTITY_DELETED,
     gone,
@@ -110,7 +110,7 @@ def entity_document(
 
 def _gone(change: Change, sub: Subscription) -> dict[str, Any]:
     """An entity no longer there: its deletion time and (``sysAttrs``) its system times."""
-    document: dict[str, Any] = {"id": change.entity_id, "type": change.entity_type}
+    document: dict[str, Any] = {"id": change.entity_id, "type": type_member(change.types)}
     if sub.body.notification.sysAttrs and change.created_at and change.modified_at:
         document["createdAt"] = iso_utc(change.created_at)
         document["modifiedAt"] = iso_utc(change.modified_at)
@@ -139,7 +139,7 @@ async def periodic_documents(store: KnowledgeStore, sub: Subscription) -> list[d
     return [
         _shaped(_rendered(state, sub), sub)
         for state in states
-        if sub.selects(state.entity_id, state.entity_type)
+        if sub.selects(state.entity_id, state.types)
     ]
 
 

@@ -192,11 +192,13 @@ class Subscription:
         given = self.body.notificationTrigger
         return DEFAULT_TRIGGERS if given is None else frozenset(given)
 
-    def selects(self, entity_id: str, entity_type: str) -> bool:
+    def selects(self, entity_id: str, types: tuple[str, ...]) -> bool:
+        """Whether a selector names the entity: by one of its ``types`` (or all of an AND
+        group's), and by its id or id pattern if given."""
         if self.body.entities is None:
             return True
         return any(
-            _type_matches(e.type, entity_type)
+            _type_matches(e.type, types)
             and (e.id is None or e.id == entity_id)
             and (e.id_pattern is None or pattern_matches(e.id_pattern, entity_id))
             for e in self.body.entities
@@ -230,11 +232,11 @@ class Subscription:
         return self.body.isActive and (expires is None or expires > now)
 
 
-def _type_matches(expression: str, entity_type: str) -> bool:
-    """A selector's type: a name or a type expression (4.17) over the change's type."""
+def _type_matches(expression: str, types: tuple[str, ...]) -> bool:
+    """A selector's type: a name or a type expression (4.17) over the entity's types."""
     if not any(c in expression for c in "(),|;"):
-        return expression == entity_type
-    return any(group == (entity_type,) for group in parse_types(expression))
+        return expression in types
+    return any(set(group).issubset(types) for group in parse_types(expression))
 
 
 def new_subscription(tenant: str, body: SubscriptionBody) -> Subscription:

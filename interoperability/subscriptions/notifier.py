@@ -156,7 +156,7 @@ class Notifier:
         out: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
         for tenant, subs in by_tenant.items():
             mine = [c for c in changes if c.tenant == tenant]
-            wanted = [c for c in mine if any(s.selects(c.entity_id, c.entity_type) for s in subs)]
+            wanted = [c for c in mine if any(s.selects(c.entity_id, c.types) for s in subs)]
             if not wanted:
                 continue
             ids = tuple(sorted({c.entity_id for c in wanted}))
@@ -169,7 +169,7 @@ class Notifier:
             for change in wanted:
                 state = states.get(change.entity_id)
                 for sub in subs:
-                    if not sub.selects(change.entity_id, change.entity_type):
+                    if not sub.selects(change.entity_id, change.types):
                         continue
                     document, values = entity_document(change, state, sub)
                     events = {name: v.event for name, v in change.attrs.items()}

@@ -13,7 +13,7 @@ later, which a sequence-number cursor could.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,8 +46,9 @@ WITH changed AS (
               observed_at_stated, prev_num, prev_txt, created_at, modified_at,
               xmax = 0 AS inserted
 )
-INSERT INTO ciudad_changes (tenant, entity_id, entity_type, attrs)
-SELECT c.tenant, c.entity_id, e.entity_type, jsonb_object_agg(c.attr, jsonb_build_object(
+INSERT INTO ciudad_changes (tenant, entity_id, entity_type, other_types, attrs)
+SELECT c.tenant, c.entity_id, e.entity_type, e.other_types,
+    jsonb_object_agg(c.attr, jsonb_build_object(
     'value', coalesce(to_jsonb(c.num), to_jsonb(c.txt)), 'observedAt', c.observed_at,
     'unitCode', c.unit_code, 'valueType', c.value_type, 'stated', c.observed_at_stated,
     'previous', coalesce(to_jsonb(c.prev_num), to_jsonb(c.prev_txt)),
@@ -55,8 +56,8 @@ SELECT c.tenant, c.entity_id, e.entity_type, jsonb_object_agg(c.attr, jsonb_buil
     'event', CASE WHEN c.inserted THEN '{ATTRIBUTE_CREATED}' ELSE '{ATTRIBUTE_UPDATED}' END))
 FROM changed c JOIN ciudad_entities e USING (tenant, entity_id)
 WHERE EXISTS (SELECT 1 FROM ciudad_change_watch w WHERE w.tenant = c.tenant
-              AND w.entity_type IN ('{ANY_TYPE}', e.entity_type))
-GROUP BY c.tenant, c.entity_id, e.entity_type
+              AND w.entity_type = ANY(array['{ANY_TYPE}', e.entity_type] || e.other_types))
+GROUP BY c.tenant, c.entity_id, e.entity_type, e.other_types
 """
 
 
@@ -92,6 +93,11 @@ class Change:
     event: str | None = None  # ENTITY_CREATED or ENTITY_DELETED; None: attributes changed
     created_at: datetime | None = None  # of an entity deleted: its system times
     modified_at: datetime | None = None
+    other_types: tuple[str, ...] = ()  # beside entity_type (NGSI-LD 4.16)
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return (self.entity_type, *self.other_types)
 
 
 def _time(text: Any) -> datetime | None:
@@ -126,14 +132,16 @@ async def take_changes(conn: AsyncConnection[Any], limit: int) -> list[Change]:
         "DELETE FROM ciudad_changes WHERE seq IN (SELECT seq FROM ciudad_changes ORDER BY seq "
         "LIMIT %s FOR UPDATE SKIP LOCKED) "
         "RETURNING seq, tenant, entity_id, entity_type, attrs, changed_at, event, "
-        "entity_created_at, entity_modified_at",
+        "entity_created_at, entity_modified_at, other_types",
         (limit,),
     )
     rows = sorted(await cur.fetchall(), key=lambda row: row[0])
     return [
-        Change(seq, tenant, entity_id, entity_type, _values(attrs), changed_at, event, *times)
-        for seq, tenant, entity_id, entity_type, attrs, changed_at, event, *times in rows
-    ]
+        Change(seq, tenant, entity_id, entity_type, _values(attrs), changed_at, event,
+               created_at, modified_at, tuple(others))
+        for seq, tenant, entity_id, entity_type, attrs, changed_at, event, created_at,
+        modified_at, others in rows
+    ]  # fmt: skip
 
 
 async def record_change(
@@ -146,11 +154,12 @@ async def record_change(
     types: Mapping[str, str] | None = None,
     previous: Mapping[str, Any] | None = None,
     times: tuple[datetime, datetime] | None = None,
+    other_types: Sequence[str] = (),
 ) -> None:
     """A change of the API's writes (entity created or deleted, attributes kept whole that
-    were created, updated or deleted), in the caller's transaction, if someone watches.
-    ``previous``: per attribute, what the change replaced (``ChangedValue.previous``);
-    ``times``: a deleted entity's (createdAt, modifiedAt)."""
+    were created, updated or deleted), in the caller's transaction, if someone watches
+    one of the entity's types. ``previous``: per attribute, what the change replaced
+    (``ChangedValue.previous``); ``times``: a deleted entity's (createdAt, modifiedAt)."""
     if not attr_events and event is None:
         return
     attrs = {
@@ -158,12 +167,13 @@ async def record_change(
         for name, e in attr_events.items()
     }
     await conn.execute(
-        "INSERT INTO ciudad_changes (tenant, entity_id, entity_type, attrs, event, "
-        "entity_created_at, entity_modified_at) "
-        "SELECT %(t)s, %(e)s, %(type)s, %(attrs)s::jsonb, %(event)s, %(c)s, %(m)s WHERE EXISTS ("
-        "SELECT 1 FROM ciudad_change_watch w WHERE w.tenant = %(t)s "
-        f"AND w.entity_type IN ('{ANY_TYPE}', %(type)s))",
-        {"t": tenant, "e": entity_id, "type": entity_type, "event": event,
+        "INSERT INTO ciudad_changes (tenant, entity_id, entity_type, other_types, attrs, "
+        "event, entity_created_at, entity_modified_at) "
+        "SELECT %(t)s, %(e)s, %(type)s, %(others)s, %(attrs)s::jsonb, %(event)s, %(c)s, %(m)s "
+        "WHERE EXISTS (SELECT 1 FROM ciudad_change_watch w WHERE w.tenant = %(t)s "
+        "AND w.entity_type = ANY(%(watched)s))",
+        {"t": tenant, "e": entity_id, "type": entity_type, "others": list(other_types),
+         "watched": [ANY_TYPE, entity_type, *other_types], "event": event,
          "attrs": json.dumps(attrs), "c": times[0] if times else None,
          "m": times[1] if times else None},
     )  # fmt: skip

@@ -38,8 +38,9 @@ async def insert_new_entity(conn: Conn, entity: EntityRecord) -> None:
         raise AlreadyExistsError(f"entity {entity.entity_id} already exists")
     created = dict.fromkeys((k for k in entity.static if k != "scope"), ATTRIBUTE_CREATED)
     await record_change(
-        conn, entity.tenant, entity.entity_id, entity.entity_type, created, ENTITY_CREATED
-    )
+        conn, entity.tenant, entity.entity_id, entity.entity_type, created, ENTITY_CREATED,
+        other_types=entity.other_types,
+    )  # fmt: skip
 
 
 async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
@@ -48,12 +49,12 @@ async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
     async with conn.transaction():
         cur = await conn.execute(
             "DELETE FROM ciudad_entities WHERE tenant = %s AND entity_id = %s "
-            "RETURNING entity_type, static, created_at, modified_at",
+            "RETURNING entity_type, static, created_at, modified_at, other_types",
             (tenant, entity_id),
         )
         if (row := await cur.fetchone()) is None:
             raise NotFoundError(f"entity {entity_id} not found")
-        entity_type, static, created_at, modified_at = row
+        entity_type, static, created_at, modified_at, other_types = row
         readings = await conn.execute(
             "DELETE FROM ciudad_attr_state WHERE tenant = %s AND entity_id = %s "
             f"RETURNING attr, {_READING_BEFORE}",
@@ -64,7 +65,7 @@ async def delete_entity(conn: Conn, tenant: str, entity_id: str) -> None:
         await record_change(
             conn, tenant, entity_id, entity_type, dict.fromkeys(previous, ATTRIBUTE_DELETED),
             ENTITY_DELETED, {k: _kind(v) for k, v in previous.items()}, previous,
-            (created_at, modified_at),
+            (created_at, modified_at), other_types,
         )  # fmt: skip
         await _delete_history(conn, tenant, entity_id, None)
 
@@ -134,7 +135,8 @@ async def delete_attribute(
         cur = await conn.execute(
             "SELECT static ? %s, entity_type, "
             "coalesce(static -> %s ->> 'type', static -> %s -> 0 ->> 'type', 'Property'), "
-            "static -> %s FROM ciudad_entities WHERE tenant = %s AND entity_id = %s FOR UPDATE",
+            "static -> %s, other_types FROM ciudad_entities WHERE tenant = %s AND entity_id = %s "
+            "FOR UPDATE",
             (attr, attr, attr, attr, tenant, entity_id),
         )
         row = await cur.fetchone()
@@ -157,6 +159,7 @@ async def delete_attribute(
         await record_change(
             conn, tenant, entity_id, row[1], {attr: ATTRIBUTE_DELETED}, types={attr: row[2]},
             previous={attr: row[3] if was_static else reading and _reading_before(*reading)},
+            other_types=row[4],
         )  # fmt: skip
         if with_history:
             await _delete_history(conn, tenant, entity_id, attr)
@@ -178,7 +181,8 @@ async def merge_static(
     names = sorted(name for name in static if name != "scope")
     # what the attributes written were: kept whole, or a reading (a name is in one place)
     before = await conn.execute(
-        "SELECT entity_type, (SELECT jsonb_object_agg(key, value) FROM jsonb_each(e.static) "
+        "SELECT entity_type, other_types, "
+        "(SELECT jsonb_object_agg(key, value) FROM jsonb_each(e.static) "
         "WHERE key = ANY(%(n)s)), (SELECT jsonb_object_agg(attr, coalesce(to_jsonb(num), "
         "to_jsonb(txt))) FROM ciudad_attr_state s WHERE s.tenant = e.tenant "
         "AND s.entity_id = e.entity_id AND attr = ANY(%(n)s)) "
@@ -187,11 +191,15 @@ async def merge_static(
     )
     if (found := await before.fetchone()) is None:
         raise NotFoundError(f"entity {entity_id} not found")
-    previous = (found[2] or {}) | (found[1] or {})
+    entity_type, types_before, static_before, readings_before = found
+    previous = (readings_before or {}) | (static_before or {})
     events = {name: ATTRIBUTE_DELETED if name in instances_deleted
               else ATTRIBUTE_UPDATED if name in previous else ATTRIBUTE_CREATED
               for name in names}  # fmt: skip
-    await record_change(conn, tenant, entity_id, found[0], events, previous=previous)
+    types = types_before if other_types is None else other_types
+    await record_change(
+        conn, tenant, entity_id, entity_type, events, previous=previous, other_types=types
+    )
     cur = await conn.execute(
         "UPDATE ciudad_entities SET static = (static - %s::text[]) || %s::jsonb, "
         "other_types = coalesce(%s, other_types), modified_at = now() "

@@ -43,6 +43,10 @@ class EntityState:
     created_at: datetime | None = None
     other_types: tuple[str, ...] = ()  # types beside entity_type, in the order given
 
+    @property
+    def types(self) -> tuple[str, ...]:
+        return (self.entity_type, *self.other_types)
+
 
 @dataclass(frozen=True, slots=True)
 class TimeRange:

@@ -73,3 +73,35 @@ async def test_attribute_deletions_notify_only_when_asked(database_url: str) -> 
             assert len(deletions.notifications) == 1, (
                 "height is not watched: its deletion, queued first, would have come first"
             )
+
+
+async def test_an_entity_of_several_types_notifies_subscriptions_on_any_of_them(
+    database_url: str,
+) -> None:
+    body = {"id": BUILDING, "type": ["Building", "Tower"],
+            "height": {"type": "Property", "value": 30}}  # fmt: skip
+    with receiving() as second, receiving() as both, receiving() as other:
+        async with platform(database_url) as (http, _):
+            await subscribe(http, second.uri, entities=[{"type": "Tower"}],
+                            notificationTrigger=["attributeUpdated", "entityDeleted"])  # fmt: skip
+            await subscribe(http, both.uri, entities=[{"type": "Building;Tower"}],
+                            notificationTrigger=["attributeUpdated"])  # fmt: skip
+            await subscribe(http, other.uri, entities=[{"type": "Building;House"}])
+            await _write(http, "POST", "/", body)
+            await _write(http, "PATCH", "/attrs", {"height": {"type": "Property", "value": 31}})
+            (raised,) = await _notified(second, 1)
+            assert raised["type"] == ["Building", "Tower"], "a reading, via the second type"
+            assert raised["height"]["value"] == 31
+            (raised_too,) = await _notified(both, 1)
+            assert raised_too["height"]["value"] == 31, "Building;Tower: an entity of both"
+            owner = {"type": "Relationship", "object": "urn:ngsi-ld:Person:eva"}
+            await _write(http, "POST", "/attrs", {"owner": owner})
+            await _write(http, "PATCH", "/attrs", {"owner": owner | {"object": "urn:x:y"}})
+            moved = (await _notified(second, 2))[1]
+            assert moved["owner"]["object"] == "urn:x:y", "an attribute kept whole, too"
+            await _notified(both, 2)
+            await _write(http, "DELETE", "")
+            gone = (await _notified(second, 3))[2]
+            assert (gone["id"], gone["type"]) == (BUILDING, ["Building", "Tower"])
+            assert len(both.notifications) == 2, "the owner's update notified it, not the rest"
+            assert other.notifications == [], "Building;House needs both types"

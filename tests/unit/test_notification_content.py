@@ -54,8 +54,9 @@ def _subscription(**members: Any) -> Any:
 
 def test_notification_triggers_choose_the_events_that_notify() -> None:
     default = _subscription()
-    assert default.selects("urn:x:1", "Bus"), "a type expression selects each of its types"
-    assert not default.selects("urn:x:1", "Car")
+    assert default.selects("urn:x:1", ("Bus",)), "a type expression selects each of its types"
+    assert not default.selects("urn:x:1", ("Car",))
+    assert default.selects("urn:x:1", ("Car", "Bus")), "an entity of several types, by any"
     assert default.is_due({"speed": "attributeCreated"}, {})
     assert default.is_due({"speed": "attributeUpdated"}, {})
     assert not default.is_due({"speed": "attributeDeleted"}, {})
@@ -89,3 +90,13 @@ def test_a_deleted_attribute_is_notified_as_null_of_its_type() -> None:
     assert deleted_attribute("Relationship")["object"] == "urn:ngsi-ld:null"
     assert deleted_attribute("LanguageProperty")["languageMap"] == {"@none": "urn:ngsi-ld:null"}
     assert deleted_attribute("ListRelationship")["objectList"] == ["urn:ngsi-ld:null"]
+
+
+def test_a_type_group_selects_only_an_entity_of_all_its_types() -> None:
+    both = _subscription(entities=[{"type": "(Vehicle;Bus)|Tram"}])
+    assert both.selects("urn:x:1", ("Bus", "Vehicle"))
+    assert both.selects("urn:x:1", ("Tram",))
+    assert not both.selects("urn:x:1", ("Bus",)), "Vehicle;Bus needs both"
+    named = _subscription(entities=[{"type": "Bus"}])
+    assert not named.selects("urn:x:1", ("Bu",)), "a name is matched whole"
+    assert named.selects("urn:x:1", ("Vehicle", "Bus"))
