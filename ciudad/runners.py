@@ -115,6 +115,8 @@ def mqtt_options(settings: Settings) -> MqttOptions:
         share_group=settings.gateway_share_group,
         receive_maximum=settings.mqtt_receive_maximum,
         protocol_version=4 if settings.mqtt_v311 else 5,
+        tls=settings.mqtt_tls,
+        ca_file=settings.mqtt_ca_file,
     )
     if settings.gateway_input == "nats":
         # Devices come in over NATS: this link only publishes commands (OTA has its own).
@@ -149,6 +151,8 @@ def lorawan_options(settings: Settings) -> MqttOptions | None:
         receive_maximum=settings.mqtt_receive_maximum,
         filters=LORAWAN_FILTERS,
         protocol_version=4 if settings.lorawan_mqtt_v311 else 5,
+        tls=settings.lorawan_mqtt_tls,
+        ca_file=settings.lorawan_mqtt_ca_file,
     )
 
 

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     mqtt_username: str | None = Field(None, description="MQTT user name, if the broker asks.")
     mqtt_password: SecretStr | None = Field(None, description="MQTT password.")
     mqtt_keepalive_s: int = Field(30, ge=5, description="MQTT keepalive interval.")
+    mqtt_tls: bool = Field(False, description="Reach the broker over TLS (port usually 8883).")
+    mqtt_ca_file: Path | None = Field(
+        None, description="CA certificate(s) the broker's must chain to; unset: the system's."
+    )
 
     gateway_client_id: str = Field(
         "ciudad-gateway",
@@ -94,6 +98,10 @@ class Settings(BaseSettings):
     lorawan_mqtt_password: SecretStr | None = Field(None, description="Password on that broker.")
     lorawan_mqtt_v311: bool = Field(
         False, description="Speak MQTT 3.1.1 to it (The Things Stack's MQTT server needs it)."
+    )
+    lorawan_mqtt_tls: bool = Field(False, description="Reach it over TLS (port usually 8883).")
+    lorawan_mqtt_ca_file: Path | None = Field(
+        None, description="CA certificate(s) its certificate must chain to; unset: the system's."
     )
     batch_max_messages: int = Field(5000, ge=1, description="Flush a batch at this many messages.")
     batch_max_wait_ms: int = Field(200, ge=1, description="Flush a batch after this long.")

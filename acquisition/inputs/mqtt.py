@@ -18,15 +18,17 @@ import asyncio
 import logging
 import random
 import socket
+import ssl
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from acquisition.inputs import mqtt_packets as wire
 from acquisition.inputs.inbound import InboundMessage, take_batch
 from acquisition.inputs.mqtt_link import Link, LinkEvents
 from capture import MEASURE_TOPIC_FILTERS
-from support import CiudadError
+from support import CiudadError, ConfigurationError
 
 __all__ = [
     "GATEWAY_FILTERS",
@@ -57,6 +59,21 @@ class MqttOptions:
     # 5, or 4 for MQTT 3.1.1 (The Things Stack's MQTT server speaks nothing newer); with 3.1.1
     # the session persists (clean session off) but no Receive Maximum bounds the queue.
     protocol_version: int = 5
+    # TLS, checking the broker's certificate and host name against ``ca_file`` (None: the
+    # system's trusted CAs): for a broker across a network, e.g. a network server's.
+    tls: bool = False
+    ca_file: Path | None = None
+
+
+def tls_context(options: MqttOptions) -> ssl.SSLContext | None:
+    """The client TLS context of ``options`` (None without TLS); ConfigurationError for a CA
+    file that cannot be read."""
+    if not options.tls:
+        return None
+    try:
+        return ssl.create_default_context(cafile=options.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigurationError(f"cannot read the MQTT CA file {options.ca_file}: {exc}") from exc
 
 
 def subscription_filters(
@@ -74,6 +91,7 @@ class MqttSource(LinkEvents):
 
     def __init__(self, options: MqttOptions) -> None:
         self._options = options
+        self._tls = tls_context(options)
         self._queue: deque[InboundMessage] = deque()
         self._arrived = asyncio.Event()
         self._connected = asyncio.Event()
@@ -116,7 +134,10 @@ class MqttSource(LinkEvents):
         loop = asyncio.get_running_loop()
         self._generation += 1
         _, link = await loop.create_connection(
-            lambda: Link(self, opts.protocol_version, self._generation), opts.host, opts.port
+            lambda: Link(self, opts.protocol_version, self._generation),
+            opts.host,
+            opts.port,
+            ssl=self._tls,
         )
         link.set_option(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         self._link = link
