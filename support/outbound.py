@@ -60,11 +60,21 @@ class OutboundPolicy:
         host = parts.hostname
         if not host:
             raise OutboundRefusedError(f"{url!r:.100} names no host")
+        if host.lower() not in self.names:
+            await self.vetted_addresses(host, parts.port)
+
+    async def vetted_addresses(self, host: str, port: int | None) -> list[Address]:
+        """The addresses ``host`` resolves to now, all of them allowed (a name allowed by
+        name: whatever it resolves to); OutboundRefusedError otherwise. A connection made
+        to these, not to the name resolved again, gives a name no time to change its
+        answer after the check (DNS rebinding)."""
+        addresses = await _addresses(host, port)
         if host.lower() in self.names:
-            return
-        for address in await _addresses(host, parts.port):
+            return addresses
+        for address in addresses:
             if not self.allows_address(address):
                 raise OutboundRefusedError(f"{host!r:.100} is not an allowed destination")
+        return addresses
 
 
 async def _addresses(host: str, port: int | None) -> list[Address]:

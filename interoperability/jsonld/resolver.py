@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from interoperability.jsonld.terms import Context, ContextError, bundled, parse_local_context
+from interoperability.outbound_http import vetted_http_client
 from support.errors import CiudadError
 from support.outbound import OutboundPolicy, OutboundRefusedError
 
@@ -45,7 +46,7 @@ class ContextResolver:
     ):
         self._outbound = outbound
         self._timeout_s = timeout_s
-        self._http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
+        self._http = vetted_http_client(outbound, timeout_s)
         self._max_bytes = max_bytes
         self._max_entries = max_entries
         self._cache: OrderedDict[str, Context] = OrderedDict()

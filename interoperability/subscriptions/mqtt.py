@@ -163,6 +163,10 @@ class _Link:
         self.alive = False
         self._client.disconnect()
         self._client.loop_stop()  # prompt: the disconnect wakes the loop, which then ends
+        # paho closes its wake-up socket pair only when the client is freed: without these
+        # the client and this link form a cycle, freed (sockets unclosed) at the next GC
+        self._client.on_connect = None
+        self._client.on_disconnect = None
 
 
 class MqttPublisher:

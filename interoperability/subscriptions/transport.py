@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from interoperability.outbound_http import vetted_http_client
 from interoperability.subscriptions.model import Endpoint, is_reserved
 from interoperability.subscriptions.mqtt import (
     MQTT_SCHEMES,
     MqttDeliveryError,
     MqttPublisher,
+    MqttTarget,
     mqtt_target,
 )
 from support.outbound import OutboundPolicy, OutboundRefusedError
@@ -48,7 +51,7 @@ class NotificationSender:
     def __init__(self, timeout_s: float, outbound: OutboundPolicy) -> None:
         self._timeout_s = timeout_s
         self._outbound = outbound
-        self._http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
+        self._http = vetted_http_client(outbound, timeout_s)
         self._mqtt = MqttPublisher(timeout_s)
 
     async def send(
@@ -73,6 +76,8 @@ class NotificationSender:
                 content=json.dumps(notification),
                 headers=_headers(endpoint, tenant, context),
             )
+        except OutboundRefusedError:  # the name answered otherwise to the connection
+            raise DeliveryError("destination not allowed (CIUDAD_OUTBOUND_ALLOW)") from None
         except httpx.TimeoutException:
             raise DeliveryError("timed out") from None
         except httpx.HTTPError:
@@ -88,9 +93,11 @@ class NotificationSender:
         context: str | None,
     ) -> None:
         try:
-            target = mqtt_target(endpoint.uri, endpoint.notifierInfo)
+            target = await self._pinned(mqtt_target(endpoint.uri, endpoint.notifierInfo))
         except ValueError:
             raise DeliveryError("MQTT: not a valid endpoint") from None
+        except OutboundRefusedError:
+            raise DeliveryError("destination not allowed (CIUDAD_OUTBOUND_ALLOW)") from None
         # NGSI-LD's MQTT binding: metadata (what HTTP would send as headers) and body.
         metadata = _headers(endpoint, tenant, context)
         payload = json.dumps({"metadata": metadata, "body": notification}).encode()
@@ -104,6 +111,16 @@ class NotificationSender:
             raise DeliveryError(str(exc)) from None
         except TimeoutError:
             raise DeliveryError("MQTT: timed out") from None
+
+    async def _pinned(self, target: MqttTarget) -> MqttTarget:
+        """A plain-MQTT target at an address the policy vetted, not at a name the client
+        would resolve again (DNS rebinding). Over TLS the name stays: the certificate is
+        checked against it, so another address could not pass for it."""
+        if target.broker.tls:
+            return target
+        broker = target.broker
+        (address, *_) = await self._outbound.vetted_addresses(broker.host, broker.port)
+        return replace(target, broker=replace(broker, host=str(address)))
 
     async def close(self) -> None:
         await self._http.aclose()
