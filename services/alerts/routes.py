@@ -14,6 +14,7 @@ from interoperability import (
     ApiState,
     BackgroundJob,
     EndTimeAtQuery,
+    ReaderDep,
     StoreDep,
     TenantDep,
     TimeAtQuery,
@@ -67,7 +68,7 @@ def alert_router(rules: Sequence[AlertRule]) -> APIRouter:
 
     @router.get("", summary="Alerts of every vertical, newest first")
     async def list_alerts(
-        store: StoreDep,
+        store: ReaderDep,
         tenant: TenantDep,
         status: Annotated[Literal["open", "acknowledged"] | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_ALERTS)] = 100,

@@ -18,7 +18,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
-from interoperability import StoreDep, TenantDep, get_settings
+from interoperability import ReaderDep, TenantDep, get_settings
 from knowledge import EntityQuery, EntityState, KnowledgeStore, SeriesAggregates, TimeRange
 from services.energy.lighting_faults import lamp_faults, lamp_state
 from services.entity_state import AsOfDep, coordinates, last_seen, latest_values
@@ -185,14 +185,14 @@ async def dashboard_asset(name: str) -> Response:
 
 
 @router.get("/ciudad/v1/services/dashboard/map", summary="Every sensor with its state colour")
-async def dashboard_map(store: StoreDep, tenant: TenantDep, now: AsOfDep) -> list[dict[str, Any]]:
+async def dashboard_map(store: ReaderDep, tenant: TenantDep, now: AsOfDep) -> list[dict[str, Any]]:
     sensors = EntityQuery(types=tuple(STATE_OF))
     return map_features(await store.list_entities(tenant, None, MAX_ENTITIES, 0, sensors), now)
 
 
 @router.get("/ciudad/v1/services/dashboard/series", summary="Noise, air, parking, energy charts")
 async def dashboard_series(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     now: AsOfDep,
     hours: Annotated[float, Query(gt=0, le=24 * 7)] = 24.0,

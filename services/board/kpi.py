@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from interoperability import RegistryDep, StoreDep, TenantDep, get_settings
+from interoperability import ReaderDep, RegistryDep, TenantDep, get_settings
 from knowledge import EntityQuery, EntityState, TimeRange
 from services.alerts.evaluation import ALERT_TYPE, newest_alerts, status_query
 from services.board.slo import completeness
@@ -86,7 +86,7 @@ router = APIRouter(prefix="/ciudad/v1/services", tags=["services: governance"])
 
 @router.get("/kpi", summary="The tenant's KPI board per smart domain")
 async def kpi_board(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     registry: RegistryDep,
     settings: Annotated[Settings, Depends(get_settings)],

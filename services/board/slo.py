@@ -20,8 +20,8 @@ from fastapi import APIRouter, Depends, Query
 
 from interoperability import (
     DatabaseDep,
+    ReaderDep,
     RegistryDep,
-    StoreDep,
     TenantDep,
     api_counts,
     get_settings,
@@ -136,7 +136,7 @@ router = APIRouter(prefix="/ciudad/v1", tags=["platform"])
 
 @router.get("/slo", summary="The tenant's service levels over the last hours")
 async def slo(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     registry: RegistryDep,
     db: DatabaseDep,

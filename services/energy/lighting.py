@@ -20,6 +20,7 @@ from interoperability import (
     BadRequestError,
     CommandsDep,
     EndTimeAtQuery,
+    ReaderDep,
     RegistryDep,
     StoreDep,
     TenantDep,
@@ -103,7 +104,7 @@ router = APIRouter(prefix="/ciudad/v1/services/lighting", tags=["services: energ
 
 @router.get("/schedule", summary="Each lamp's switching and dimming schedule for a night")
 async def schedule(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     day: Annotated[date, Query(description="The night that starts at this day's sunset")],
     profile: ProfileDep,
@@ -163,7 +164,7 @@ async def send_schedules(
 
 
 @router.get("/faults", summary="Lamps whose latest report shows a fault")
-async def faults(store: StoreDep, tenant: TenantDep) -> list[dict[str, Any]]:
+async def faults(store: ReaderDep, tenant: TenantDep) -> list[dict[str, Any]]:
     return [
         {"id": lamp.entity_id, "faults": found, "watts": lamp.watts, "ratingW": lamp.rating_w,
          "observedAt": iso_utc(lamp.observed_at) if lamp.observed_at else None}
@@ -174,7 +175,7 @@ async def faults(store: StoreDep, tenant: TenantDep) -> list[dict[str, Any]]:
 
 @router.get("/energy", summary="Energy per lamp over a range, and the saving against full power")
 async def energy(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     time_at: TimeAtQuery,
     end_time_at: EndTimeAtQuery,

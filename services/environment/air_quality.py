@@ -17,7 +17,7 @@ from fastapi import APIRouter
 
 from interoperability import (
     EndTimeAtQuery,
-    StoreDep,
+    ReaderDep,
     TenantDep,
     TimeAtQuery,
     checked_range,
@@ -91,7 +91,7 @@ router = APIRouter(prefix="/ciudad/v1/services/air", tags=["services: environmen
 
 @router.get("/aqi", summary="Hourly European Air Quality Index per station")
 async def aqi(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     time_at: TimeAtQuery,
     end_time_at: EndTimeAtQuery,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from interoperability import (
     EndTimeAtQuery,
-    StoreDep,
+    ReaderDep,
     TenantDep,
     TimeAtQuery,
     checked_range,
@@ -47,7 +47,7 @@ router = APIRouter(prefix="/ciudad/v1/services/noise", tags=["services: environm
 
 @router.get("/leq", summary="Energetic mean LAeq per noise sensor over a period")
 async def noise_leq(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     time_at: TimeAtQuery,
     end_time_at: EndTimeAtQuery,

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from interoperability import StoreDep, TenantDep, check_time
+from interoperability import ReaderDep, TenantDep, check_time
 from knowledge import EU_NOISE_PERIODS, DayNoise, KnowledgeStore, TimeRange, day_noise
 from services.config_files import load_json_table
 from support import ConfigurationError
@@ -133,7 +133,7 @@ def noise_day_router(table: ObjectivesTable) -> APIRouter:
     router = APIRouter(prefix="/ciudad/v1/services/noise", tags=["services: environment"])
 
     @router.get("/days", summary="Ld/Le/Ln/Lden per sensor for a day, with exceeded objectives")
-    async def days(store: StoreDep, tenant: TenantDep, day: DayQuery) -> list[dict[str, Any]]:
+    async def days(store: ReaderDep, tenant: TenantDep, day: DayQuery) -> list[dict[str, Any]]:
         return [
             {k: v for k, v in row.items() if k != "location"}
             for row in await noise_days(store, tenant, day, table)
@@ -144,7 +144,7 @@ def noise_day_router(table: ObjectivesTable) -> APIRouter:
         return {area: o.model_dump() for area, o in table.items()}
 
     @router.get("/map.geojson", summary="A day's noise levels per sensor as GeoJSON points")
-    async def noise_map(store: StoreDep, tenant: TenantDep, day: DayQuery) -> dict[str, Any]:
+    async def noise_map(store: ReaderDep, tenant: TenantDep, day: DayQuery) -> dict[str, Any]:
         features = []
         for row in await noise_days(store, tenant, day, table):
             location = row.pop("location")

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query
 from interoperability import (
     BadRequestError,
     EndTimeAtQuery,
-    StoreDep,
+    ReaderDep,
     TenantDep,
     TimeAtQuery,
     checked_range,
@@ -101,13 +101,13 @@ Zone = Annotated[str, Query(description="The zone: a refParkingSite id")]
 
 
 @router.get("/zones", summary="Availability per zone now")
-async def zones(store: StoreDep, tenant: TenantDep) -> list[dict[str, Any]]:
+async def zones(store: ReaderDep, tenant: TenantDep) -> list[dict[str, Any]]:
     return availability(await spots(store, tenant))
 
 
 @router.get("/occupancy", summary="A zone's time-weighted occupancy over a range")
 async def occupancy(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     zone: Zone,
     time_at: TimeAtQuery,
@@ -121,7 +121,7 @@ async def occupancy(
 
 @router.get("/forecast", summary="A zone's expected occupancy for the next hours")
 async def zone_forecast(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     zone: Zone,
     hours: Annotated[int, Query(ge=1, le=24)] = 3,
@@ -148,7 +148,7 @@ async def zone_forecast(
 
 @router.get("/nearest", summary="The free bays nearest to a point")
 async def nearest(
-    store: StoreDep,
+    store: ReaderDep,
     tenant: TenantDep,
     lat: Annotated[float, Query(ge=-90, le=90)],
     lon: Annotated[float, Query(ge=-180, le=180)],

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from ciudad.database import platform_read_database
 from interoperability import create_app
 from services import ServiceTables, service_routers
 from support import Settings
@@ -32,6 +33,8 @@ async def open_api(database_url: str, **settings: Any) -> AsyncIterator[httpx.As
         config,
         routers=service_routers(ServiceTables.load(config)),
         database=database_at(database_url),
+        # CIUDAD_DATABASE_READ_URL given: queries read there, as under `ciudad api`
+        read_database=platform_read_database if config.database_read_url else None,
     )
     async with (
         app.router.lifespan_context(app),

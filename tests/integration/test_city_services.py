@@ -13,6 +13,7 @@ from ciudad.database import open_store_at
 from services.energy.lighting import firmware_steps, night_schedule
 from support.times import iso_utc
 from tests.helpers.api_client import open_api
+from tests.helpers.databases import fresh_database
 
 pytestmark = pytest.mark.integration
 LEON = {"NGSILD-Tenant": "leon"}
@@ -198,3 +199,17 @@ async def test_lighting_energy_faults_schedules_and_the_kpi_board(database_url: 
         / sum(z["occupied"] + z["free"] for z in kpi["parking"]["zones"])
     )
     assert kpi["completeness"]["sensors"] == 1  # the one provisioned device
+
+
+async def test_the_services_read_where_the_api_reads(postgres_uri: str, database_url: str) -> None:
+    """With CIUDAD_DATABASE_READ_URL (a standby under Patroni), the services' GETs read
+    there too; here it is another database, filled where the primary is empty."""
+    with fresh_database(postgres_uri) as replica:
+        await fill(replica)
+        async with open_api(database_url, database_read_url=replica) as http:
+            zones = await get(http, "/ciudad/v1/services/parking/zones")
+            lamps = await get(http, "/ciudad/v1/services/dashboard/map")
+        async with open_api(database_url) as http:
+            assert await get(http, "/ciudad/v1/services/parking/zones") == []
+    assert {z["zone"].rsplit(":", 1)[1] for z in zones} == {"z1", "z2", "zf"}
+    assert any("Streetlight" in feature["id"] for feature in lamps)
