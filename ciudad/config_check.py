@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -52,7 +53,33 @@ def warnings(settings: Settings) -> list[str]:
         found.append("CIUDAD_SPOOL_MAX_BYTES=0: no spool; a database outage backs up into MQTT")
     if settings.mqtt_username and settings.mqtt_password is None:
         found.append("CIUDAD_MQTT_USERNAME set without CIUDAD_MQTT_PASSWORD")
+    found += _clear_passwords(settings)
     return found
+
+
+def _clear_passwords(settings: Settings) -> list[str]:
+    """Broker passwords that would cross a network unencrypted."""
+    links = (
+        ("MQTT", settings.mqtt_host, settings.mqtt_password, settings.mqtt_tls),
+        ("LORAWAN_MQTT", settings.lorawan_mqtt_host, settings.lorawan_mqtt_password,
+         settings.lorawan_mqtt_tls),
+    )  # fmt: skip
+    return [
+        f"CIUDAD_{name}_PASSWORD goes to {host} in clear: set CIUDAD_{name}_TLS=true"
+        for name, host, password, tls in links
+        if host and password is not None and not tls and not is_loopback(host)
+    ]
+
+
+def unreadable_files(settings: Settings) -> list[str]:
+    """CA files named in the settings that cannot be read (TLS would fail at start)."""
+    named = (("MQTT_CA_FILE", settings.mqtt_ca_file),
+             ("LORAWAN_MQTT_CA_FILE", settings.lorawan_mqtt_ca_file))  # fmt: skip
+    return [
+        f"CIUDAD_{name}: cannot read {path}"
+        for name, path in named
+        if path is not None and not (path.is_file() and os.access(path, os.R_OK))
+    ]
 
 
 def report(settings: Settings) -> str:
@@ -84,6 +111,9 @@ def check_config(settings: Settings) -> int:
         lines = "".join(f"\n  {name}: still a placeholder (CHANGE_ME); set the real value"
                         for name in unset)  # fmt: skip
         print(f"ciudad: settings not filled in:{lines}", file=sys.stderr)
+        return 2
+    if unreadable := unreadable_files(settings):
+        print("ciudad: " + "; ".join(unreadable), file=sys.stderr)
         return 2
     try:
         tables = ServiceTables.load(settings)

@@ -87,3 +87,28 @@ def test_warnings_for_valid_but_risky_settings(
     assert "warning: CIUDAD_API_AUTH=off" in out
     assert "warning: CIUDAD_SPOOL_MAX_BYTES=0" in out
     assert main(["config", "check", "--env-file", "/nonexistent.env"]) == 2
+
+
+def test_a_broker_password_sent_in_clear_is_a_warning_and_a_missing_ca_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CIUDAD_LORAWAN_MQTT_HOST", "lns.example.org")
+    monkeypatch.setenv("CIUDAD_LORAWAN_MQTT_PASSWORD", "s3cret-for-the-lns")
+    monkeypatch.setenv("CIUDAD_MQTT_PASSWORD", "s3cret-for-loopback")
+    assert main(["config", "check"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "warning: CIUDAD_LORAWAN_MQTT_PASSWORD goes to lns.example.org in clear: "
+        "set CIUDAD_LORAWAN_MQTT_TLS=true"
+    ) in out
+    assert "CIUDAD_MQTT_PASSWORD goes to" not in out, "the gateway's broker is on loopback"
+    assert "s3cret" not in out
+    monkeypatch.setenv("CIUDAD_LORAWAN_MQTT_TLS", "true")
+    monkeypatch.setenv("CIUDAD_LORAWAN_MQTT_CA_FILE", str(tmp_path / "missing.crt"))
+    assert main(["config", "check"]) == 2
+    assert f"CIUDAD_LORAWAN_MQTT_CA_FILE: cannot read {tmp_path / 'missing.crt'}" in (
+        capsys.readouterr().err
+    )
+    (tmp_path / "missing.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    assert main(["config", "check"]) == 0
+    assert "in clear" not in capsys.readouterr().out
