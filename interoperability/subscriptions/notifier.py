@@ -12,6 +12,7 @@ repeat after a crash between sending and recording.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -82,10 +83,21 @@ class Notifier:
         self._contexts = contexts
         self._metrics = metrics
         self._leading = False
+        # a delivery under way per subscription, set once its outcome is recorded
+        self._in_flight: dict[tuple[str, str], asyncio.Event] = {}
 
     @property
     def leading(self) -> bool:
         return self._leading
+
+    async def settled(self, tenant: str, subscription_id: str, most_s: float) -> None:
+        """Waits (at most ``most_s``) for the outcome of this process's delivery to the
+        subscription under way, if any, to be recorded. A receiver that reads the
+        subscription as soon as it has answered sees what it answered."""
+        event = self._in_flight.get((tenant, subscription_id))
+        if event is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), most_s)
 
     async def run(self, db: Database) -> None:
         """Waits to lead (one notifier per database), then works until cancelled. The lock
@@ -215,28 +227,43 @@ class Notifier:
     async def _deliver(
         self, sub: Subscription, rows: list[PendingNotification], now: datetime
     ) -> None:
+        key = (sub.tenant, sub.id)
         for group in _chunks(rows, self._options.entities_per_notification):
-            notification = _notification(sub, [doc for row in group for doc in row.data], now)
-            async with self._subscriptions.connection() as conn:
-                await queue.attempting(conn, group[0], now)
+            self._in_flight[key] = under_way = asyncio.Event()
             try:
-                await self._sender.send(
-                    sub.body.notification.endpoint, sub.tenant, notification, _link(sub)
-                )
-            except DeliveryError as exc:
-                self._count(sub, "failed")
-                attempts = max(row.attempts for row in group) + 1
-                retry_at = now + timedelta(seconds=backoff_s(attempts, self._options.max_backoff_s))
-                async with self._subscriptions.connection() as conn:
-                    await queue.failed(conn, group, now, retry_at, str(exc))
-                log.warning(
-                    "notification failed",
-                    extra={"subscription": sub.id, "attempts": attempts, "reason": str(exc)},
-                )
-                return
-            self._count(sub, "delivered")
+                if not await self._deliver_one(sub, group, now):
+                    return
+            finally:
+                under_way.set()
+                if self._in_flight.get(key) is under_way:
+                    del self._in_flight[key]
+
+    async def _deliver_one(
+        self, sub: Subscription, group: list[PendingNotification], now: datetime
+    ) -> bool:
+        """One notification of ``group``'s entities, its outcome recorded; whether it went."""
+        notification = _notification(sub, [doc for row in group for doc in row.data], now)
+        async with self._subscriptions.connection() as conn:
+            await queue.attempting(conn, group[0], now)
+        try:
+            await self._sender.send(
+                sub.body.notification.endpoint, sub.tenant, notification, _link(sub)
+            )
+        except DeliveryError as exc:
+            self._count(sub, "failed")
+            attempts = max(row.attempts for row in group) + 1
+            retry_at = now + timedelta(seconds=backoff_s(attempts, self._options.max_backoff_s))
             async with self._subscriptions.connection() as conn:
-                await queue.delivered(conn, group, now, sub.body.throttling or 0)
+                await queue.failed(conn, group, now, retry_at, str(exc))
+            log.warning(
+                "notification failed",
+                extra={"subscription": sub.id, "attempts": attempts, "reason": str(exc)},
+            )
+            return False
+        self._count(sub, "delivered")
+        async with self._subscriptions.connection() as conn:
+            await queue.delivered(conn, group, now, sub.body.throttling or 0)
+        return True
 
     def _count(self, sub: Subscription, outcome: str) -> None:
         if self._metrics is not None:

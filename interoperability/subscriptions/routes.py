@@ -41,6 +41,8 @@ def get_subscriptions(request: Request) -> SubscriptionStore:
 
 SubscriptionsDep = Annotated[SubscriptionStore, Depends(get_subscriptions)]
 SubscriptionIdPath = Annotated[str, Path(pattern=URI_PATTERN, description="Subscription id")]
+# How long reading a subscription waits for the outcome of a delivery under way
+SETTLE_WAIT_S = 1.0
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -202,6 +204,9 @@ async def get_subscription(
     ld_json: LdJsonDep,
     options: OptionsQuery = None,
 ) -> Response:
+    notifier = request.app.state.api.notifier
+    if notifier is not None:  # a delivery under way here: its outcome is read, not missed
+        await notifier.settled(tenant, subscription_id, SETTLE_WAIT_S)
     found = await subscriptions.get(tenant, subscription_id)
     doc = render_subscription(found, datetime.now(UTC), may_write(request), _sys_attrs(options))
     return ngsi_response(_as_asked(doc, found, ld_json), ld_json)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ class Receiver:
     port: int
     fail_next: int = 0
     fail_every: int = 0  # answer 503 to every n-th request
+    answer_delay_s: float = 0.0  # a slow receiver: the answer leaves this long after receipt
     notifications: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     requests: int = 0
@@ -52,6 +54,7 @@ def receiving(port: int | None = None, **options: Any) -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             status = receiver._answer(body, dict(self.headers))
+            time.sleep(receiver.answer_delay_s)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

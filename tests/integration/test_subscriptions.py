@@ -159,6 +159,22 @@ async def test_a_failing_endpoint_is_retried_and_its_status_shows_it(database_ur
             await wait_until(exported, what=f"the metrics {counted}")
 
 
+async def test_a_receiver_reading_its_subscription_while_it_answers_sees_its_answer(
+    database_url: str,
+) -> None:
+    """The conformance suite's receiver answers, then reads the subscription at once: the
+    read waits for the answer's outcome to be recorded (here the answer leaves 0.3 s after
+    the notification arrived, and the read is made as soon as it arrived)."""
+    with receiving(answer_delay_s=0.3) as receiver:
+        async with platform(database_url) as (http, store):
+            sub_id = await subscribe(http, receiver.uri)
+            await store.write_batch(reading("n1", "LAeq", 0, 61.0))
+            await until(lambda: receiver.requests == 1)
+            notification = (await status(http, sub_id))["notification"]
+    assert notification["status"] == "ok"
+    assert "lastSuccess" in notification, "the delivery under way was waited for"
+
+
 async def test_no_change_is_lost_under_concurrent_load_and_flaky_endpoint(
     database_url: str,
 ) -> None:
