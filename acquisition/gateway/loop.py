@@ -237,7 +237,7 @@ class Gateway(Generic[Staged]):
     async def _store_or_spool(self, prepared: Prepared[Staged]) -> None:
         while True:
             async with self._lock:
-                if await self._drain() and await self._try_store(prepared.batch, prepared):
+                if await self._drain() and await self._try_store(prepared.batch, prepared.staged):
                     return
                 if self._spool is not None:
                     try:
@@ -254,17 +254,17 @@ class Gateway(Generic[Staged]):
     def _store_resting(self) -> bool:
         return asyncio.get_running_loop().time() < self._store_retry_at
 
-    async def _try_store(self, batch: Batch, prepared: Prepared[Staged] | None = None) -> bool:
-        """One write attempt (of ``prepared`` if given: ``batch`` staged), skipped while the
-        store is known down; True if committed."""
+    async def _try_store(self, batch: Batch, staged: Staged | None = None) -> bool:
+        """One write attempt of ``batch`` (as ``staged`` if given), skipped while the store
+        is known down; True if committed."""
         if self._store_resting():
             return False
         started = time.perf_counter()
         try:
-            if prepared is None:
+            if staged is None:
                 await self._sink.write_batch(batch)
             else:
-                await self._sink.write_staged(prepared.staged)
+                await self._sink.write_staged(staged)
         except StoreUnavailableError as exc:
             if self.metrics is not None:
                 self.metrics.write_failures.inc()

@@ -204,7 +204,7 @@ async def get_subscription(
     ld_json: LdJsonDep,
     options: OptionsQuery = None,
 ) -> Response:
-    notifier = request.app.state.api.notifier
+    notifier = api_state(request).notifier
     if notifier is not None:  # a delivery under way here: its outcome is read, not missed
         await notifier.settled(tenant, subscription_id, SETTLE_WAIT_S)
     found = await subscriptions.get(tenant, subscription_id)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +12,7 @@ from interoperability import create_app
 from support import Settings
 from support.net import LOOPBACK, free_port
 from tests.helpers.api_client import TEST_API_SETTINGS
+from tests.helpers.context_server import ContextServer, serving_context
 from tests.helpers.databases import database_at
 from tests.helpers.notify_receiver import receiving
 from tests.helpers.waiting import wait_until
@@ -34,38 +32,10 @@ LEON = {"NGSILD-Tenant": "leon"}
 ENTITY_ID = "urn:ngsi-ld:NoiseLevelObserved:leon:ctx1"
 
 
-class ContextServer:
-    def __init__(self) -> None:
-        self.fetches = 0
-        self.port = free_port()
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}/ctx.jsonld"
-
-
 @pytest.fixture
 def context_server() -> Iterator[ContextServer]:
-    served = ContextServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            served.fetches += 1
-            body = json.dumps(USER_CONTEXT).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/ld+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer((LOOPBACK, served.port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield served
-    server.shutdown()
-    server.server_close()
+    with serving_context(USER_CONTEXT) as served:
+        yield served
 
 
 @pytest.fixture

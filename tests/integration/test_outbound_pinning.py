@@ -6,11 +6,8 @@ are real, on loopback."""
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -21,6 +18,7 @@ from interoperability.subscriptions.transport import DeliveryError, Notification
 from support.mosquitto import MosquittoBroker
 from support.net import LOOPBACK
 from support.outbound import OutboundPolicy
+from tests.helpers.context_server import ContextServer, serving_context
 from tests.helpers.mqtt_listening import listening
 from tests.helpers.notify_receiver import Receiver, receiving
 
@@ -77,37 +75,15 @@ async def test_an_allowed_name_is_reached_at_the_address_it_was_vetted_with(
 
 
 @pytest.fixture
-def context_server() -> Iterator[list[str]]:
-    """Serves a valid @context to GET on loopback; yields the paths asked for."""
-    asked: list[str] = []
-    document = json.dumps({"@context": {"pinned": "https://example.org/pinned"}}).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            asked.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/ld+json")
-            self.send_header("Content-Length", str(len(document)))
-            self.end_headers()
-            self.wfile.write(document)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    asked.append(str(server.server_address[1]))  # the port first, then the paths asked
-    try:
-        yield asked
-    finally:
-        server.shutdown()
-        server.server_close()
+def context_server() -> Iterator[ContextServer]:
+    with serving_context({"@context": {"pinned": "https://example.org/pinned"}}) as served:
+        yield served
 
 
 async def test_a_context_link_that_rebinds_is_not_fetched(
-    names: dict[str, list[str]], context_server: list[str]
+    names: dict[str, list[str]], context_server: ContextServer
 ) -> None:
-    port = context_server[0]
+    port = context_server.port
     names["rebind.example"] = [PUBLIC, LOOPBACK]
     names["inside.example"] = [LOOPBACK]
     resolver = ContextResolver(OutboundPolicy.parse("127.0.0.0/8"))
@@ -119,7 +95,7 @@ async def test_a_context_link_that_rebinds_is_not_fetched(
     finally:
         await resolver.close()
         await refusing.close()
-    assert context_server[1:] == ["/allowed.jsonld"], "the rebound link was never asked for"
+    assert context_server.asked == ["/allowed.jsonld"], "the rebound link was never asked for"
 
 
 async def test_plain_mqtt_publishes_to_the_vetted_address_and_refuses_a_rebinding_name(
